@@ -1,0 +1,239 @@
+"""The `automl` command: search a CSV/Parquet file from the shell, predict with a saved model."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+import optuna
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn
+from rich.table import Table
+from rich.text import Text
+
+from automl.exceptions import AutoMLError
+from automl.storage import automl_home
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="AutoML search on Optuna.")
+out = Console()
+err = Console(stderr=True)
+LEADERBOARD_ROWS = 10
+
+
+class TimeLeftColumn(ProgressColumn):
+    """Seconds left of the time budget (the task's total is the budget in seconds)."""
+
+    def render(self, task: Task) -> Text:
+        left = max(0.0, (task.total or 0) - (task.elapsed or 0))
+        return Text(f"{left:5.0f}s left", style="cyan")
+
+
+def _fail(message: str) -> None:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(code=2)
+
+
+@app.command("search")
+def search_command(
+    data: Annotated[Path, typer.Argument(help="CSV (optionally .gz) or Parquet file.")],
+    target: Annotated[str, typer.Option("--target", "-t", help="Column to predict.")],
+    time: Annotated[float | None, typer.Option("--time", help="Time budget in seconds.")] = None,
+    trials: Annotated[int | None, typer.Option("--trials", help="Number of trials.")] = None,
+    strategy: Annotated[
+        str, typer.Option(help="auto, tpe, gp, cmaes, random, qmc, grid, nsga2.")
+    ] = "auto",
+    metric: Annotated[
+        str | None, typer.Option(help="Metric to optimise (default per task).")
+    ] = None,
+    task: Annotated[
+        str | None, typer.Option(help="binary, multiclass or regression (inferred).")
+    ] = None,
+    space: Annotated[Path | None, typer.Option(help="YAML search space file.")] = None,
+    storage: Annotated[
+        str | None, typer.Option(help="SQLAlchemy URL or .db file; default in AUTOML_HOME.")
+    ] = None,
+    study: Annotated[str | None, typer.Option(help="Study name; the same name resumes.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    evaluation: Annotated[
+        str, typer.Option(help="auto, holdout, cv or a number of folds.")
+    ] = "auto",
+    model_out: Annotated[
+        Path | None, typer.Option("--out", help="Where to save the best model.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object instead of tables.")
+    ] = False,
+) -> None:
+    """Search models and preprocessing for DATA and save the best model."""
+    from automl.api import search
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    budget_seconds = time if time is not None or trials is not None else 60.0
+    progress = _progress(budget_seconds, trials, quiet=as_json)
+    state: dict[str, Any] = {"done": 0, "best": None}
+
+    def on_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        state["done"] += 1
+        if trial.values:
+            maximize = study.directions[0] == optuna.study.StudyDirection.MAXIMIZE
+            best, value = state["best"], trial.values[0]
+            state["best"] = value if best is None else (max if maximize else min)(best, value)
+        _advance(progress, state, budget_seconds)
+
+    try:
+        with progress:
+            ticker = _tick(progress, budget_seconds)
+            try:
+                result = search(
+                    data,
+                    target=target,
+                    task=task,
+                    metric=metric,
+                    time_budget=budget_seconds,
+                    n_trials=trials,
+                    strategy=strategy,
+                    space=space,
+                    storage=storage,
+                    study_name=study,
+                    seed=seed,
+                    evaluation=_evaluation(evaluation),
+                    on_trial=on_trial,
+                )
+            finally:
+                ticker.set()
+        path = model_out or automl_home() / "models" / f"{result.study_name}.automl"
+        saved = result.save(path) if result.model is not None else None
+    except AutoMLError as exc:
+        _fail(str(exc))
+        return
+    if as_json:
+        out.print_json(
+            json.dumps(
+                {**result.summary(), "model_path": str(saved) if saved else None}, default=str
+            )
+        )
+        return
+    _print_leaderboard(result)
+    out.print(
+        f"best {result.metric}: [bold]{result.best_score:.5g}[/bold]  ({result.n_trials} trials,"
+        f" {result.elapsed:.1f}s, study '{result.study_name}')"
+    )
+    for note in result.notes:
+        err.print(f"[yellow]note:[/yellow] {note}")
+    if saved:
+        out.print(f"model saved to {saved}", soft_wrap=True)
+        out.print(f"predict with: automl predict {saved} DATA", soft_wrap=True)
+
+
+def _evaluation(value: str) -> str | int:
+    return int(value) if value.isdigit() else value
+
+
+def _progress(budget: float | None, trials: int | None, quiet: bool) -> Progress:
+    columns: list[ProgressColumn] = [
+        TextColumn("[bold]searching"),
+        BarColumn(),
+        TextColumn("{task.fields[status]}"),
+    ]
+    if budget is not None:
+        columns.append(TimeLeftColumn())
+    progress = Progress(*columns, console=err, disable=quiet, transient=False)
+    total = budget if budget is not None else float(trials or 1)
+    progress.add_task("search", total=total, status="0 trials")
+    return progress
+
+
+def _advance(progress: Progress, state: dict[str, Any], budget: float | None) -> None:
+    best = state["best"]
+    status = f"{state['done']} trials" + (f", best {best:.5g}" if best is not None else "")
+    task_id = progress.task_ids[0]
+    if budget is None:
+        progress.update(task_id, completed=state["done"], status=status)
+    else:
+        progress.update(task_id, status=status)
+
+
+def _tick(progress: Progress, budget: float | None) -> threading.Event:
+    """Move a time-budget bar forward twice a second while trials run."""
+    stop = threading.Event()
+    if budget is None:
+        return stop
+    task_id = progress.task_ids[0]
+
+    def run() -> None:
+        while not stop.wait(0.5):
+            elapsed = progress.tasks[0].elapsed or 0.0
+            progress.update(task_id, completed=min(budget, elapsed))
+
+    threading.Thread(target=run, daemon=True).start()
+    return stop
+
+
+def _print_leaderboard(result: Any) -> None:
+    board = result.leaderboard.head(LEADERBOARD_ROWS)
+    table = Table(title=f"leaderboard (top {len(board)} of {result.n_trials})")
+    for column in ("rank", "trial", "model", result.metric, "seconds", "state"):
+        table.add_column(column, justify="right" if column != "model" else "left")
+    for rank, row in enumerate(board.itertuples(index=False), start=1):
+        values = row._asdict()
+        score = values.get(result.metric)
+        seconds = values.get("seconds")
+        table.add_row(
+            str(rank),
+            str(values["trial"]),
+            str(values.get("model") or "-"),
+            "-"
+            if score is None or (isinstance(score, float) and math.isnan(score))
+            else f"{score:.5g}",
+            "-"
+            if seconds is None or (isinstance(seconds, float) and math.isnan(seconds))
+            else f"{seconds:.2f}",
+            values["state"],
+        )
+    out.print(table)
+
+
+@app.command("predict")
+def predict_command(
+    model: Annotated[Path, typer.Argument(help="A model file saved by `automl search`.")],
+    data: Annotated[Path, typer.Argument(help="CSV or Parquet file with the feature columns.")],
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Write predictions here (CSV).")
+    ] = None,
+) -> None:
+    """Predict with a saved model; prints CSV to stdout unless --out is given."""
+    from automl.model import load
+
+    try:
+        fitted = load(model)
+        frame = fitted.predict_proba(data) if fitted.task.is_classification else None
+        predictions = fitted.predict(data)
+    except AutoMLError as exc:
+        _fail(str(exc))
+        return
+    import pandas as pd
+
+    table = pd.DataFrame({f"predicted_{fitted.target}": predictions})
+    if frame is not None:
+        for label in frame.columns:
+            table[f"proba_{label}"] = frame[label].to_numpy()
+    if output is None:
+        table.to_csv(sys.stdout, index=False)
+    else:
+        table.to_csv(output, index=False)
+        err.print(f"{len(table)} predictions written to {output}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,19 @@
+"""Loading, validating and splitting tabular data."""
+
+from automl.data._dataset import Dataset
+from automl.data._read import MISSING_MARKERS, read_table
+from automl.data._roles import ColumnRoles, infer_roles
+from automl.data._split import EvaluationPlan, choose_evaluation
+from automl.data._task import Task, infer_task
+
+__all__ = [
+    "MISSING_MARKERS",
+    "ColumnRoles",
+    "Dataset",
+    "EvaluationPlan",
+    "Task",
+    "choose_evaluation",
+    "infer_roles",
+    "infer_task",
+    "read_table",
+]

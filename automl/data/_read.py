@@ -1,0 +1,102 @@
+"""Read CSV (plain or gzip), Parquet or a DataFrame into a fresh DataFrame with missing markers as NaN."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+
+from automl.exceptions import DataError
+
+MISSING_MARKERS = ("?", "", "NA", "N/A", "NaN", "nan", "null", "NULL", "None")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def read_table(source: str | Path | pd.DataFrame) -> pd.DataFrame:
+    """Return a new DataFrame from a path or a DataFrame; the caller's object is never modified."""
+    if isinstance(source, pd.DataFrame):
+        _check_unique_columns([str(c) for c in source.columns])
+        frame = source.copy()
+        frame.columns = [str(c) for c in frame.columns]
+        return _normalise_missing(frame)
+    path = Path(source)
+    if not path.exists():
+        raise DataError(f"data file not found: {path}")
+    if path.is_dir():
+        raise DataError(f"expected a data file but got a directory: {path}")
+    if path.stat().st_size == 0:
+        raise DataError(f"data file is empty: {path}")
+    is_parquet = path.name.lower().endswith(PARQUET_SUFFIXES)
+    frame = _read_parquet(path) if is_parquet else _read_csv(path)
+    if frame.shape[0] == 0:
+        raise DataError(f"data file has a header but no rows: {path}")
+    return _normalise_missing(frame)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        raise DataError(f"cannot read {path} as Parquet: {exc}") from None
+    _check_unique_columns([str(c) for c in frame.columns])
+    return frame
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    opener = gzip.open if _is_gzip(path) else open
+    try:
+        with opener(path, "rt", encoding="utf-8", newline="") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError, EOFError) as exc:
+        raise DataError(f"cannot read {path} as text CSV: {exc}") from None
+    if not text.strip():
+        raise DataError(f"data file is empty: {path}")
+    delimiter = _sniff_delimiter(text)
+    header = next(csv.reader(io.StringIO(text), delimiter=delimiter))
+    _check_unique_columns([h.strip() for h in header])
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            na_values=list(MISSING_MARKERS),
+            keep_default_na=True,
+            skipinitialspace=True,
+        )
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise DataError(f"cannot parse {path} as CSV: {exc}") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(2) == b"\x1f\x8b"
+
+
+def _sniff_delimiter(text: str) -> str:
+    sample = text[:20000]
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def _check_unique_columns(columns: list[str]) -> None:
+    duplicated = sorted(name for name, count in Counter(columns).items() if count > 1)
+    if duplicated:
+        raise DataError(f"duplicate column names: {', '.join(duplicated)}; rename them")
+
+
+def _normalise_missing(frame: pd.DataFrame) -> pd.DataFrame:
+    """Turn textual missing markers into NaN in string columns (CSV readers already do this)."""
+    markers = set(MISSING_MARKERS)
+    for column in frame.columns:
+        series = frame[column]
+        if pd.api.types.is_string_dtype(series) or series.dtype == object:
+            stripped = series.map(lambda v: v.strip() if isinstance(v, str) else v)
+            frame[column] = stripped.where(~stripped.isin(markers))
+    return frame

@@ -1,0 +1,75 @@
+"""How trials are scored: holdout or k-fold cross-validation, chosen by data size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.model_selection import KFold, ShuffleSplit, StratifiedKFold, StratifiedShuffleSplit
+
+from automl.data._task import Task
+from automl.exceptions import ConfigError, DataError
+
+CV_MAX_ROWS = 10_000
+DEFAULT_FOLDS = 5
+HOLDOUT_FRACTION = 0.2
+MIN_ROWS = 10
+
+Split = tuple[np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class EvaluationPlan:
+    """`n_folds` > 1 means k-fold cross-validation; 1 means a single stratified holdout."""
+
+    n_folds: int
+    holdout_fraction: float = HOLDOUT_FRACTION
+
+    @property
+    def name(self) -> str:
+        return (
+            f"{self.n_folds}-fold CV"
+            if self.n_folds > 1
+            else f"{self.holdout_fraction:.0%} holdout"
+        )
+
+    def splits(self, y: np.ndarray, task: Task, seed: int) -> list[Split]:
+        rows = np.zeros((len(y), 1))
+        if self.n_folds > 1:
+            kfold_cls = StratifiedKFold if task.is_classification else KFold
+            kfold = kfold_cls(n_splits=self.n_folds, shuffle=True, random_state=seed)
+            return [(tr, va) for tr, va in kfold.split(rows, y)]
+        split_cls = StratifiedShuffleSplit if task.is_classification else ShuffleSplit
+        splitter = split_cls(n_splits=1, test_size=self.holdout_fraction, random_state=seed)
+        return [next(splitter.split(rows, y))]
+
+
+def choose_evaluation(y: np.ndarray, task: Task, evaluation: str | int = "auto") -> EvaluationPlan:
+    """Resolve 'auto' | 'holdout' | 'cv' | k and check the data has enough rows for it."""
+    plan = _parse(evaluation, len(y))
+    if len(y) < MIN_ROWS:
+        raise DataError(f"too few rows: {len(y)}; need at least {MIN_ROWS} to search")
+    if task.is_classification:
+        _, counts = np.unique(y, return_counts=True)
+        needed = plan.n_folds if plan.n_folds > 1 else 2
+        smallest = int(counts.min())
+        if smallest < needed:
+            raise DataError(
+                f"too few rows for {plan.name}: the smallest class has {smallest} row(s),"
+                f" need at least {needed}; add data, drop that class, or choose another evaluation"
+            )
+    return plan
+
+
+def _parse(evaluation: str | int, n_rows: int) -> EvaluationPlan:
+    if evaluation == "auto":
+        return EvaluationPlan(DEFAULT_FOLDS if n_rows <= CV_MAX_ROWS else 1)
+    if evaluation == "holdout":
+        return EvaluationPlan(1)
+    if evaluation == "cv":
+        return EvaluationPlan(DEFAULT_FOLDS)
+    if isinstance(evaluation, int) and not isinstance(evaluation, bool) and evaluation >= 2:
+        return EvaluationPlan(evaluation)
+    raise ConfigError(
+        f"unknown evaluation {evaluation!r}; use 'auto', 'holdout', 'cv' or a number of folds >= 2"
+    )

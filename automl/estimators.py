@@ -1,0 +1,151 @@
+"""scikit-learn estimators that run a search in fit(): AutoMLClassifier and AutoMLRegressor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from automl.storage import MEMORY
+
+TARGET = "__target__"
+
+
+class _AutoMLBase(BaseEstimator):
+    """Shared fit/predict: arrays or DataFrames in, a search in fit, the refit model after.
+
+    `storage` defaults to ':memory:' because estimators are often fit many times (in
+    cross-validation or a grid search); pass a URL to keep the trials.
+    """
+
+    _task: str | None = None
+
+    def __init__(
+        self,
+        time_budget: float | None = 60.0,
+        n_trials: int | None = None,
+        metric: str | None = None,
+        strategy: str = "auto",
+        space: Any = None,
+        storage: str | None = MEMORY,
+        study_name: str | None = None,
+        seed: int | None = 0,
+        evaluation: str | int = "auto",
+        executor: str = "auto",
+    ) -> None:
+        self.time_budget = time_budget
+        self.n_trials = n_trials
+        self.metric = metric
+        self.strategy = strategy
+        self.space = space
+        self.storage = storage
+        self.study_name = study_name
+        self.seed = seed
+        self.evaluation = evaluation
+        self.executor = executor
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+    def _frame(self, X: Any, reset: bool) -> pd.DataFrame:
+        if isinstance(X, pd.DataFrame):
+            validate_data(self, X, reset=reset, skip_check_array=True)
+            return X
+        array = validate_data(self, X, reset=reset, ensure_all_finite="allow-nan", dtype=None)
+        if array.dtype == object:
+            array = np.asarray(array)
+        return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
+
+    def _search(self, X: Any, y: np.ndarray, task: str) -> Any:
+        from automl.api import search
+
+        frame = self._frame(X, reset=True).reset_index(drop=True).copy()
+        frame[TARGET] = y
+        evaluation = self.evaluation
+        if evaluation == "auto" and len(frame) < 50:
+            evaluation = "holdout"
+        self.result_ = search(
+            frame,
+            target=TARGET,
+            task=task,
+            metric=self.metric,
+            time_budget=self.time_budget,
+            n_trials=self.n_trials,
+            strategy=self.strategy,
+            space=self.space,
+            storage=self.storage,
+            study_name=self.study_name,
+            seed=self.seed,
+            evaluation=evaluation,
+            executor=self.executor,
+        )
+        self.model_ = self.result_._require_model()
+        self.best_score_ = self.result_.best_score
+        self.best_config_ = self.result_.best_config
+        return self
+
+    def _features(self, X: Any) -> pd.DataFrame:
+        check_is_fitted(self, "model_")
+        frame = self._frame(X, reset=False)
+        if not isinstance(X, pd.DataFrame):
+            return frame
+        return frame
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.model_.predict(self._features(X))
+
+
+class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
+    """Searches models and preprocessing for classification in `fit`; `predict_proba` after."""
+
+    def fit(self, X: Any, y: Any) -> AutoMLClassifier:
+        _, y = validate_data(
+            self,
+            X,
+            y,
+            ensure_all_finite="allow-nan",
+            dtype=None,
+            y_numeric=False,
+            skip_check_array=isinstance(X, pd.DataFrame),
+        )
+        check_classification_targets(y)
+        self.classes_ = np.unique(y)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"Classifier can't train when only one class is present: {self.classes_[0]!r}"
+            )
+        task = "binary" if len(self.classes_) == 2 else "multiclass"
+        self._search(X, np.asarray(y), task)
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        proba = self.model_.predict_proba(self._features(X))
+        order = [list(proba.columns).index(c) for c in self.classes_]
+        return proba.to_numpy()[:, order]
+
+
+class AutoMLRegressor(RegressorMixin, _AutoMLBase):
+    """Searches models and preprocessing for regression in `fit`."""
+
+    def fit(self, X: Any, y: Any) -> AutoMLRegressor:
+        _, y = validate_data(
+            self,
+            X,
+            y,
+            ensure_all_finite="allow-nan",
+            dtype=None,
+            y_numeric=True,
+            skip_check_array=isinstance(X, pd.DataFrame),
+        )
+        self._search(X, np.asarray(y, dtype=float), "regression")
+        return self

@@ -1,0 +1,47 @@
+"""Run trials in the calling process: the lowest overhead, time limits only at report() calls."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import optuna
+
+from automl.executors._base import OnReport, Outcome, TrialTimeout, Work, describe_error
+
+
+class InProcessExecutor:
+    """Calls the work function directly. A trial that never reports cannot be stopped early."""
+
+    def __init__(self, work: Work) -> None:
+        self.work = work
+
+    def run(self, config: dict[str, Any], timeout: float | None, on_report: OnReport) -> Outcome:
+        start_wall, start_cpu = time.perf_counter(), time.process_time()
+
+        def report(value: float, step: int) -> None:
+            if on_report(value, step):
+                raise optuna.TrialPruned()
+            if timeout is not None and time.perf_counter() - start_wall > timeout:
+                raise TrialTimeout(f"trial ran past its time limit of {timeout:.1f}s")
+
+        def outcome(status: str, value: Any = None, error: str | None = None) -> Outcome:
+            return Outcome(
+                status,
+                value,
+                error,
+                time.process_time() - start_cpu,
+                time.perf_counter() - start_wall,
+            )
+
+        try:
+            return outcome("ok", self.work(config, report))
+        except optuna.TrialPruned:
+            return outcome("pruned")
+        except TrialTimeout as exc:
+            return outcome("timeout", error=str(exc))
+        except Exception as exc:
+            return outcome("failed", error=describe_error(exc))
+
+    def close(self) -> None:
+        pass

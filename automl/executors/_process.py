@@ -1,0 +1,123 @@
+"""Run trials in a worker process that is killed when a trial overruns its time limit.
+
+The worker comes from a `forkserver` (a clean process, so libraries that are not fork-safe,
+such as OpenMP in LightGBM, never see a forked state). The work function travels once, by
+cloudpickle; afterwards only configs and results cross the pipe.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import time
+from multiprocessing.connection import Connection
+from typing import Any
+
+import cloudpickle
+import optuna
+
+from automl.executors._base import OnReport, Outcome, Work, describe_error
+
+PRELOAD = ["automl.evaluation"]
+
+
+def _worker_main(conn: Connection, payload: bytes) -> None:
+    """Worker loop: receive a config, run the work, relay reports, send the result."""
+    work = cloudpickle.loads(payload)
+
+    def report(value: float, step: int) -> None:
+        conn.send(("report", value, step))
+        if conn.recv():
+            raise optuna.TrialPruned()
+
+    while True:
+        try:
+            config = conn.recv()
+        except EOFError:
+            return
+        start = time.process_time()
+        try:
+            result = work(config, report)
+            message: tuple[Any, ...] = ("ok", result, None)
+        except optuna.TrialPruned:
+            message = ("pruned", None, None)
+        except Exception as exc:
+            message = ("failed", None, describe_error(exc))
+        conn.send((*message, time.process_time() - start))
+
+
+class ProcessExecutor:
+    """One trial at a time in a separate process; a hung or crashed trial cannot take the search down.
+
+    The worker is not a daemon so that scikit-learn may still parallelise inside it; it exits
+    by itself when this side's pipe closes.
+    """
+
+    def __init__(self, work: Work) -> None:
+        self._payload = cloudpickle.dumps(work)
+        self._context = mp.get_context("forkserver")
+        self._context.set_forkserver_preload(PRELOAD)
+        self._process: Any = None
+        self._conn: Connection | None = None
+
+    def run(self, config: dict[str, Any], timeout: float | None, on_report: OnReport) -> Outcome:
+        conn = self._ensure_worker()
+        start = time.perf_counter()
+        deadline = None if timeout is None else start + timeout
+        try:
+            conn.send(config)
+            while True:
+                remaining = None if deadline is None else max(0.0, deadline - time.perf_counter())
+                if not conn.poll(remaining):
+                    self._kill()
+                    limit = f"{timeout:.1f}s" if timeout is not None else "its limit"
+                    return Outcome(
+                        "timeout",
+                        error=f"trial ran past its time limit of {limit}",
+                        cpu_seconds=time.perf_counter() - start,
+                        wall_seconds=time.perf_counter() - start,
+                    )
+                message = conn.recv()
+                if message[0] == "report":
+                    conn.send(bool(on_report(message[1], message[2])))
+                    continue
+                status, value, error, cpu = message
+                return Outcome(status, value, error, cpu, time.perf_counter() - start)
+        except (EOFError, OSError, BrokenPipeError):
+            code = self._process.exitcode if self._process is not None else None
+            self._kill()
+            return Outcome(
+                "failed",
+                error=f"worker process died (exit code {code}); out of memory or a crash in native code?",
+                wall_seconds=time.perf_counter() - start,
+            )
+
+    def _ensure_worker(self) -> Connection:
+        if self._process is None or not self._process.is_alive():
+            parent, child = self._context.Pipe()
+            self._process = self._context.Process(
+                target=_worker_main, args=(child, self._payload), daemon=False
+            )
+            self._process.start()
+            child.close()
+            self._conn = parent
+        assert self._conn is not None
+        return self._conn
+
+    def _kill(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.join(timeout=5)
+        if self._conn is not None:
+            self._conn.close()
+        self._process, self._conn = None, None
+
+    def close(self) -> None:
+        """Stop the worker (it exits when its pipe closes)."""
+        if self._conn is not None:
+            self._conn.close()
+        if self._process is not None:
+            self._process.join(timeout=2)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join()
+        self._process, self._conn = None, None

@@ -1,0 +1,106 @@
+"""Metrics by task: name, direction, and how to score stored predictions (probabilities or values)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn import metrics as skm
+
+from automl.data import Task
+from automl.exceptions import ConfigError
+
+ScoreFn = Callable[[np.ndarray, np.ndarray], float]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """`score(y, predictions)`: classification predictions are class probabilities (n, k)."""
+
+    name: str
+    direction: str
+    tasks: frozenset[Task]
+    fn: ScoreFn
+
+    @property
+    def greater_is_better(self) -> bool:
+        return self.direction == "maximize"
+
+    def score(self, y_true: np.ndarray, predictions: np.ndarray) -> float:
+        return float(self.fn(y_true, predictions))
+
+
+def _labels(proba: np.ndarray) -> np.ndarray:
+    return np.asarray(proba).argmax(axis=1)
+
+
+def _log_loss(y: np.ndarray, proba: np.ndarray) -> float:
+    return float(skm.log_loss(y, proba, labels=np.arange(proba.shape[1])))
+
+
+def _roc_auc(y: np.ndarray, proba: np.ndarray) -> float:
+    if proba.shape[1] == 2:
+        return float(skm.roc_auc_score(y, proba[:, 1]))
+    present = np.unique(y)
+    sub = proba[:, present] / proba[:, present].sum(axis=1, keepdims=True)
+    return float(skm.roc_auc_score(y, sub, multi_class="ovr", labels=present))
+
+
+_BINARY = frozenset({Task.BINARY})
+_CLASSIFICATION = frozenset({Task.BINARY, Task.MULTICLASS})
+_REGRESSION = frozenset({Task.REGRESSION})
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in [
+        Metric("roc_auc", "maximize", _CLASSIFICATION, _roc_auc),
+        Metric("log_loss", "minimize", _CLASSIFICATION, _log_loss),
+        Metric(
+            "accuracy", "maximize", _CLASSIFICATION, lambda y, p: skm.accuracy_score(y, _labels(p))
+        ),
+        Metric(
+            "balanced_accuracy",
+            "maximize",
+            _CLASSIFICATION,
+            lambda y, p: skm.balanced_accuracy_score(y, _labels(p)),
+        ),
+        Metric("f1", "maximize", _BINARY, lambda y, p: skm.f1_score(y, _labels(p))),
+        Metric(
+            "f1_macro",
+            "maximize",
+            _CLASSIFICATION,
+            lambda y, p: skm.f1_score(y, _labels(p), average="macro"),
+        ),
+        Metric(
+            "average_precision",
+            "maximize",
+            _BINARY,
+            lambda y, p: skm.average_precision_score(y, p[:, 1]),
+        ),
+        Metric("rmse", "minimize", _REGRESSION, lambda y, p: skm.root_mean_squared_error(y, p)),
+        Metric("mae", "minimize", _REGRESSION, lambda y, p: skm.mean_absolute_error(y, p)),
+        Metric("r2", "maximize", _REGRESSION, lambda y, p: skm.r2_score(y, p)),
+    ]
+}
+
+DEFAULT_METRIC = {Task.BINARY: "roc_auc", Task.MULTICLASS: "log_loss", Task.REGRESSION: "rmse"}
+
+
+def get_metric(name: str | None, task: Task) -> Metric:
+    """The metric called `name` (or the task's default), checked against the task."""
+    name = name or DEFAULT_METRIC[task]
+    metric = METRICS.get(name)
+    valid = sorted(n for n, m in METRICS.items() if task in m.tasks)
+    if metric is None:
+        close = difflib.get_close_matches(name, list(METRICS), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise ConfigError(
+            f"unknown metric '{name}'{hint}; for {task.value} use one of: {', '.join(valid)}"
+        )
+    if task not in metric.tasks:
+        raise ConfigError(
+            f"metric '{name}' does not apply to {task.value}; use one of: {', '.join(valid)}"
+        )
+    return metric

@@ -1,0 +1,127 @@
+"""FittedModel: the refit best pipeline with its label mapping; save() and load() with a version check."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from automl.data import Task, read_table
+from automl.exceptions import ModelFileError
+
+FORMAT = "automl-model"
+FORMAT_VERSION = 1
+LIBRARIES = ("sklearn", "lightgbm")
+
+
+@dataclass
+class FittedModel:
+    """A pipeline fitted on all training rows; predicts labels, probabilities or values."""
+
+    pipeline: Any
+    task: Task
+    target: str
+    classes: tuple[Any, ...] | None
+    config: dict[str, Any]
+    metric: str
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def predict(self, data: pd.DataFrame | str | Path) -> np.ndarray:
+        """Class labels (original values) or regression values for each row."""
+        X = self._features(data)
+        if not self.task.is_classification:
+            return np.asarray(self.pipeline.predict(X), dtype=float)
+        return np.asarray(self.classes, dtype=object)[self._proba(X).argmax(axis=1)]
+
+    def predict_proba(self, data: pd.DataFrame | str | Path) -> pd.DataFrame:
+        """Class probabilities, one column per class label."""
+        if not self.task.is_classification:
+            raise TypeError("predict_proba is only available for classification models")
+        X = self._features(data)
+        assert self.classes is not None
+        return pd.DataFrame(self._proba(X), columns=list(self.classes), index=X.index)
+
+    def _proba(self, X: pd.DataFrame) -> np.ndarray:
+        proba = np.asarray(self.pipeline.predict_proba(X), dtype=float)
+        assert self.classes is not None
+        if proba.shape[1] == len(self.classes):
+            return proba
+        full = np.zeros((proba.shape[0], len(self.classes)))
+        full[:, np.asarray(self.pipeline.classes_, dtype=int)] = proba
+        return full
+
+    def _features(self, data: pd.DataFrame | str | Path) -> pd.DataFrame:
+        return read_table(data)
+
+    def save(self, path: str | Path) -> Path:
+        """Write a one-line JSON header (format and library versions), then the pickled model."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "versions": library_versions(),
+        }
+        with open(path, "wb") as handle:
+            handle.write(json.dumps(header).encode() + b"\n")
+            pickle.dump(self, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        return path
+
+
+def library_versions() -> dict[str, str]:
+    import automl
+
+    versions = {"automl": automl.__version__}
+    for name in LIBRARIES:
+        module = __import__(name)
+        versions[name] = module.__version__
+    return versions
+
+
+def load(path: str | Path) -> FittedModel:
+    """Load a model saved by `save`; refuses files from another format or library minor version.
+
+    Only load files you trust: like every pickle, a model file can run code when loaded.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"model file not found: {path}")
+    with open(path, "rb") as handle:
+        try:
+            header = json.loads(handle.readline())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise ModelFileError(f"{path} is not an automl model file") from None
+        if not isinstance(header, dict) or header.get("format") != FORMAT:
+            raise ModelFileError(f"{path} is not an automl model file")
+        _check_compatible(path, header)
+        try:
+            model = pickle.load(handle)
+        except Exception as exc:
+            raise ModelFileError(f"{path} is damaged and cannot be loaded: {exc}") from None
+    if not isinstance(model, FittedModel):
+        raise ModelFileError(f"{path} does not hold an automl model")
+    return model
+
+
+def _check_compatible(path: Path, header: dict[str, Any]) -> None:
+    if header.get("format_version") != FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path} uses model format {header.get('format_version')}, this automl reads format"
+            f" {FORMAT_VERSION}; re-run the search with this version"
+        )
+    saved, current = header.get("versions", {}), library_versions()
+    for name, version in current.items():
+        if _minor(saved.get(name, "")) != _minor(version):
+            raise ModelFileError(
+                f"{path} was saved with {name} {saved.get(name, 'unknown')}, this environment has"
+                f" {name} {version}; install {name}=={saved.get(name)} or re-run the search"
+            )
+
+
+def _minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])

@@ -1,0 +1,175 @@
+"""Model families: how a flat parameter dict becomes an estimator, and how it is fitted with early stopping."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from automl.data import Task
+
+Builder = Callable[[dict[str, Any], Task, int], BaseEstimator]
+EARLY_STOPPING_ROUNDS = 50
+
+
+@dataclass(frozen=True)
+class ModelFamily:
+    """A named model: the tasks it solves, the parameters it accepts and how to build it.
+
+    `rounds_param` names the iteration count that is early-stopped on validation data during
+    the search and fixed to the found value (scaled to the larger data) when refitting.
+    """
+
+    name: str
+    tasks: frozenset[Task]
+    params: frozenset[str]
+    build: Builder
+    rounds_param: str | None = None
+    native_categorical: bool = False
+    needs_scaling: bool = False
+
+
+def _lightgbm(params: dict[str, Any], task: Task, seed: int) -> BaseEstimator:
+    import lightgbm
+
+    settings = {"verbose": -1, "random_state": seed, "subsample_freq": 1, **params}
+    if task.is_classification:
+        return lightgbm.LGBMClassifier(**settings)
+    return lightgbm.LGBMRegressor(**settings)
+
+
+def _hist_gradient_boosting(params: dict[str, Any], task: Task, seed: int) -> BaseEstimator:
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    cls = (
+        HistGradientBoostingClassifier if task.is_classification else HistGradientBoostingRegressor
+    )
+    return cls(random_state=seed, **params)
+
+
+def _forest(extra: bool) -> Builder:
+    def build(params: dict[str, Any], task: Task, seed: int) -> BaseEstimator:
+        from sklearn import ensemble
+
+        kind = "ExtraTrees" if extra else "RandomForest"
+        suffix = "Classifier" if task.is_classification else "Regressor"
+        return getattr(ensemble, kind + suffix)(random_state=seed, n_jobs=-1, **params)
+
+    return build
+
+
+def _linear(params: dict[str, Any], task: Task, seed: int) -> BaseEstimator:
+    from sklearn.linear_model import LogisticRegression, Ridge
+
+    strength = float(params.get("regularization", 1.0))
+    if task.is_classification:
+        return LogisticRegression(C=1.0 / strength, max_iter=500, random_state=seed)
+    return Ridge(alpha=strength)
+
+
+def _knn(params: dict[str, Any], task: Task, seed: int) -> BaseEstimator:
+    from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+
+    cls = KNeighborsClassifier if task.is_classification else KNeighborsRegressor
+    return cls(n_jobs=-1, **params)
+
+
+ALL_TASKS = frozenset(Task)
+FOREST_PARAMS = frozenset(
+    {"n_estimators", "max_features", "min_samples_leaf", "max_depth", "bootstrap"}
+)
+
+FAMILIES: dict[str, ModelFamily] = {
+    f.name: f
+    for f in [
+        ModelFamily(
+            "lightgbm",
+            ALL_TASKS,
+            frozenset(
+                {
+                    "n_estimators",
+                    "learning_rate",
+                    "num_leaves",
+                    "max_depth",
+                    "min_child_samples",
+                    "subsample",
+                    "colsample_bytree",
+                    "reg_alpha",
+                    "reg_lambda",
+                    "min_split_gain",
+                    "max_bin",
+                    "min_child_weight",
+                    "path_smooth",
+                    "cat_smooth",
+                    "cat_l2",
+                }
+            ),
+            _lightgbm,
+            rounds_param="n_estimators",
+            native_categorical=True,
+        ),
+        ModelFamily(
+            "hist_gradient_boosting",
+            ALL_TASKS,
+            frozenset(
+                {
+                    "max_iter",
+                    "learning_rate",
+                    "max_leaf_nodes",
+                    "max_depth",
+                    "min_samples_leaf",
+                    "l2_regularization",
+                    "max_features",
+                    "max_bins",
+                }
+            ),
+            _hist_gradient_boosting,
+            rounds_param="max_iter",
+            native_categorical=True,
+        ),
+        ModelFamily("random_forest", ALL_TASKS, FOREST_PARAMS, _forest(extra=False)),
+        ModelFamily("extra_trees", ALL_TASKS, FOREST_PARAMS, _forest(extra=True)),
+        ModelFamily(
+            "linear", ALL_TASKS, frozenset({"regularization"}), _linear, needs_scaling=True
+        ),
+        ModelFamily(
+            "knn", ALL_TASKS, frozenset({"n_neighbors", "weights", "p"}), _knn, needs_scaling=True
+        ),
+    ]
+}
+
+
+def fit_estimator(
+    family: ModelFamily,
+    estimator: Any,
+    X: Any,
+    y: np.ndarray,
+    X_val: Any = None,
+    y_val: np.ndarray | None = None,
+) -> int | None:
+    """Fit in place; with validation data, early-stop the rounds and return how many were kept."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        warnings.filterwarnings("ignore", category=RuntimeWarning)
+        if family.name == "lightgbm" and X_val is not None:
+            import lightgbm
+
+            stop = lightgbm.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)
+            estimator.fit(X, y, eval_X=(X_val,), eval_y=(y_val,), callbacks=[stop])
+            return int(estimator.best_iteration_ or estimator.n_estimators)
+        if family.name == "hist_gradient_boosting" and X_val is not None:
+            estimator.set_params(early_stopping=True, n_iter_no_change=EARLY_STOPPING_ROUNDS // 2)
+            estimator.fit(X, y, X_val=X_val, y_val=y_val)
+            return int(estimator.n_iter_)
+        if family.name == "hist_gradient_boosting":
+            estimator.set_params(early_stopping=False)
+        estimator.fit(X, y)
+    return None
+
+
+def get_family(name: str) -> ModelFamily:
+    return FAMILIES[name]

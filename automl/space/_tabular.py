@@ -1,0 +1,157 @@
+"""The tabular search space: model choice, each family's parameters and preprocessing, jointly."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import automl
+from automl.exceptions import SpaceError
+from automl.models import FAMILIES
+from automl.space._params import Condition, Param, parse_param
+from automl.space._space import SearchSpace, load_yaml
+
+MODEL_PARAM = "model"
+# Also the order in which `auto` tries the families' starting points: cheap and strong first.
+DEFAULT_FAMILIES = (
+    "lightgbm",
+    "hist_gradient_boosting",
+    "linear",
+    "random_forest",
+    "extra_trees",
+    "knn",
+)
+
+
+def spaces_dir() -> Path:
+    """search_spaces/ inside an installed wheel, else the one at the repository root."""
+    package = Path(automl.__file__).resolve().parent
+    inside = package / "search_spaces"
+    return inside if inside.is_dir() else package.parent / "search_spaces"
+
+
+@dataclass(frozen=True)
+class TabularSpace:
+    """A SearchSpace over `model` plus namespaced family and preprocessing parameters.
+
+    `starting_points` are full configurations worth trying first, in priority order.
+    """
+
+    space: SearchSpace
+    families: tuple[str, ...]
+    starting_points: tuple[dict[str, Any], ...]
+
+
+def tabular_space(spec: Mapping[str, Any] | str | Path | None = None) -> TabularSpace:
+    """Build from a user spec (`{models: ..., preprocessing: ...}`, a YAML path) or the bundled one."""
+    raw = load_yaml(spec) if isinstance(spec, (str, Path)) else spec
+    if raw is not None and not isinstance(raw, Mapping):
+        raise SpaceError(
+            "a tabular search space must be a mapping with 'models' (and optionally 'preprocessing')"
+        )
+    spec = dict(raw or {})
+    unknown = set(spec) - {"models", "preprocessing"}
+    if unknown:
+        raise SpaceError(
+            f"unknown top-level key '{sorted(unknown)[0]}' in the search space;"
+            " a tabular space has 'models' and optionally 'preprocessing'"
+        )
+    models = _normalise_models(spec.get("models", list(DEFAULT_FAMILIES)))
+    params: list[Param] = [
+        parse_param(MODEL_PARAM, {"type": "categorical", "choices": list(models)})
+    ]
+    starts: dict[str, list[dict[str, Any]]] = {}
+    for family, family_spec in models.items():
+        bundled = family_spec is None
+        file_spec = _bundled(family) if bundled else {"params": family_spec}
+        family_params = _family_params(family, file_spec.get("params") or {})
+        params.extend(family_params)
+        if bundled:
+            starts[family] = [
+                {f"{family}.{k}": v for k, v in point.items()}
+                for point in file_spec.get("starting_points", [])
+            ]
+    pre_spec = spec.get("preprocessing")
+    pre_file = _bundled("preprocessing") if pre_spec is None else {"params": pre_spec}
+    pre_params = [parse_param(n, s) for n, s in (pre_file.get("params") or {}).items()]
+    params.extend(p for p in (_restrict(p, models) for p in pre_params) if p is not None)
+    space = SearchSpace(params)
+    pre_start = pre_file.get("starting_point", {})
+    points = [
+        _vetted(space, {MODEL_PARAM: family, **point, **pre_start})
+        for family in models
+        for point in starts.get(family, [])
+    ]
+    return TabularSpace(space, tuple(models), tuple(points))
+
+
+def _normalise_models(models: Any) -> dict[str, Mapping[str, Any] | None]:
+    """Accept a list of family names or a mapping of family -> params (empty/null = bundled)."""
+    if isinstance(models, str):
+        models = [models]
+    if isinstance(models, list):
+        models = {name: None for name in models}
+    if not isinstance(models, Mapping) or not models:
+        raise SpaceError(
+            "'models' must be a non-empty list of model names or a mapping of model -> params"
+        )
+    result: dict[str, Mapping[str, Any] | None] = {}
+    for name, params in models.items():
+        if name not in FAMILIES:
+            close = difflib.get_close_matches(str(name), list(FAMILIES), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise SpaceError(f"unknown model '{name}'{hint}; available: {', '.join(FAMILIES)}")
+        if params is not None and not isinstance(params, Mapping):
+            raise SpaceError(f"model '{name}': expected a mapping of parameters, got {params!r}")
+        result[str(name)] = params or None
+    return result
+
+
+def _bundled(name: str) -> dict[str, Any]:
+    data = load_yaml(spaces_dir() / f"{name}.yaml")
+    if not isinstance(data, dict):
+        raise SpaceError(f"bundled space {name}.yaml is malformed")
+    return data
+
+
+def _family_params(family: str, spec: Mapping[str, Any]) -> list[Param]:
+    allowed = FAMILIES[family].params
+    result = []
+    for name, value in spec.items():
+        if name not in allowed:
+            close = difflib.get_close_matches(str(name), sorted(allowed), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise SpaceError(
+                f"model '{family}' has no parameter '{name}'{hint}; known: {', '.join(sorted(allowed))}"
+            )
+        param = parse_param(f"{family}.{name}", value)
+        cond = param.condition
+        if cond is None:
+            cond = Condition(MODEL_PARAM, (family,))
+        elif cond.parent in spec:
+            cond = Condition(f"{family}.{cond.parent}", cond.values)
+        result.append(_with_condition(param, cond))
+    return result
+
+
+def _with_condition(param: Param, condition: Condition) -> Param:
+    return replace(param, condition=condition)
+
+
+def _restrict(param: Param, models: Mapping[str, Any]) -> Param | None:
+    """Narrow a preprocessing condition on `model` to the families in this space (None: unused)."""
+    cond = param.condition
+    if cond is None or cond.parent != MODEL_PARAM:
+        return param
+    kept = tuple(v for v in cond.values if v in models)
+    return _with_condition(param, Condition(MODEL_PARAM, kept)) if kept else None
+
+
+def _vetted(space: SearchSpace, point: dict[str, Any]) -> dict[str, Any]:
+    """Keep the active, in-range values of a starting point; the sampler fills the rest."""
+    by_name = {p.name: p for p in space.params}
+    active = space.active(point)
+    return {k: v for k, v in active.items() if by_name[k].contains(v)}
