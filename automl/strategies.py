@@ -5,10 +5,12 @@ from __future__ import annotations
 import difflib
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import optuna
 from optuna.pruners import BasePruner, MedianPruner, NopPruner
 from optuna.samplers import BaseSampler
+from optuna.trial import FrozenTrial, TrialState
 
 from automl.exceptions import ConfigError
 from automl.space import SearchSpace
@@ -66,7 +68,7 @@ def make_strategy(name: str, space: SearchSpace, seed: int | None) -> Strategy:
             nop,
         )
     if name == "grid":
-        return Strategy(name, optuna.samplers.GridSampler(space.grid(GRID_POINTS), seed=seed), nop)
+        return Strategy(name, AskTellGridSampler(space.grid(GRID_POINTS), seed=seed), nop)
     return Strategy(name, optuna.samplers.NSGAIISampler(seed=seed), nop)
 
 
@@ -78,6 +80,14 @@ def _gp_sampler(seed: int | None) -> BaseSampler:
             "strategy 'gp' needs PyTorch: pip install torch==2.13.0 (or pip install 'automl[deep]')"
         ) from None
     return optuna.samplers.GPSampler(seed=seed, warn_independent_sampling=False)
+
+
+class AskTellGridSampler(optuna.samplers.GridSampler):
+    """GridSampler for an ask/tell loop: Optuna's stops the study from `after_trial`, which is
+    only allowed inside `study.optimize`; the Search loop checks `is_exhausted` itself."""
+
+    def after_trial(self, study: optuna.Study, trial: FrozenTrial, state: TrialState, values: Any) -> None:
+        return None
 
 
 def grid_exhausted(sampler: BaseSampler, study: optuna.Study) -> bool:

@@ -89,5 +89,5 @@ def _categorical_encoder(choice: str, family: ModelFamily) -> BaseEstimator:
             handle_unknown="infrequent_if_exist", min_frequency=5, sparse_output=False, dtype=float
         )
     if choice == "target":
-        return TargetEncoder(random_state=0)
+        return TargetEncoder()
     return OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, dtype=float)

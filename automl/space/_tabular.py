@@ -52,21 +52,21 @@ def tabular_space(spec: Mapping[str, Any] | str | Path | None = None) -> Tabular
         raise SpaceError(
             "a tabular search space must be a mapping with 'models' (and optionally 'preprocessing')"
         )
-    spec = dict(raw or {})
-    unknown = set(spec) - {"models", "preprocessing"}
+    settings: dict[str, Any] = dict(raw or {})
+    unknown = set(settings) - {"models", "preprocessing"}
     if unknown:
         raise SpaceError(
             f"unknown top-level key '{sorted(unknown)[0]}' in the search space;"
             " a tabular space has 'models' and optionally 'preprocessing'"
         )
-    models = _normalise_models(spec.get("models", list(DEFAULT_FAMILIES)))
+    models = _normalise_models(settings.get("models", list(DEFAULT_FAMILIES)))
     params: list[Param] = [
         parse_param(MODEL_PARAM, {"type": "categorical", "choices": list(models)})
     ]
     starts: dict[str, list[dict[str, Any]]] = {}
     for family, family_spec in models.items():
         bundled = family_spec is None
-        file_spec = _bundled(family) if bundled else {"params": family_spec}
+        file_spec: dict[str, Any] = _bundled(family) if bundled else {"params": family_spec}
         family_params = _family_params(family, file_spec.get("params") or {})
         params.extend(family_params)
         if bundled:
@@ -74,7 +74,7 @@ def tabular_space(spec: Mapping[str, Any] | str | Path | None = None) -> Tabular
                 {f"{family}.{k}": v for k, v in point.items()}
                 for point in file_spec.get("starting_points", [])
             ]
-    pre_spec = spec.get("preprocessing")
+    pre_spec = settings.get("preprocessing")
     pre_file = _bundled("preprocessing") if pre_spec is None else {"params": pre_spec}
     pre_params = [parse_param(n, s) for n, s in (pre_file.get("params") or {}).items()]
     params.extend(p for p in (_restrict(p, models) for p in pre_params) if p is not None)

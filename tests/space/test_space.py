@@ -1,0 +1,107 @@
+"""Search spaces as data: parsing, validation errors, conditions, sampling through Optuna."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pytest
+
+from automl.exceptions import SpaceError
+from automl.space import SearchSpace, spaces_dir, tabular_space
+
+ISSUE_SPACE = {
+    "x": {"type": "float", "low": 0, "high": 10, "log": False},
+    "n": {"type": "int", "low": 1, "high": 8},
+    "kind": {"type": "categorical", "choices": ["a", "b"]},
+}
+
+
+def test_sample_respects_types_and_ranges() -> None:
+    space = SearchSpace.from_dict(ISSUE_SPACE)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    for _ in range(30):
+        config = space.sample(study.ask())
+        assert 0 <= config["x"] <= 10 and isinstance(config["n"], int) and 1 <= config["n"] <= 8
+        assert config["kind"] in ("a", "b")
+
+
+def test_conditions_activate_children_only_for_their_parent_choice() -> None:
+    space = SearchSpace.from_dict(
+        {
+            "depth": {"type": "int", "low": 1, "high": 4, "condition": {"kind": "tree"}},
+            "kind": ["tree", "linear"],
+            "c": {"type": "float", "low": 1e-3, "high": 1, "log": True, "condition": {"kind": ["linear"]}},
+            "fixed": 3,
+        }
+    )
+    assert space.names[0] == "kind"  # parents are ordered before children
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    seen = set()
+    for _ in range(20):
+        config = space.sample(study.ask())
+        seen.add(config["kind"])
+        assert ("depth" in config) == (config["kind"] == "tree")
+        assert ("c" in config) == (config["kind"] == "linear")
+        assert config["fixed"] == 3
+    assert seen == {"tree", "linear"}
+    assert SearchSpace.from_dict(space.to_dict()).to_dict() == space.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"x": {"type": "flaot", "low": 0, "high": 1}}, "unknown type 'flaot'.*did you mean 'float'"),
+        ({"x": {"type": "float", "low": 2, "high": 1}}, "low .2. is greater than high .1."),
+        ({"x": {"type": "float", "low": 0, "high": 1, "log": True}}, "log scale needs low > 0"),
+        ({"x": {"type": "int", "low": 0.5, "high": 3}}, "must be an integer"),
+        ({"x": {"type": "float", "low": 0, "hgh": 1}}, "unknown key 'hgh'.*did you mean 'high'"),
+        ({"x": {"type": "categorical", "choices": []}}, "non-empty list"),
+        ({"x": {"type": "float", "low": 0, "high": 1, "condition": {"y": "a"}}}, "unknown parameter 'y'"),
+        ({"k": ["a"], "x": {"type": "bool", "condition": {"k": "b"}}}, "not a choice of 'k'"),
+        ({"x": {"type": "float", "low": "0", "high": 1}}, "finite number"),
+        ({}, "no parameters"),
+    ],
+)
+def test_invalid_spaces_are_rejected_up_front(spec: dict, message: str) -> None:
+    with pytest.raises(SpaceError, match=message):
+        SearchSpace.from_dict(spec)
+
+
+def test_yaml_tags_that_build_objects_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "evil.yaml"
+    path.write_text("x: !!python/object/apply:os.system ['echo hacked']\n")
+    with pytest.raises(SpaceError, match="cannot parse"):
+        SearchSpace.from_yaml(path)
+
+
+def test_bundled_tabular_space_covers_required_families() -> None:
+    space = tabular_space()
+    families = set(space.families)
+    assert families >= {"lightgbm", "linear", "random_forest", "extra_trees", "knn", "hist_gradient_boosting"}
+    assert {"numeric_imputer", "scaler", "categorical_encoder", "high_cardinality_encoder"} <= set(space.space.names)
+    assert space.starting_points[0]["model"] == "lightgbm"
+    for yaml_file in spaces_dir().glob("*.yaml"):
+        assert yaml_file.stat().st_size > 0
+
+
+def test_user_tabular_space_from_yaml() -> None:
+    space = tabular_space(spaces_dir() / "example_custom.yaml")
+    assert space.families == ("lightgbm", "linear")
+    assert "lightgbm.num_leaves" in space.space.names
+    assert "knn.n_neighbors" not in space.space.names
+    assert "scaler" in space.space.names  # linear needs it
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"models": {"lightgbn": {}}}, "unknown model 'lightgbn'.*did you mean 'lightgbm'"),
+        ({"models": {"lightgbm": {"num_leafs": 3}}}, "no parameter 'num_leafs'.*did you mean 'num_leaves'"),
+        ({"model": ["lightgbm"]}, "unknown top-level key 'model'"),
+        ({"models": []}, "non-empty"),
+    ],
+)
+def test_invalid_tabular_spaces(spec: dict, message: str) -> None:
+    with pytest.raises(SpaceError, match=message):
+        tabular_space(spec)

@@ -1,0 +1,132 @@
+"""End-to-end tabular searches on real data slices: scores, leaderboard, predictions, budgets."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import automl
+from automl.exceptions import ConfigError, DataError, ModelFileError
+
+
+def test_binary_search_finds_a_good_model(adult: pd.DataFrame) -> None:
+    train, test = adult.iloc[:1600], adult.iloc[1600:]
+    result = automl.search(train, target="income", n_trials=6, storage=":memory:", seed=0)
+    assert result.metric == "roc_auc"
+    assert result.best_score > 0.85
+    board = result.leaderboard
+    assert len(board) == 6 and result.n_trials == 6
+    assert {"trial", "state", "roc_auc", "model", "seconds", "config", "error"} <= set(board.columns)
+    assert board["roc_auc"].iloc[0] == pytest.approx(result.best_score)
+    labels = result.predict(test)
+    assert set(labels) <= {"<=50K", ">50K"}
+    assert (labels == test["income"].to_numpy()).mean() > 0.78
+    proba = result.predict_proba(test)
+    assert list(proba.columns) == ["<=50K", ">50K"]
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    indices, predictions = result.predictions(result.best_trial.number)
+    assert sorted(indices) == list(range(len(train)))  # out-of-fold for every row (5-fold CV)
+    assert predictions.shape == (len(train), 2)
+
+
+def test_regression_and_multiclass(housing: pd.DataFrame, letter: pd.DataFrame) -> None:
+    reg = automl.search(housing, target="median_house_value", n_trials=3, storage=":memory:", seed=0)
+    assert reg.metric == "rmse"
+    assert reg.best_score < housing["median_house_value"].std() * 0.7
+    assert reg.predict(housing.head(5)).dtype == float
+    multi = automl.search(
+        letter, target="Letter", metric="accuracy", n_trials=2, storage=":memory:", seed=0, evaluation="holdout"
+    )
+    assert multi.best_score > 0.6
+    assert set(multi.predict(letter.head(50))) <= set(letter["Letter"])
+
+
+def test_time_budget_is_never_overrun(adult: pd.DataFrame) -> None:
+    start = time.monotonic()
+    result = automl.search(adult, target="income", time_budget=8, storage=":memory:", seed=0)
+    elapsed = time.monotonic() - start
+    assert elapsed <= 8 * 1.05 + 0.5  # the 5% tolerance, plus loading the data before the clock starts
+    assert result.model is not None
+    assert result.n_trials >= 2
+
+
+def test_search_with_a_user_space_and_grid(adult: pd.DataFrame) -> None:
+    space = {"models": {"linear": {"regularization": {"type": "float", "low": 0.01, "high": 10, "log": True}}},
+             "preprocessing": {"scaler": ["standard", "robust"], "categorical_encoder": ["onehot", "target"]}}
+    result = automl.search(adult, target="income", strategy="grid", space=space, n_trials=50, storage=":memory:")
+    assert result.n_trials == 3 * 2 * 2  # the grid is exhausted, then the search stops
+    assert set(result.leaderboard["model"]) == {"linear"}
+
+
+def test_nsga2_returns_a_pareto_front_of_score_and_latency(adult: pd.DataFrame) -> None:
+    result = automl.search(adult, target="income", strategy="nsga2", n_trials=6, storage=":memory:", seed=0)
+    front = result.pareto_front
+    assert front and all(len(t.values) == 2 for t in front)
+    assert result.summary()["pareto_front"]
+
+
+def test_save_and_load_round_trip_and_version_check(adult: pd.DataFrame, tmp_path: Path) -> None:
+    result = automl.search(adult, target="income", n_trials=2, storage=":memory:", seed=0)
+    path = result.save(tmp_path / "model.automl")
+    model = automl.load(path)
+    np.testing.assert_array_equal(model.predict(adult.head(50)), result.predict(adult.head(50)))
+    header, _, body = path.read_bytes().partition(b"\n")
+    (tmp_path / "old.automl").write_bytes(header.replace(b'"sklearn": "', b'"sklearn": "0.') + b"\n" + body)
+    with pytest.raises(ModelFileError, match="was saved with sklearn 0"):
+        automl.load(tmp_path / "old.automl")
+    (tmp_path / "junk.automl").write_bytes(b"\x00\x01 not a model")
+    with pytest.raises(ModelFileError, match="not an automl model"):
+        automl.load(tmp_path / "junk.automl")
+
+
+def test_missing_feature_column_at_predict_time(adult: pd.DataFrame) -> None:
+    result = automl.search(adult, target="income", n_trials=1, storage=":memory:", seed=0)
+    with pytest.raises(DataError, match="lacks feature column.*age"):
+        result.predict(adult.drop(columns=["age"]).head())
+
+
+def test_sqlite_resume_and_refusal_on_other_data(adult: pd.DataFrame, tmp_path: Path, study_name: str) -> None:
+    storage = f"sqlite:///{tmp_path / 'studies.db'}"
+    first = automl.search(adult, target="income", n_trials=2, storage=storage, study_name=study_name, seed=0)
+    assert first.n_trials == 2
+    resumed = automl.search(adult, target="income", n_trials=4, storage=storage, study_name=study_name, seed=0)
+    assert resumed.n_trials == 4
+    assert resumed.best_score >= first.best_score
+    with pytest.raises(ConfigError, match="fingerprint"):
+        automl.search(adult.head(1000), target="income", n_trials=5, storage=storage, study_name=study_name)
+
+
+def test_postgresql_storage(adult: pd.DataFrame, postgres_url: str, study_name: str) -> None:
+    import optuna
+
+    try:
+        result = automl.search(adult, target="income", n_trials=2, storage=postgres_url, study_name=study_name, seed=0)
+        assert result.n_trials == 2
+        resumed = automl.search(adult, target="income", n_trials=3, storage=postgres_url, study_name=study_name, seed=0)
+        assert resumed.n_trials == 3
+        stored = optuna.load_study(study_name=study_name, storage=postgres_url)
+        assert len(stored.trials) == 3
+        assert stored.user_attrs["automl"]["metric"] == "roc_auc"
+    finally:
+        optuna.delete_study(study_name=study_name, storage=postgres_url)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"strategy": "tpee"}, "unknown strategy 'tpee'.*did you mean 'tpe'"),
+        ({"metric": "auc"}, "unknown metric 'auc'"),
+        ({"metric": "rmse"}, "does not apply to binary"),
+        ({"time_budget": -5}, "time_budget must be a positive"),
+        ({"n_trials": 0}, "n_trials must be a positive integer"),
+        ({"evaluation": "loo"}, "unknown evaluation"),
+        ({"storage": "nosuchdb://x"}, "cannot open storage"),
+    ],
+)
+def test_bad_arguments_get_clear_errors(adult: pd.DataFrame, kwargs: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        automl.search(adult.head(300), target="income", **{"n_trials": 1, **kwargs})
