@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from automl.data._split import MIN_ROWS
 from automl.storage import MEMORY
 
 TARGET = "__target__"
@@ -59,12 +60,16 @@ class _AutoMLBase(BaseEstimator):
             return X
         array = validate_data(self, X, reset=reset, ensure_all_finite="allow-nan", dtype=None)
         if array.dtype == object:
-            array = np.asarray(array)
+            kinds = {type(v).__name__ for v in array.ravel() if not isinstance(v, (str, int, float, bool))}
+            if kinds - {"NoneType"}:
+                raise TypeError(f"argument must be a string or a number, got {', '.join(sorted(kinds))}")
         return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
 
     def _search(self, X: Any, y: np.ndarray, task: str) -> Any:
         from automl.api import search
 
+        if len(y) < MIN_ROWS:
+            raise ValueError(f"n_samples={len(y)} is too few to search on: need at least {MIN_ROWS}")
         frame = self._frame(X, reset=True).reset_index(drop=True).copy()
         frame[TARGET] = y
         evaluation = self.evaluation
@@ -92,13 +97,11 @@ class _AutoMLBase(BaseEstimator):
 
     def _features(self, X: Any) -> pd.DataFrame:
         check_is_fitted(self, "model_")
-        frame = self._frame(X, reset=False)
-        if not isinstance(X, pd.DataFrame):
-            return frame
-        return frame
+        return self._frame(X, reset=False)
 
     def predict(self, X: Any) -> np.ndarray:
-        return self.model_.predict(self._features(X))
+        features = self._features(X)
+        return self.model_.predict(features)
 
 
 class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
@@ -129,7 +132,8 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         return self.classes_[np.argmax(proba, axis=1)]
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        proba = self.model_.predict_proba(self._features(X))
+        features = self._features(X)
+        proba = self.model_.predict_proba(features)
         order = [list(proba.columns).index(c) for c in self.classes_]
         return proba.to_numpy()[:, order]
 

@@ -96,7 +96,18 @@ def _normalise_missing(frame: pd.DataFrame) -> pd.DataFrame:
     markers = set(MISSING_MARKERS)
     for column in frame.columns:
         series = frame[column]
+        if series.dtype == object:
+            _check_cell_types(column, series)
         if pd.api.types.is_string_dtype(series) or series.dtype == object:
             stripped = series.map(lambda v: v.strip() if isinstance(v, str) else v)
             frame[column] = stripped.where(~stripped.isin(markers))
     return frame
+
+
+def _check_cell_types(column: str, series: pd.Series) -> None:
+    odd = series.map(lambda v: isinstance(v, (dict, list, set, tuple, bytes)))
+    if odd.any():
+        example = type(series[odd].iloc[0]).__name__
+        raise DataError(
+            f"column '{column}' holds {example} values; only numbers, text, booleans and dates are supported"
+        )
