@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,12 +11,12 @@ import pandas as pd
 
 from automl._study import is_memory, open_study
 from automl.budget import Budget
-from automl.data import Dataset, EvaluationPlan, choose_evaluation
-from automl.evaluation import TabularObjective, TrialResult, fit_final, refit_config
+from automl.data import Dataset, choose_evaluation
+from automl.evaluation import TabularObjective, TrialResult
 from automl.exceptions import ConfigError
 from automl.executors import make_executor
-from automl.metrics import Metric, get_metric
-from automl.model import FittedModel
+from automl.metrics import get_metric
+from automl.refit import RefitReserve, ensemble_weights, refit_members
 from automl.result import SearchResult
 from automl.search import OnTrial, Search
 from automl.space import tabular_space
@@ -43,31 +42,8 @@ class TabularSettings:
     evaluation: str | int = "auto"
     executor: str = "auto"
     secondary_objective: str = "latency"
+    ensemble: bool = True
     budget: Budget = field(default_factory=Budget)
-
-
-class RefitReserve:
-    """Seconds to hold back for refitting the current best trial on all rows."""
-
-    def __init__(self, plan: EvaluationPlan, maximize: bool) -> None:
-        self.train_fraction = (
-            (plan.n_folds - 1) / plan.n_folds if plan.n_folds > 1 else 1 - plan.holdout_fraction
-        )
-        self.n_fits = plan.n_folds
-        self.maximize = maximize
-        self.best: float | None = None
-        self.seconds = 0.0
-
-    def update(self, result: TrialResult) -> None:
-        better = self.best is None or (
-            result.score > self.best if self.maximize else result.score < self.best
-        )
-        if better:
-            self.best = result.score
-            self.seconds = 1.5 * result.fit_seconds / self.n_fits / self.train_fraction + 1.0
-
-    def __call__(self) -> float:
-        return self.seconds
 
 
 def run_tabular_search(
@@ -127,7 +103,15 @@ def run_tabular_search(
     finally:
         executor.close()
     result = SearchResult(study, metric.name, predictions=store)
-    result.model, notes = _refit(result, dataset, metric, plan, s)
+    use_ensemble = s.ensemble and not strategy.multi_objective
+    weights = (
+        ensemble_weights(result, store, dataset, metric)
+        if use_ensemble
+        else {result.best_trial.number: 1.0}
+    )
+    result.model, notes = refit_members(
+        result, weights, dataset, metric, plan, s.budget, s.executor, s.seed or 0
+    )
     result.notes.extend(notes)
     result.elapsed = s.budget.elapsed
     return result
@@ -153,46 +137,3 @@ def _summary(result: TrialResult) -> dict[str, Any]:
         "predict_ms_per_1k_rows": round(result.predict_ms_per_1k_rows, 4),
         "model_bytes": result.model_bytes,
     }
-
-
-class RefitWork:
-    """Fit the final pipeline for a config on all rows (run in a worker so it can be stopped)."""
-
-    def __init__(self, dataset: Dataset, seed: int) -> None:
-        self.dataset = dataset
-        self.seed = seed
-
-    def __call__(self, config: dict[str, Any], report: Any) -> Any:
-        return fit_final(config, self.dataset, self.seed)
-
-
-def _refit(
-    result: SearchResult, dataset: Dataset, metric: Metric, plan: EvaluationPlan, s: TabularSettings
-) -> tuple[FittedModel | None, list[str]]:
-    best = result.best_trial
-    record = best.user_attrs.get("result", {})
-    config = refit_config(result.best_config, record.get("rounds"), plan.n_folds)
-    timeout = s.budget.hard_remaining
-    if timeout <= 0:
-        return None, ["the time budget ran out before the best configuration could be refit"]
-    executor = make_executor(s.executor, RefitWork(dataset, s.seed or 0))
-    try:
-        outcome = executor.run(
-            config, None if math.isinf(timeout) else timeout, lambda v, step: False
-        )
-    finally:
-        executor.close()
-    if outcome.status != "ok":
-        note = f"refitting the best configuration did not finish: {outcome.error}"
-        logger.warning(note)
-        return None, [note]
-    info = {
-        "study": result.study_name,
-        "trial": best.number,
-        "score": result.best_score,
-        "evaluation": plan.name,
-        "n_rows": dataset.n_rows,
-    }
-    return FittedModel(
-        outcome.value, dataset.task, dataset.target, dataset.classes, config, metric.name, info
-    ), []

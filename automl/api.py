@@ -44,6 +44,7 @@ def search(
     trial_time_limit: float | None = None,
     executor: str = "auto",
     secondary_objective: str = "latency",
+    ensemble: bool = True,
     on_trial: OnTrial | None = None,
 ) -> SearchResult:
     """Search for the best model on `data` (CSV/Parquet path or DataFrame) predicting `target`,
@@ -52,7 +53,8 @@ def search(
     Budget: `time_budget` seconds (never overrun by more than 5%) and/or `n_trials` finished
     trials in the study (so re-running a study name resumes up to that count). With neither,
     a tabular search runs for 60 s and an objective for 100 trials. `storage` is an SQLAlchemy
-    URL or .db path (default: an SQLite file in $AUTOML_HOME), or ':memory:'.
+    URL or .db path (default: an SQLite file in $AUTOML_HOME), or ':memory:'. With `ensemble`
+    the final model is a Caruana ensemble of the best trials, refit on all rows.
     """
     if (data is None) == (objective is None):
         raise ConfigError("pass either data (with target=...) or objective=..., not both")
@@ -92,6 +94,7 @@ def search(
         evaluation=evaluation,
         executor=executor,
         secondary_objective=secondary_objective,
+        ensemble=ensemble,
         budget=budget,
     )
     return run_tabular_search(data, settings, on_trial)

@@ -60,16 +60,24 @@ class _AutoMLBase(BaseEstimator):
             return X
         array = validate_data(self, X, reset=reset, ensure_all_finite="allow-nan", dtype=None)
         if array.dtype == object:
-            kinds = {type(v).__name__ for v in array.ravel() if not isinstance(v, (str, int, float, bool))}
+            kinds = {
+                type(v).__name__
+                for v in array.ravel()
+                if not isinstance(v, (str, int, float, bool))
+            }
             if kinds - {"NoneType"}:
-                raise TypeError(f"argument must be a string or a number, got {', '.join(sorted(kinds))}")
+                raise TypeError(
+                    f"argument must be a string or a number, got {', '.join(sorted(kinds))}"
+                )
         return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
 
     def _search(self, X: Any, y: np.ndarray, task: str) -> Any:
         from automl.api import search
 
         if len(y) < MIN_ROWS:
-            raise ValueError(f"n_samples={len(y)} is too few to search on: need at least {MIN_ROWS}")
+            raise ValueError(
+                f"n_samples={len(y)} is too few to search on: need at least {MIN_ROWS}"
+            )
         frame = self._frame(X, reset=True).reset_index(drop=True).copy()
         frame[TARGET] = y
         evaluation = self.evaluation

@@ -21,9 +21,11 @@ LIBRARIES = ("sklearn", "lightgbm")
 
 @dataclass
 class FittedModel:
-    """A pipeline fitted on all training rows; predicts labels, probabilities or values."""
+    """Pipelines fitted on all training rows, averaged with `weights` (one pipeline when the
+    ensemble is a single model); predicts labels, probabilities or values."""
 
-    pipeline: Any
+    pipelines: list[Any]
+    weights: list[float]
     task: Task
     target: str
     classes: tuple[Any, ...] | None
@@ -35,7 +37,11 @@ class FittedModel:
         """Class labels (original values) or regression values for each row."""
         X = self._features(data)
         if not self.task.is_classification:
-            return np.asarray(self.pipeline.predict(X), dtype=float)
+            parts = [
+                w * np.asarray(p.predict(X), dtype=float)
+                for w, p in zip(self.weights, self.pipelines, strict=True)
+            ]
+            return np.sum(parts, axis=0)
         return np.asarray(self.classes, dtype=object)[self._proba(X).argmax(axis=1)]
 
     def predict_proba(self, data: pd.DataFrame | str | Path) -> pd.DataFrame:
@@ -47,13 +53,12 @@ class FittedModel:
         return pd.DataFrame(self._proba(X), columns=list(self.classes), index=X.index)
 
     def _proba(self, X: pd.DataFrame) -> np.ndarray:
-        proba = np.asarray(self.pipeline.predict_proba(X), dtype=float)
         assert self.classes is not None
-        if proba.shape[1] == len(self.classes):
-            return proba
-        full = np.zeros((proba.shape[0], len(self.classes)))
-        full[:, np.asarray(self.pipeline.classes_, dtype=int)] = proba
-        return full
+        total = np.zeros((len(X), len(self.classes)))
+        for weight, pipeline in zip(self.weights, self.pipelines, strict=True):
+            proba = np.asarray(pipeline.predict_proba(X), dtype=float)
+            total[:, np.asarray(pipeline.classes_, dtype=int)] += weight * proba
+        return total
 
     def _features(self, data: pd.DataFrame | str | Path) -> pd.DataFrame:
         return read_table(data)

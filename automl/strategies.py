@@ -86,7 +86,9 @@ class AskTellGridSampler(optuna.samplers.GridSampler):
     """GridSampler for an ask/tell loop: Optuna's stops the study from `after_trial`, which is
     only allowed inside `study.optimize`; the Search loop checks `is_exhausted` itself."""
 
-    def after_trial(self, study: optuna.Study, trial: FrozenTrial, state: TrialState, values: Any) -> None:
+    def after_trial(
+        self, study: optuna.Study, trial: FrozenTrial, state: TrialState, values: Any
+    ) -> None:
         return None
 
 

@@ -1,0 +1,151 @@
+"""After the search: choose the ensemble, refit its members on all rows within the budget."""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+import numpy as np
+from optuna.trial import FrozenTrial
+
+from automl.budget import Budget
+from automl.data import Dataset, EvaluationPlan
+from automl.ensemble import select_ensemble
+from automl.evaluation import TrialResult, fit_final, refit_config
+from automl.executors import make_executor
+from automl.metrics import Metric
+from automl.model import FittedModel
+from automl.result import SearchResult
+from automl.storage import PredictionStore
+
+logger = logging.getLogger(__name__)
+MAX_CANDIDATES = 20
+RESERVED_MEMBERS = 3
+SAFETY_SECONDS = 0.5
+
+
+def refit_seconds(fit_seconds: float, plan: EvaluationPlan) -> float:
+    """Expected time to refit on all rows, from the summed fit time over the trial's splits."""
+    train_fraction = (
+        (plan.n_folds - 1) / plan.n_folds if plan.n_folds > 1 else 1 - plan.holdout_fraction
+    )
+    return fit_seconds / plan.n_folds / train_fraction
+
+
+class RefitReserve:
+    """Seconds to hold back for refitting the best few trials (the likely ensemble) on all rows."""
+
+    def __init__(self, plan: EvaluationPlan, maximize: bool) -> None:
+        self.plan = plan
+        self.sign = 1.0 if maximize else -1.0
+        self.top: list[tuple[float, float]] = []  # (signed score, refit seconds), best first
+
+    def update(self, result: TrialResult) -> None:
+        self.top.append((self.sign * result.score, refit_seconds(result.fit_seconds, self.plan)))
+        self.top = sorted(self.top, reverse=True)[:RESERVED_MEMBERS]
+
+    def __call__(self) -> float:
+        return 1.2 * sum(seconds for _, seconds in self.top) + 1.0 if self.top else 0.0
+
+
+class RefitWork:
+    """Fit the final pipeline for a config on all rows (run in a worker so it can be stopped)."""
+
+    def __init__(self, dataset: Dataset, seed: int) -> None:
+        self.dataset = dataset
+        self.seed = seed
+
+    def __call__(self, config: dict[str, Any], report: Any) -> Any:
+        return fit_final(config, self.dataset, self.seed)
+
+
+def ensemble_weights(
+    result: SearchResult, store: PredictionStore, dataset: Dataset, metric: Metric
+) -> dict[int, float]:
+    """Caruana weights over the best trials whose predictions cover the same rows."""
+    sign = 1.0 if metric.greater_is_better else -1.0
+    ranked = sorted(result.completed, key=lambda t: sign * t.values[0], reverse=True)[
+        :MAX_CANDIDATES
+    ]
+    rows: np.ndarray | None = None
+    candidates: dict[int, np.ndarray] = {}
+    for trial in ranked:
+        stored = store.load(trial.number)
+        if stored is None:
+            continue
+        indices, predictions = stored
+        if rows is None:
+            rows = indices
+        if np.array_equal(indices, rows):
+            candidates[trial.number] = predictions
+    if rows is None:
+        return {result.best_trial.number: 1.0}
+    return select_ensemble(candidates, dataset.y[rows], metric)
+
+
+def refit_members(
+    result: SearchResult,
+    weights: dict[int, float],
+    dataset: Dataset,
+    metric: Metric,
+    plan: EvaluationPlan,
+    budget: Budget,
+    executor_name: str,
+    seed: int,
+) -> tuple[FittedModel | None, list[str]]:
+    """Refit the members, heaviest first, skipping any that would overrun the budget."""
+    trials = {t.number: t for t in result.completed}
+    executor = make_executor(executor_name, RefitWork(dataset, seed))
+    fitted: list[tuple[float, Any, FrozenTrial]] = []
+    notes: list[str] = []
+    try:
+        for number, weight in sorted(weights.items(), key=lambda item: -item[1]):
+            trial = trials[number]
+            record = trial.user_attrs.get("result", {})
+            timeout = budget.hard_remaining - SAFETY_SECONDS
+            expected = refit_seconds(record.get("fit_seconds", 0.0), plan)
+            if fitted and expected > timeout:
+                notes.append(
+                    f"ensemble member trial {number} skipped: its refit would overrun the budget"
+                )
+                continue
+            if timeout <= 0:
+                break
+            config = refit_config(
+                record.get("config", trial.params), record.get("rounds"), plan.n_folds
+            )
+            outcome = executor.run(
+                config, None if math.isinf(timeout) else timeout, lambda v, step: False
+            )
+            if outcome.status == "ok":
+                fitted.append((weight, outcome.value, trial))
+            else:
+                notes.append(f"refitting trial {number} did not finish: {outcome.error}")
+    finally:
+        executor.close()
+    for note in notes:
+        logger.warning(note)
+    if not fitted:
+        return None, notes or [
+            "the time budget ran out before the best configuration could be refit"
+        ]
+    total = sum(w for w, _, _ in fitted)
+    best = fitted[0][2]
+    info = {
+        "study": result.study_name,
+        "ensemble": {t.number: round(w / total, 4) for w, _, t in fitted},
+        "evaluation": plan.name,
+        "n_rows": dataset.n_rows,
+    }
+    model = FittedModel(
+        [p for _, p, _ in fitted],
+        [w / total for w, _, _ in fitted],
+        dataset.task,
+        dataset.target,
+        dataset.classes,
+        best.user_attrs.get("result", {}).get("config", best.params),
+        metric.name,
+        info,
+    )
+    return model, notes

@@ -1,0 +1,190 @@
+"""Quality benchmark: automl (strategy auto) against FLAML and Optuna TPE + LightGBM at equal time.
+
+Scored on a held-out 20% (ROC AUC for binary, accuracy for multiclass, R2 for regression).
+Writes benchmarks/results/quality.md and quality.json.
+
+    pip install "flaml[automl]"
+    python -m benchmarks.quality --budget 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score, r2_score, roc_auc_score
+from sklearn.model_selection import train_test_split
+
+from benchmarks.datasets import SPECS, BenchmarkData, load
+
+RESULTS = Path(__file__).resolve().parent / "results"
+Predict = Callable[[BenchmarkData, float], np.ndarray]
+
+
+def score(data: BenchmarkData, predictions: np.ndarray, classes: list) -> float:
+    """predictions: probabilities (n, k) in `classes` order for classification, values otherwise."""
+    y = data.test[data.target].to_numpy()
+    if data.task == "regression":
+        return float(r2_score(y, predictions))
+    if data.task == "binary":
+        return float(roc_auc_score(y == classes[1], predictions[:, 1]))
+    return float(accuracy_score(y, np.asarray(classes, dtype=object)[predictions.argmax(axis=1)]))
+
+
+def lgbm_frame(frame: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as pandas categories (LightGBM's native categorical handling)."""
+    out = frame.copy()
+    for col in out.columns:
+        if not pd.api.types.is_numeric_dtype(reference[col]):
+            out[col] = pd.Categorical(out[col], categories=sorted(reference[col].dropna().unique()))
+    return out
+
+
+def _xy(data: BenchmarkData) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+    X = data.train.drop(columns=[data.target])
+    return lgbm_frame(X, X), data.train[data.target], lgbm_frame(data.test.drop(columns=[data.target]), X)
+
+
+def _lgbm(task: str, **params):  # type: ignore[no-untyped-def]
+    import lightgbm
+
+    cls = lightgbm.LGBMRegressor if task == "regression" else lightgbm.LGBMClassifier
+    return cls(verbose=-1, random_state=0, **params)
+
+
+def run_lgbm_default(data: BenchmarkData, budget: float) -> tuple[np.ndarray, list]:
+    X, y, X_test = _xy(data)
+    model = _lgbm(data.task).fit(X, y)
+    if data.task == "regression":
+        return model.predict(X_test), []
+    return model.predict_proba(X_test), list(model.classes_)
+
+
+def run_optuna_tpe(data: BenchmarkData, budget: float) -> tuple[np.ndarray, list]:
+    """Plain Optuna TPE over LightGBM parameters, scored on a 20% validation split of train."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    start = time.monotonic()
+    X, y, X_test = _xy(data)
+    stratify = y if data.task != "regression" else None
+    X_tr, X_va, y_tr, y_va = train_test_split(X, y, test_size=0.2, random_state=0, stratify=stratify)
+
+    def params_of(trial: optuna.Trial) -> dict:
+        return {
+            "n_estimators": trial.suggest_int("n_estimators", 50, 1000, log=True),
+            "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
+            "num_leaves": trial.suggest_int("num_leaves", 4, 256, log=True),
+            "min_child_samples": trial.suggest_int("min_child_samples", 2, 100, log=True),
+            "subsample": trial.suggest_float("subsample", 0.5, 1.0), "subsample_freq": 1,
+            "colsample_bytree": trial.suggest_float("colsample_bytree", 0.3, 1.0),
+            "reg_alpha": trial.suggest_float("reg_alpha", 1e-3, 10, log=True),
+            "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 10, log=True),
+        }
+
+    def objective(trial: optuna.Trial) -> float:
+        model = _lgbm(data.task, **params_of(trial)).fit(X_tr, y_tr)
+        if data.task == "regression":
+            return float(r2_score(y_va, model.predict(X_va)))
+        proba = model.predict_proba(X_va)
+        if data.task == "binary":
+            return float(roc_auc_score(y_va == model.classes_[1], proba[:, 1]))
+        return float(accuracy_score(y_va, model.classes_[proba.argmax(axis=1)]))
+
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=0))
+    study.optimize(objective, timeout=budget * 0.85)  # leave time for the refit on all of train
+    model = _lgbm(data.task, **{**study.best_params, "subsample_freq": 1}).fit(X, y)
+    logging.info("optuna: %d trials in %.1fs", len(study.trials), time.monotonic() - start)
+    if data.task == "regression":
+        return model.predict(X_test), []
+    return model.predict_proba(X_test), list(model.classes_)
+
+
+def run_flaml(data: BenchmarkData, budget: float) -> tuple[np.ndarray, list]:
+    from flaml import AutoML
+
+    X, y = data.train.drop(columns=[data.target]), data.train[data.target]
+    automl = AutoML()
+    task = "regression" if data.task == "regression" else "classification"
+    automl.fit(X, y, task=task, time_budget=budget, verbose=0, seed=0)
+    X_test = data.test.drop(columns=[data.target])
+    if data.task == "regression":
+        return automl.predict(X_test), []
+    return automl.predict_proba(X_test), list(automl.classes_)
+
+
+def run_automl(data: BenchmarkData, budget: float) -> tuple[np.ndarray, list]:
+    import automl
+
+    result = automl.search(data.train, target=data.target, time_budget=budget, storage=":memory:", seed=0)
+    logging.info("automl: %d trials, best %s %.5f", result.n_trials, result.metric, result.best_score)
+    X_test = data.test.drop(columns=[data.target])
+    if data.task == "regression":
+        return result.predict(X_test), []
+    proba = result.predict_proba(X_test)
+    return proba.to_numpy(), list(proba.columns)
+
+
+METHODS: dict[str, Callable[[BenchmarkData, float], tuple[np.ndarray, list]]] = {
+    "lgbm_default": run_lgbm_default,
+    "optuna_tpe_lgbm": run_optuna_tpe,
+    "flaml": run_flaml,
+    "automl": run_automl,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--budget", type=float, default=60.0)
+    parser.add_argument("--datasets", nargs="*", default=list(SPECS))
+    parser.add_argument("--methods", nargs="*", default=list(METHODS))
+    parser.add_argument("--out", default="quality")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    warnings.filterwarnings("ignore")
+    rows: dict[str, dict[str, float]] = {}
+    json_path = RESULTS / f"{args.out}.json"
+    if json_path.exists():
+        rows = json.loads(json_path.read_text())["scores"]
+    for name in args.datasets:
+        data = load(name)
+        for method in args.methods:
+            start = time.monotonic()
+            predictions, classes = METHODS[method](data, args.budget)
+            value = score(data, predictions, classes)
+            rows.setdefault(name, {})[method] = value
+            rows[name][f"{method}_seconds"] = round(time.monotonic() - start, 1)
+            logging.info("%s %s: %.4f (%.1fs)", name, method, value, time.monotonic() - start)
+            write(rows, args.budget, args.out)
+
+
+def write(rows: dict[str, dict[str, float]], budget: float, out: str) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{out}.json").write_text(json.dumps({"budget": budget, "scores": rows}, indent=2))
+    methods = [m for m in METHODS if any(m in r for r in rows.values())]
+    lines = [
+        f"# Quality at {budget:g} s per search (held-out 20%, seed 0)",
+        "",
+        "Scores: ROC AUC (binary), accuracy (multiclass), R2 (regression). Wall seconds in brackets.",
+        "",
+        "| dataset | " + " | ".join(methods) + " | automl >= max(TPE, FLAML) | automl >= defaults - 0.005 |",
+        "|---" * (len(methods) + 3) + "|",
+    ]
+    for name, r in rows.items():
+        cells = [f"{r[m]:.4f} ({r[m + '_seconds']:.0f}s)" if m in r else "-" for m in methods]
+        rivals = [r[m] for m in ("optuna_tpe_lgbm", "flaml") if m in r]
+        beats = "yes" if "automl" in r and rivals and r["automl"] >= max(rivals) else "no"
+        safe = "yes" if "automl" in r and "lgbm_default" in r and r["automl"] >= r["lgbm_default"] - 0.005 else "no"
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {beats} | {safe} |")
+    (RESULTS / f"{out}.md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
