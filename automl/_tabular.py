@@ -73,9 +73,9 @@ def run_tabular_search(
     if is_new and strategy.use_starting_points:
         for point in space.starting_points:
             study.enqueue_trial(point, skip_if_exists=True)
-    objective = TabularObjective(
-        dataset, plan.splits(dataset.y, dataset.task, s.seed or 0), metric, s.seed or 0
-    )
+    splits = plan.splits(dataset.y, dataset.task, s.seed or 0)
+    measure_size = strategy.multi_objective and s.secondary_objective == "size"
+    objective = TabularObjective(dataset, splits, metric, s.seed or 0, measure_size)
     store = PredictionStore.for_study(study.study_name, is_memory(s.storage))
     reserve = RefitReserve(plan, metric.greater_is_better) if s.budget.time_budget else None
 
@@ -97,7 +97,6 @@ def run_tabular_search(
         on_trial=on_trial,
         reserve=reserve or (lambda: 0.0),
     )
-    s.budget.start()
     try:
         search.run()
     finally:
@@ -135,5 +134,5 @@ def _summary(result: TrialResult) -> dict[str, Any]:
         "fit_seconds": round(result.fit_seconds, 4),
         "rounds": result.rounds,
         "predict_ms_per_1k_rows": round(result.predict_ms_per_1k_rows, 4),
-        "model_bytes": result.model_bytes,
+        "model_bytes": result.model_bytes or None,
     }

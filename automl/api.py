@@ -64,8 +64,9 @@ def search(
         else:
             n_trials = DEFAULT_OBJECTIVE_TRIALS
     if time_budget is not None and trial_time_limit is None and objective is None:
-        trial_time_limit = max(10.0, time_budget / 3)
+        trial_time_limit = max(10.0, time_budget / 4)
     budget = Budget(time_budget, n_trials, trial_time_limit)
+    budget.start()  # loading and validating the data counts against the time budget too
     if objective is not None:
         return _search_objective(
             objective,

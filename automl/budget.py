@@ -47,6 +47,10 @@ class Budget:
         self._start = self.clock()
 
     @property
+    def started(self) -> bool:
+        return self._start is not None
+
+    @property
     def elapsed(self) -> float:
         return 0.0 if self._start is None else self.clock() - self._start
 

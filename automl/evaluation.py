@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import pickle
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,11 +12,13 @@ import numpy as np
 from sklearn.base import clone
 
 from automl.data import Dataset
+from automl.executors._base import Reporter
 from automl.metrics import Metric
 from automl.models import fit_estimator
 from automl.pipeline import build_pipeline, model_params
 
-Report = Callable[[float, int], None]
+DEADLINE_SHARE = 0.6
+"""Share of a trial's time limit that boosting may use; the rest is for predicting and scoring."""
 
 
 @dataclass
@@ -51,14 +52,20 @@ class TabularObjective:
         splits: list[tuple[np.ndarray, np.ndarray]],
         metric: Metric,
         seed: int,
+        measure_size: bool = False,
     ) -> None:
         self.dataset = dataset
         self.splits = splits
         self.metric = metric
         self.seed = seed
+        self.measure_size = measure_size  # pickling a large model to weigh it takes seconds
 
-    def __call__(self, config: dict[str, Any], report: Report) -> TrialResult:
+    def __call__(self, config: dict[str, Any], report: Reporter) -> TrialResult:
         data = self.dataset
+        trial_start = time.monotonic()
+        allowance = (
+            None if report.deadline is None else DEADLINE_SHARE * (report.deadline - trial_start)
+        )
         family, _ = model_params(config)
         fold_scores: list[float] = []
         preds: list[np.ndarray] = []
@@ -70,7 +77,14 @@ class TabularObjective:
             start = time.perf_counter()
             X_train = pipe[:-1].fit_transform(data.features.iloc[train], data.y[train])
             X_valid = pipe[:-1].transform(data.features.iloc[valid])
-            found = fit_estimator(family, pipe[-1], X_train, data.y[train], X_valid, data.y[valid])
+            deadline = (
+                None
+                if allowance is None
+                else trial_start + allowance * (fold + 1) / len(self.splits)
+            )
+            found = fit_estimator(
+                family, pipe[-1], X_train, data.y[train], X_valid, data.y[valid], deadline
+            )
             fit_seconds += time.perf_counter() - start
             start = time.perf_counter()
             fold_pred = _predict(pipe[-1], X_valid, data)
@@ -82,7 +96,8 @@ class TabularObjective:
             preds.append(fold_pred)
             if found is not None:
                 rounds.append(found)
-            report(float(np.mean(fold_scores)), fold)
+            if fold < len(self.splits) - 1:  # a finished trial is never pruned
+                report(float(np.mean(fold_scores)), fold)
         indices = np.concatenate([valid for _, valid in self.splits])
         return TrialResult(
             score=float(np.mean(fold_scores)),
@@ -92,7 +107,7 @@ class TabularObjective:
             rounds=int(np.mean(rounds)) if rounds else None,
             fit_seconds=fit_seconds,
             predict_ms_per_1k_rows=1e6 * predict_seconds / max(len(indices), 1),
-            model_bytes=len(pickle.dumps(pipe)),
+            model_bytes=len(pickle.dumps(pipe)) if self.measure_size else 0,
         )
 
 

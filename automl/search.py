@@ -58,7 +58,7 @@ class Search:
 
     def run(self) -> None:
         fail_interrupted_trials(self.study)
-        if self.budget._start is None:
+        if not self.budget.started:
             self.budget.start()
         while self.budget.allows_trial(self.n_finished(), self.reserve()):
             if grid_exhausted(self.strategy.sampler, self.study):

@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-Work = Callable[[dict[str, Any], Callable[[float, int], None]], Any]
+import optuna
+
 OnReport = Callable[[float, int], bool]
 """Called with (value, step) for each intermediate report; returns True to prune the trial."""
+
+
+class Reporter:
+    """The `report(value, step)` a trial's work receives; raises TrialPruned when told to stop.
+
+    `deadline` (on `time.monotonic()`) is when the trial will be stopped, so work that can
+    end early with a usable result (boosting rounds) may stop itself just before.
+    """
+
+    def __init__(self, send: OnReport, timeout: float | None) -> None:
+        self._send = send
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+
+    def __call__(self, value: float, step: int) -> None:
+        if self._send(value, step):
+            raise optuna.TrialPruned()
+
+
+Work = Callable[[dict[str, Any], Reporter], Any]
 
 
 @dataclass

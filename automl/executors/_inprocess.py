@@ -7,7 +7,7 @@ from typing import Any
 
 import optuna
 
-from automl.executors._base import OnReport, Outcome, TrialTimeout, Work, describe_error
+from automl.executors._base import OnReport, Outcome, Reporter, TrialTimeout, Work, describe_error
 
 
 class InProcessExecutor:
@@ -19,11 +19,14 @@ class InProcessExecutor:
     def run(self, config: dict[str, Any], timeout: float | None, on_report: OnReport) -> Outcome:
         start_wall, start_cpu = time.perf_counter(), time.process_time()
 
-        def report(value: float, step: int) -> None:
+        def send(value: float, step: int) -> bool:
             if on_report(value, step):
-                raise optuna.TrialPruned()
+                return True
             if timeout is not None and time.perf_counter() - start_wall > timeout:
                 raise TrialTimeout(f"trial ran past its time limit of {timeout:.1f}s")
+            return False
+
+        report = Reporter(send, timeout)
 
         def outcome(status: str, value: Any = None, error: str | None = None) -> Outcome:
             return Outcome(

@@ -8,14 +8,17 @@ cloudpickle; afterwards only configs and results cross the pipe.
 from __future__ import annotations
 
 import multiprocessing as mp
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any
 
 import cloudpickle
 import optuna
 
-from automl.executors._base import OnReport, Outcome, Work, describe_error
+from automl.executors._base import OnReport, Outcome, Reporter, Work, describe_error
 
 PRELOAD = ["automl.evaluation"]
 
@@ -24,19 +27,18 @@ def _worker_main(conn: Connection, payload: bytes) -> None:
     """Worker loop: receive a config, run the work, relay reports, send the result."""
     work = cloudpickle.loads(payload)
 
-    def report(value: float, step: int) -> None:
+    def send(value: float, step: int) -> bool:
         conn.send(("report", value, step))
-        if conn.recv():
-            raise optuna.TrialPruned()
+        return bool(conn.recv())
 
     while True:
         try:
-            config = conn.recv()
+            config, timeout = conn.recv()
         except EOFError:
             return
         start = time.process_time()
         try:
-            result = work(config, report)
+            result = work(config, Reporter(send, timeout))
             message: tuple[Any, ...] = ("ok", result, None)
         except optuna.TrialPruned:
             message = ("pruned", None, None)
@@ -64,7 +66,7 @@ class ProcessExecutor:
         start = time.perf_counter()
         deadline = None if timeout is None else start + timeout
         try:
-            conn.send(config)
+            conn.send((config, timeout))
             while True:
                 remaining = None if deadline is None else max(0.0, deadline - time.perf_counter())
                 if not conn.poll(remaining):
@@ -94,12 +96,13 @@ class ProcessExecutor:
     def _ensure_worker(self) -> Connection:
         if self._process is None or not self._process.is_alive():
             parent, child = self._context.Pipe()
-            self._process = self._context.Process(
+            process = self._context.Process(
                 target=_worker_main, args=(child, self._payload), daemon=False
             )
-            self._process.start()
+            with _main_module_hidden():
+                process.start()
             child.close()
-            self._conn = parent
+            self._process, self._conn = process, parent
         assert self._conn is not None
         return self._conn
 
@@ -115,9 +118,30 @@ class ProcessExecutor:
         """Stop the worker (it exits when its pipe closes)."""
         if self._conn is not None:
             self._conn.close()
-        if self._process is not None:
+        if self._process is not None and self._process.pid is not None:
             self._process.join(timeout=2)
             if self._process.is_alive():
                 self._process.kill()
                 self._process.join()
         self._process, self._conn = None, None
+
+
+@contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """Start workers without re-importing the caller's `__main__` script in them.
+
+    multiprocessing re-runs the main script in every new process (hence the usual
+    `if __name__ == "__main__":` guard, and a crash for `python - < script`). The work is sent
+    with cloudpickle, which copies functions defined in `__main__` by value, so the worker never
+    needs the script: hide its path while the worker starts.
+    """
+    main = sys.modules["__main__"]
+    saved: dict[str, Any] = {
+        name: main.__dict__.pop(name) for name in ("__file__", "__spec__") if name in main.__dict__
+    }
+    main.__dict__["__spec__"] = None
+    try:
+        yield
+    finally:
+        del main.__dict__["__spec__"]
+        main.__dict__.update(saved)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -150,16 +151,23 @@ def fit_estimator(
     y: np.ndarray,
     X_val: Any = None,
     y_val: np.ndarray | None = None,
+    deadline: float | None = None,
 ) -> int | None:
-    """Fit in place; with validation data, early-stop the rounds and return how many were kept."""
+    """Fit in place; with validation data, early-stop the rounds and return how many were kept.
+
+    LightGBM also stops adding rounds at `deadline` (time.monotonic()), so a slow configuration
+    yields a usable, shorter model instead of being killed at the trial's time limit.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)
         warnings.filterwarnings("ignore", category=RuntimeWarning)
         if family.name == "lightgbm" and X_val is not None:
             import lightgbm
 
-            stop = lightgbm.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)
-            estimator.fit(X, y, eval_X=(X_val,), eval_y=(y_val,), callbacks=[stop])
+            callbacks: list[Any] = [lightgbm.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)]
+            if deadline is not None:
+                callbacks.append(_StopAt(deadline))
+            estimator.fit(X, y, eval_X=(X_val,), eval_y=(y_val,), callbacks=callbacks)
             return int(estimator.best_iteration_ or estimator.n_estimators)
         if family.name == "hist_gradient_boosting" and X_val is not None:
             estimator.set_params(early_stopping=True, n_iter_no_change=EARLY_STOPPING_ROUNDS // 2)
@@ -169,6 +177,21 @@ def fit_estimator(
             estimator.set_params(early_stopping=False)
         estimator.fit(X, y)
     return None
+
+
+class _StopAt:
+    """A LightGBM callback that ends training (keeping the rounds so far) at `deadline`."""
+
+    order = 40  # after early_stopping (30), which records the best iteration
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+
+    def __call__(self, env: Any) -> None:
+        import lightgbm
+
+        if time.monotonic() > self.deadline:
+            raise lightgbm.callback.EarlyStopException(env.iteration, env.evaluation_result_list)
 
 
 def get_family(name: str) -> ModelFamily:

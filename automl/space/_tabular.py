@@ -15,14 +15,14 @@ from automl.space._params import Condition, Param, parse_param
 from automl.space._space import SearchSpace, load_yaml
 
 MODEL_PARAM = "model"
-# Also the order in which `auto` tries the families' starting points: cheap and strong first.
+# Also the order in which `auto` tries the families' first starting points: strong ones first.
 DEFAULT_FAMILIES = (
     "lightgbm",
     "hist_gradient_boosting",
-    "linear",
-    "random_forest",
     "extra_trees",
+    "random_forest",
     "knn",
+    "linear",
 )
 
 
@@ -80,10 +80,12 @@ def tabular_space(spec: Mapping[str, Any] | str | Path | None = None) -> Tabular
     params.extend(p for p in (_restrict(p, models) for p in pre_params) if p is not None)
     space = SearchSpace(params)
     pre_start = pre_file.get("starting_point", {})
-    points = [
-        _vetted(space, {MODEL_PARAM: family, **point, **pre_start})
+    rounds = max((len(p) for p in starts.values()), default=0)
+    points = [  # round-robin over families: every family early, for a diverse ensemble
+        _vetted(space, {MODEL_PARAM: family, **starts[family][i], **pre_start})
+        for i in range(rounds)
         for family in models
-        for point in starts.get(family, [])
+        if i < len(starts.get(family, []))
     ]
     return TabularSpace(space, tuple(models), tuple(points))
 
