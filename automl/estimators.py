@@ -103,6 +103,19 @@ class _AutoMLBase(BaseEstimator):
         self.best_config_ = self.result_.best_config
         return self
 
+    def _checked_target(self, X: Any, y: Any, numeric: bool) -> np.ndarray:
+        """scikit-learn's validation of X and y (shapes, NaN allowed in X, a 1-d y)."""
+        _, y = validate_data(
+            self,
+            X,
+            y,
+            ensure_all_finite="allow-nan",
+            dtype=None,
+            y_numeric=numeric,
+            skip_check_array=isinstance(X, pd.DataFrame),
+        )
+        return np.asarray(y)
+
     def _features(self, X: Any) -> pd.DataFrame:
         check_is_fitted(self, "model_")
         return self._frame(X, reset=False)
@@ -116,15 +129,7 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
     """Searches models and preprocessing for classification in `fit`; `predict_proba` after."""
 
     def fit(self, X: Any, y: Any) -> AutoMLClassifier:
-        _, y = validate_data(
-            self,
-            X,
-            y,
-            ensure_all_finite="allow-nan",
-            dtype=None,
-            y_numeric=False,
-            skip_check_array=isinstance(X, pd.DataFrame),
-        )
+        y = self._checked_target(X, y, numeric=False)
         check_classification_targets(y)
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
@@ -150,14 +155,6 @@ class AutoMLRegressor(RegressorMixin, _AutoMLBase):
     """Searches models and preprocessing for regression in `fit`."""
 
     def fit(self, X: Any, y: Any) -> AutoMLRegressor:
-        _, y = validate_data(
-            self,
-            X,
-            y,
-            ensure_all_finite="allow-nan",
-            dtype=None,
-            y_numeric=True,
-            skip_check_array=isinstance(X, pd.DataFrame),
-        )
+        y = self._checked_target(X, y, numeric=True)
         self._search(X, np.asarray(y, dtype=float), "regression")
         return self

@@ -66,15 +66,20 @@ class FittedModel:
     def save(self, path: str | Path) -> Path:
         """Write a one-line JSON header (format and library versions), then the pickled model."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         header = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "versions": library_versions(),
         }
-        with open(path, "wb") as handle:
-            handle.write(json.dumps(header).encode() + b"\n")
-            pickle.dump(self, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "wb") as handle:
+                handle.write(json.dumps(header).encode() + b"\n")
+                pickle.dump(self, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        except OSError as exc:
+            raise ModelFileError(
+                f"cannot write the model to {path}: {exc.strerror or exc}"
+            ) from None
         return path
 
 

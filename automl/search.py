@@ -60,7 +60,8 @@ class Search:
         fail_interrupted_trials(self.study)
         if not self.budget.started:
             self.budget.start()
-        while self.budget.allows_trial(self.n_finished(), self.reserve()):
+        n_finished = len(self.study.get_trials(deepcopy=False, states=FINISHED))
+        while self.budget.allows_trial(n_finished, self.reserve()):
             if grid_exhausted(self.strategy.sampler, self.study):
                 logger.info("grid exhausted: every grid point has been tried")
                 break
@@ -68,19 +69,19 @@ class Search:
             try:
                 frozen = self._run_trial(trial)
             except KeyboardInterrupt:
-                self.interrupted = True
-                self.executor.close()
-                trial.set_user_attr("result", {"error": "interrupted by the user"})
-                self.study.tell(trial, state=TrialState.FAIL)
-                logger.warning(
-                    "search interrupted; keeping the %d finished trials", self.n_finished()
-                )
+                self._interrupt(trial, n_finished)
                 break
+            n_finished += 1
             if self.on_trial is not None:
                 self.on_trial(self.study, frozen)
 
-    def n_finished(self) -> int:
-        return len(self.study.get_trials(deepcopy=False, states=FINISHED))
+    def _interrupt(self, trial: optuna.Trial, n_finished: int) -> None:
+        """Ctrl-C: stop the worker, record the trial as failed, keep everything finished."""
+        self.interrupted = True
+        self.executor.close()
+        trial.set_user_attr("result", {"error": "interrupted by the user"})
+        self.study.tell(trial, state=TrialState.FAIL)
+        logger.warning("search interrupted; keeping the %d finished trials", n_finished)
 
     def _run_trial(self, trial: optuna.Trial) -> FrozenTrial:
         config = self.space.sample(trial)

@@ -78,15 +78,18 @@ def test_save_and_load_round_trip_and_version_check(adult: pd.DataFrame, tmp_pat
     (tmp_path / "old.automl").write_bytes(header.replace(b'"sklearn": "', b'"sklearn": "0.') + b"\n" + body)
     with pytest.raises(ModelFileError, match="was saved with sklearn 0"):
         automl.load(tmp_path / "old.automl")
+    with pytest.raises(ModelFileError, match="cannot write the model"):
+        result.save(tmp_path)  # a directory
     (tmp_path / "junk.automl").write_bytes(b"\x00\x01 not a model")
     with pytest.raises(ModelFileError, match="not an automl model"):
         automl.load(tmp_path / "junk.automl")
 
 
-def test_missing_feature_column_at_predict_time(adult: pd.DataFrame) -> None:
+def test_missing_feature_column_and_infinite_values_at_predict_time(adult: pd.DataFrame) -> None:
     result = automl.search(adult, target="income", n_trials=1, storage=":memory:", seed=0)
-    with pytest.raises(DataError, match="lacks feature column.*age"):
+    with pytest.raises(DataError, match=r"lacks feature column.*age"):
         result.predict(adult.drop(columns=["age"]).head())
+    assert len(result.predict(adult.head(5).assign(age=np.inf))) == 5
 
 
 def test_sqlite_resume_and_refusal_on_other_data(adult: pd.DataFrame, tmp_path: Path, study_name: str) -> None:

@@ -71,7 +71,10 @@ class Dataset:
         if resolved.is_classification:
             codes, uniques = pd.factorize(y_raw, sort=True)
             return cls(features, codes.astype(np.int64), target, resolved, roles, tuple(uniques))
-        return cls(features, y_raw.to_numpy(dtype=float), target, resolved, roles)
+        values = y_raw.to_numpy(dtype=float)
+        if not np.isfinite(values).all():
+            raise DataError(f"target column '{target}' holds infinite values; remove or cap them")
+        return cls(features, values, target, resolved, roles)
 
     @property
     def n_rows(self) -> int:

@@ -41,7 +41,8 @@ class FramePreparer(TransformerMixin, BaseEstimator):
         r = self.roles
         parts: dict[str, pd.Series] = {}
         for col in r.numeric:
-            parts[safe_name(col)] = pd.to_numeric(X[col], errors="coerce").astype(float)
+            values = pd.to_numeric(X[col], errors="coerce").astype(float)
+            parts[safe_name(col)] = values.where(np.isfinite(values))  # +-inf count as missing
         for col in r.datetime:
             stamps = pd.to_datetime(X[col], errors="coerce", format="mixed")
             for part in DATE_PARTS:

@@ -125,3 +125,17 @@ def test_automatic_evaluation_by_size() -> None:
     assert choose_evaluation(small, Task.BINARY).n_folds == 5
     assert choose_evaluation(large, Task.BINARY).n_folds == 1
     assert choose_evaluation(large, Task.BINARY, 3).n_folds == 3
+
+
+def test_infinite_values(housing: pd.DataFrame) -> None:
+    frame = housing.head(200).copy()
+    frame.loc[frame.index[0], "median_house_value"] = np.inf
+    with pytest.raises(DataError, match="infinite values"):
+        Dataset.from_source(frame, "median_house_value")
+
+
+def test_unhashable_cells_are_refused(adult: pd.DataFrame) -> None:
+    frame = adult.head(50).astype({"workclass": object})
+    frame.at[frame.index[0], "workclass"] = {"a": 1}
+    with pytest.raises(DataError, match="holds dict values"):
+        Dataset.from_source(frame, "income")

@@ -1,0 +1,62 @@
+"""Budget arithmetic with an injected clock, and Caruana ensemble selection on synthetic predictions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from automl.budget import Budget
+from automl.data import Task
+from automl.ensemble import select_ensemble
+from automl.metrics import get_metric
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_budget_limits_trials_and_holds_back_the_reserve() -> None:
+    clock = FakeClock()
+    budget = Budget(time_budget=60, n_trials=10, trial_time_limit=15, clock=clock)
+    budget.start()
+    assert budget.allows_trial(n_finished=3)
+    assert budget.trial_timeout(reserve=5) == 15
+    clock.now += 50
+    assert budget.trial_timeout(reserve=5) == pytest.approx(5)  # 10 s left minus the reserve
+    assert not budget.allows_trial(n_finished=3, reserve=10)
+    assert budget.hard_remaining == pytest.approx(60 * 1.05 - 50)
+    assert not budget.allows_trial(n_finished=10)
+
+
+def test_budget_without_time_limit() -> None:
+    budget = Budget(n_trials=2)
+    budget.start()
+    assert budget.trial_timeout() is None and budget.remaining == float("inf")
+
+
+def test_caruana_combines_complementary_models() -> None:
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=2000)
+    a = y + rng.normal(scale=1.0, size=y.size)  # two equally good, independent errors
+    b = y + rng.normal(scale=1.0, size=y.size)
+    bad = y + rng.normal(scale=3.0, size=y.size)
+    metric = get_metric("rmse", Task.REGRESSION)
+    weights = select_ensemble({0: a, 1: b, 2: bad}, y, metric)
+    assert sum(weights.values()) == pytest.approx(1.0)
+    assert set(weights) >= {0, 1} and weights.get(2, 0) < 0.2
+    blended = sum(w * {0: a, 1: b, 2: bad}[n] for n, w in weights.items())
+    assert metric.score(y, blended) < 0.8 * min(metric.score(y, a), metric.score(y, b))
+
+
+def test_caruana_keeps_a_single_dominant_model() -> None:
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, size=1000)
+    good = np.column_stack([1 - (0.8 * y + 0.1), 0.8 * y + 0.1])
+    noise = rng.uniform(size=1000)
+    weak = np.column_stack([1 - noise, noise])
+    weights = select_ensemble({5: good, 6: weak}, y, get_metric("log_loss", Task.BINARY))
+    assert weights == {5: 1.0}
