@@ -65,6 +65,10 @@ class Search:
             if grid_exhausted(self.strategy.sampler, self.study):
                 logger.info("grid exhausted: every grid point has been tried")
                 break
+            if self.strategy.family_bandit is not None:
+                proposal = self.strategy.family_bandit.propose(self.study)
+                if proposal:
+                    self.study.enqueue_trial(proposal)
             trial = self.study.ask()
             try:
                 frozen = self._run_trial(trial)

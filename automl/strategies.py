@@ -13,7 +13,8 @@ from optuna.samplers import BaseSampler
 from optuna.trial import FrozenTrial, TrialState
 
 from automl.exceptions import ConfigError
-from automl.space import SearchSpace
+from automl.family_bandit import FamilyBandit
+from automl.space import MODEL_PARAM, SearchSpace
 
 STRATEGIES = ("auto", "tpe", "gp", "cmaes", "random", "qmc", "grid", "nsga2")
 GRID_POINTS = 3
@@ -27,6 +28,7 @@ class Strategy:
     sampler: BaseSampler
     pruner: BasePruner
     use_starting_points: bool = False
+    family_bandit: FamilyBandit | None = None
 
     @property
     def multi_objective(self) -> bool:
@@ -49,7 +51,15 @@ def make_strategy(name: str, space: SearchSpace, seed: int | None) -> Strategy:
             sampler = optuna.samplers.TPESampler(
                 seed=seed, multivariate=True, group=True, n_startup_trials=5
             )
-        return Strategy(name, sampler, MedianPruner(n_startup_trials=5), use_starting_points=True)
+        model = next(
+            (p for p in space.params if p.name == MODEL_PARAM and p.type == "categorical"), None
+        )
+        bandit = (
+            FamilyBandit([str(c) for c in model.choices], seed)
+            if model and len(model.choices) > 1
+            else None
+        )
+        return Strategy(name, sampler, MedianPruner(n_startup_trials=5), True, bandit)
     if name == "tpe":
         return Strategy(name, optuna.samplers.TPESampler(seed=seed), nop)
     if name == "gp":
