@@ -11,6 +11,8 @@ from automl.exceptions import ConfigError
 
 OVERRUN_TOLERANCE = 0.05
 DEFAULT_TIME_BUDGET = 60.0
+MIN_TRIAL_SECONDS = 0.5
+"""A trial is not started with less time than this left: it could not finish."""
 
 
 @dataclass
@@ -70,7 +72,7 @@ class Budget:
         """Whether another trial may start, keeping `reserve` seconds for the final refit."""
         if self.n_trials is not None and n_finished >= self.n_trials:
             return False
-        return self.remaining - reserve > 0
+        return self.remaining - reserve > MIN_TRIAL_SECONDS
 
     def trial_timeout(self, reserve: float = 0.0) -> float | None:
         """The limit for the next trial: its own cap, never past the budget minus `reserve`."""
