@@ -104,6 +104,7 @@ def refit_members(
     executor = make_executor(executor_name, RefitWork(dataset, seed))
     fitted: list[tuple[float, Any, FrozenTrial]] = []
     notes: list[str] = []
+    skipped: list[int] = []
     try:
         for number, weight in sorted(weights.items(), key=lambda item: -item[1]):
             trial = trials[number]
@@ -111,9 +112,7 @@ def refit_members(
             timeout = budget.hard_remaining - SAFETY_SECONDS
             expected = refit_seconds(record.get("fit_seconds", 0.0), plan)
             if fitted and expected > timeout:
-                notes.append(
-                    f"ensemble member trial {number} skipped: its refit would overrun the budget"
-                )
+                skipped.append(number)
                 continue
             if timeout <= 0:
                 break
@@ -129,21 +128,37 @@ def refit_members(
                 notes.append(f"refitting trial {number} did not finish: {outcome.error}")
     finally:
         executor.close()
+    if skipped:
+        notes.append(
+            f"ensemble: {len(fitted)} of {len(weights)} members refit within the time budget"
+            f" (left out trials {', '.join(map(str, skipped))}; weights renormalised)"
+        )
     for note in notes:
         logger.warning(note)
     if not fitted:
         return None, notes or [
             "the time budget ran out before the best configuration could be refit"
         ]
+    return _assemble(fitted, result.study_name, dataset, metric, plan), notes
+
+
+def _assemble(
+    fitted: list[tuple[float, Any, FrozenTrial]],
+    study_name: str,
+    dataset: Dataset,
+    metric: Metric,
+    plan: EvaluationPlan,
+) -> FittedModel:
+    """The FittedModel of the refit members, weights renormalised over those that made it."""
     total = sum(w for w, _, _ in fitted)
     best = fitted[0][2]
     info = {
-        "study": result.study_name,
+        "study": study_name,
         "ensemble": {t.number: round(w / total, 4) for w, _, t in fitted},
         "evaluation": plan.name,
         "n_rows": dataset.n_rows,
     }
-    model = FittedModel(
+    return FittedModel(
         [p for _, p, _ in fitted],
         [w / total for w, _, _ in fitted],
         dataset.task,
@@ -153,4 +168,3 @@ def refit_members(
         metric.name,
         info,
     )
-    return model, notes

@@ -8,6 +8,7 @@ cloudpickle; afterwards only configs and results cross the pipe.
 from __future__ import annotations
 
 import multiprocessing as mp
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -21,10 +22,17 @@ import optuna
 from automl.executors._base import OnReport, Outcome, Reporter, Work, describe_error
 
 PRELOAD = ["automl.evaluation"]
+TERMINATE_GRACE_SECONDS = 0.3
+
+
+def _exit_cleanly(signum: int, frame: Any) -> None:
+    """SIGTERM in the worker: exit through Python so that finalizers (semaphores) run."""
+    raise SystemExit(128 + signum)
 
 
 def _worker_main(conn: Connection, payload: bytes) -> None:
     """Worker loop: receive a config, run the work, relay reports, send the result."""
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     work = cloudpickle.loads(payload)
 
     def send(value: float, step: int) -> bool:
@@ -107,9 +115,13 @@ class ProcessExecutor:
         return self._conn
 
     def _kill(self) -> None:
+        """Stop the worker: politely first (so it releases its semaphores), then for sure."""
         if self._process is not None:
-            self._process.kill()
-            self._process.join(timeout=5)
+            self._process.terminate()
+            self._process.join(timeout=TERMINATE_GRACE_SECONDS)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join(timeout=5)
         if self._conn is not None:
             self._conn.close()
         self._process, self._conn = None, None
