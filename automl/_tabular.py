@@ -7,21 +7,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import optuna
 import pandas as pd
 
 from automl._study import is_memory, open_study
 from automl.budget import Budget
-from automl.data import Dataset, choose_evaluation
+from automl.data import Dataset, EvaluationPlan, choose_evaluation
 from automl.evaluation import TabularObjective, TrialResult
 from automl.exceptions import ConfigError
 from automl.executors import make_executor
-from automl.metrics import get_metric
+from automl.metrics import Metric, get_metric
 from automl.refit import RefitReserve, ensemble_weights, refit_members
 from automl.result import SearchResult
 from automl.search import OnTrial, Search
-from automl.space import tabular_space
+from automl.space import TabularSpace, tabular_space
 from automl.storage import PredictionStore
-from automl.strategies import make_strategy
+from automl.strategies import Strategy, make_strategy
 
 logger = logging.getLogger(__name__)
 SECONDARY_OBJECTIVES = ("latency", "size")
@@ -49,16 +50,67 @@ class TabularSettings:
 def run_tabular_search(
     data: str | Path | pd.DataFrame, s: TabularSettings, on_trial: OnTrial | None
 ) -> SearchResult:
+    if s.secondary_objective not in SECONDARY_OBJECTIVES:
+        raise ConfigError(
+            f"secondary_objective must be one of {SECONDARY_OBJECTIVES}, got {s.secondary_objective!r}"
+        )
     dataset = Dataset.from_source(data, s.target, s.task)
     logger.info("data: %s", dataset.describe())
     metric = get_metric(s.metric, dataset.task)
     plan = choose_evaluation(dataset.y, dataset.task, s.evaluation)
     space = tabular_space(s.space)
     strategy = make_strategy(s.strategy, space.space, s.seed)
-    if s.secondary_objective not in SECONDARY_OBJECTIVES:
-        raise ConfigError(
-            f"secondary_objective must be one of {SECONDARY_OBJECTIVES}, got {s.secondary_objective!r}"
-        )
+    study = _open_study(dataset, metric, plan, space, strategy, s)
+    splits = plan.splits(dataset.y, dataset.task, s.seed or 0)
+    measure_size = strategy.multi_objective and s.secondary_objective == "size"
+    objective = TabularObjective(dataset, splits, metric, s.seed or 0, measure_size)
+    store = PredictionStore.for_study(study.study_name, is_memory(s.storage))
+    reserve = RefitReserve(plan, metric.greater_is_better) if s.budget.time_budget else None
+
+    def keep(number: int, result: TrialResult) -> None:
+        store.save(number, result.indices, result.predictions)
+        if reserve is not None:
+            reserve.update(result)
+
+    executor = make_executor(s.executor, objective)
+    values_of = _values_of(strategy.multi_objective, s.secondary_objective)
+    search = Search(
+        study,
+        space.space,
+        strategy,
+        executor,
+        s.budget,
+        values_of,
+        _summary,
+        keep,
+        on_trial,
+        reserve or (lambda: 0.0),
+    )
+    try:
+        search.run()
+    finally:
+        executor.close()
+    result = SearchResult(study, metric.name, predictions=store)
+    use_ensemble = s.ensemble and not strategy.multi_objective
+    best_only = {result.best_trial.number: 1.0}
+    weights = ensemble_weights(result, store, dataset, metric) if use_ensemble else best_only
+    result.model, notes = refit_members(
+        result, weights, dataset, metric, plan, s.budget, s.executor, s.seed or 0
+    )
+    result.notes.extend(notes)
+    result.elapsed = s.budget.elapsed
+    return result
+
+
+def _open_study(
+    dataset: Dataset,
+    metric: Metric,
+    plan: EvaluationPlan,
+    space: TabularSpace,
+    strategy: Strategy,
+    s: TabularSettings,
+) -> optuna.Study:
+    """Open or resume the study; a new one gets the strategy's starting points queued."""
     directions = [metric.direction] + (["minimize"] if strategy.multi_objective else [])
     meta = {
         "kind": "tabular",
@@ -73,47 +125,7 @@ def run_tabular_search(
     if is_new and strategy.use_starting_points:
         for point in space.starting_points:
             study.enqueue_trial(point, skip_if_exists=True)
-    splits = plan.splits(dataset.y, dataset.task, s.seed or 0)
-    measure_size = strategy.multi_objective and s.secondary_objective == "size"
-    objective = TabularObjective(dataset, splits, metric, s.seed or 0, measure_size)
-    store = PredictionStore.for_study(study.study_name, is_memory(s.storage))
-    reserve = RefitReserve(plan, metric.greater_is_better) if s.budget.time_budget else None
-
-    def keep(number: int, result: TrialResult) -> None:
-        store.save(number, result.indices, result.predictions)
-        if reserve is not None:
-            reserve.update(result)
-
-    executor = make_executor(s.executor, objective)
-    search = Search(
-        study,
-        space.space,
-        strategy,
-        executor,
-        s.budget,
-        values_of=_values_of(strategy.multi_objective, s.secondary_objective),
-        summary_of=_summary,
-        keep=keep,
-        on_trial=on_trial,
-        reserve=reserve or (lambda: 0.0),
-    )
-    try:
-        search.run()
-    finally:
-        executor.close()
-    result = SearchResult(study, metric.name, predictions=store)
-    use_ensemble = s.ensemble and not strategy.multi_objective
-    weights = (
-        ensemble_weights(result, store, dataset, metric)
-        if use_ensemble
-        else {result.best_trial.number: 1.0}
-    )
-    result.model, notes = refit_members(
-        result, weights, dataset, metric, plan, s.budget, s.executor, s.seed or 0
-    )
-    result.notes.extend(notes)
-    result.elapsed = s.budget.elapsed
-    return result
+    return study
 
 
 def _values_of(multi_objective: bool, secondary: str) -> Any:
