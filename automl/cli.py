@@ -113,6 +113,12 @@ def search_command(
     except AutoMLError as exc:
         _fail(str(exc))
         return
+    except KeyboardInterrupt:
+        err.print(
+            "[yellow]interrupted[/yellow]: finished trials are kept in the storage;"
+            " run again with the same --study to resume"
+        )
+        raise typer.Exit(code=130) from None
     if as_json:
         out.print_json(
             json.dumps(
