@@ -9,8 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-DATASETS = Path(os.environ.get("AUTOML_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
-POSTGRES_URL = os.environ.get("AUTOML_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+DATASETS = Path(
+    os.environ.get("AUTOML_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets")
+)
+POSTGRES_URL = os.environ.get(
+    "AUTOML_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 def dataset_path(name: str) -> Path:

@@ -15,7 +15,11 @@ import pytest
 def run_cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "AUTOML_HOME": str(home)}
     return subprocess.run(
-        [sys.executable, "-m", "automl.cli", *args], capture_output=True, text=True, env=env, timeout=300
+        [sys.executable, "-m", "automl.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
 
 
@@ -28,15 +32,29 @@ def adult_csv(adult: pd.DataFrame, tmp_path: Path) -> Path:
 
 def test_search_json_then_predict(adult_csv: Path, tmp_path: Path, automl_home: Path) -> None:
     model = tmp_path / "model.automl"
-    done = run_cli("search", str(adult_csv), "--target", "income", "--trials", "3", "--json",
-                   "--out", str(model), "--seed", "0", home=automl_home)
+    done = run_cli(
+        "search",
+        str(adult_csv),
+        "--target",
+        "income",
+        "--trials",
+        "3",
+        "--json",
+        "--out",
+        str(model),
+        "--seed",
+        "0",
+        home=automl_home,
+    )
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["metric"] == "roc_auc" and summary["n_trials"] == 3
     assert 0.7 < summary["best_score"] <= 1 and summary["best_config"]["model"]
     assert (automl_home / "automl.db").exists()  # the default SQLite storage
     predictions = tmp_path / "predictions.csv"
-    done = run_cli("predict", str(model), str(adult_csv), "--out", str(predictions), home=automl_home)
+    done = run_cli(
+        "predict", str(model), str(adult_csv), "--out", str(predictions), home=automl_home
+    )
     assert done.returncode == 0, done.stderr
     table = pd.read_csv(predictions)
     assert list(table.columns) == ["predicted_income", "proba_<=50K", "proba_>50K"]
@@ -55,11 +73,16 @@ def test_human_output_has_leaderboard_and_progress(adult_csv: Path, automl_home:
     ("args", "message"),
     [
         (["--target", "incme", "--trials", "1"], "did you mean 'income'"),
-        (["--target", "income", "--strategy", "bayes", "--trials", "1"], "unknown strategy 'bayes'"),
+        (
+            ["--target", "income", "--strategy", "bayes", "--trials", "1"],
+            "unknown strategy 'bayes'",
+        ),
         (["--target", "income", "--time", "-1"], "time_budget must be a positive"),
     ],
 )
-def test_user_mistakes_exit_2_with_one_line(adult_csv: Path, automl_home: Path, args: list[str], message: str) -> None:
+def test_user_mistakes_exit_2_with_one_line(
+    adult_csv: Path, automl_home: Path, args: list[str], message: str
+) -> None:
     done = run_cli("search", str(adult_csv), *args, home=automl_home)
     assert done.returncode == 2
     assert message in done.stderr
@@ -69,5 +92,37 @@ def test_user_mistakes_exit_2_with_one_line(adult_csv: Path, automl_home: Path, 
 def test_missing_files_exit_2(tmp_path: Path, automl_home: Path) -> None:
     done = run_cli("search", str(tmp_path / "none.csv"), "--target", "y", home=automl_home)
     assert done.returncode == 2 and "not found" in done.stderr and "Traceback" not in done.stderr
-    done = run_cli("predict", str(tmp_path / "none.automl"), str(tmp_path / "x.csv"), home=automl_home)
+    done = run_cli(
+        "predict", str(tmp_path / "none.automl"), str(tmp_path / "x.csv"), home=automl_home
+    )
     assert done.returncode == 2 and "model file not found" in done.stderr
+
+
+def test_ctrl_c_keeps_finished_trials_and_saves_a_model(adult_csv: Path, automl_home: Path) -> None:
+    import signal
+    import time
+
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "automl.cli",
+            "search",
+            str(adult_csv),
+            "--target",
+            "income",
+            "--time",
+            "60",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "AUTOML_HOME": str(automl_home)},
+    )
+    time.sleep(8)
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole group
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "search interrupted" in err and "Traceback" not in err
+    assert "model saved to" in out

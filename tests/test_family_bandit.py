@@ -14,7 +14,11 @@ def study_with(scores: dict[str, float], direction: str = "maximize") -> optuna.
     study = optuna.create_study(direction=direction)
     dist = optuna.distributions.CategoricalDistribution(list(scores))
     for family, value in scores.items():
-        study.add_trial(optuna.trial.create_trial(params={"model": family}, distributions={"model": dist}, value=value))
+        study.add_trial(
+            optuna.trial.create_trial(
+                params={"model": family}, distributions={"model": dist}, value=value
+            )
+        )
     return study
 
 

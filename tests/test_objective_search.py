@@ -27,25 +27,48 @@ def quadratic(config: dict[str, Any], report: Any) -> float:
 @pytest.mark.parametrize("strategy", ["auto", "tpe", "gp", "cmaes", "random", "qmc", "grid"])
 def test_every_strategy_improves_on_the_issue_space(strategy: str) -> None:
     result = automl.search(
-        objective=quadratic, space=SPACE, direction="maximize", n_trials=25, strategy=strategy,
-        storage=":memory:", seed=0, executor="inprocess",
+        objective=quadratic,
+        space=SPACE,
+        direction="maximize",
+        n_trials=25,
+        strategy=strategy,
+        storage=":memory:",
+        seed=0,
+        executor="inprocess",
     )
-    assert result.n_trials == (18 if strategy == "grid" else 25)  # 3 x 3 x 2 grid points, then it stops
+    assert result.n_trials == (
+        18 if strategy == "grid" else 25
+    )  # 3 x 3 x 2 grid points, then it stops
     assert result.best_score >= -4  # random guessing averages about -7; the 3-point grid reaches -4
     assert set(result.best_config) == {"x", "n", "kind"}
 
 
 def test_minimize_and_nsga2_multi_objective() -> None:
-    best = automl.search(objective=lambda c, r: (c["x"] - 2) ** 2, space=SPACE, direction="minimize",
-                         n_trials=30, storage=":memory:", seed=0, executor="inprocess")
+    best = automl.search(
+        objective=lambda c, r: (c["x"] - 2) ** 2,
+        space=SPACE,
+        direction="minimize",
+        n_trials=30,
+        storage=":memory:",
+        seed=0,
+        executor="inprocess",
+    )
     assert best.best_score < 0.5
     front = automl.search(
-        objective=lambda c, r: (c["x"], 10 - c["x"]), space=SPACE, direction=["maximize", "maximize"],
-        strategy="nsga2", n_trials=20, storage=":memory:", seed=0, executor="inprocess",
+        objective=lambda c, r: (c["x"], 10 - c["x"]),
+        space=SPACE,
+        direction=["maximize", "maximize"],
+        strategy="nsga2",
+        n_trials=20,
+        storage=":memory:",
+        seed=0,
+        executor="inprocess",
     )
     assert len(front.pareto_front) >= 2
     with pytest.raises(ConfigError, match="nsga2"):
-        automl.search(objective=quadratic, space=SPACE, direction=["maximize", "minimize"], n_trials=2)
+        automl.search(
+            objective=quadratic, space=SPACE, direction=["maximize", "minimize"], n_trials=2
+        )
 
 
 def flaky(config: dict[str, Any], report: Any) -> float:
@@ -74,8 +97,14 @@ def sleepy(config: dict[str, Any], report: Any) -> float:
 
 def test_per_trial_limit_and_total_budget_hold_even_for_hung_trials() -> None:
     start = time.monotonic()
-    result = automl.search(objective=sleepy, space=SPACE, time_budget=6, trial_time_limit=1.0,
-                           storage=":memory:", seed=3)
+    result = automl.search(
+        objective=sleepy,
+        space=SPACE,
+        time_budget=6,
+        trial_time_limit=1.0,
+        storage=":memory:",
+        seed=3,
+    )
     elapsed = time.monotonic() - start
     assert elapsed < 6 * 1.05
     board = result.leaderboard
@@ -105,8 +134,9 @@ def curve(config: dict[str, Any], report: Any) -> float:
 
 
 def test_reports_drive_pruning() -> None:
-    result = automl.search(objective=curve, space=SPACE, n_trials=40, storage=":memory:", seed=0,
-                           executor="inprocess")
+    result = automl.search(
+        objective=curve, space=SPACE, n_trials=40, storage=":memory:", seed=0, executor="inprocess"
+    )
     states = [t.state for t in result.study.trials]
     assert states.count(TrialState.PRUNED) >= 5
     assert result.best_score > 8

@@ -20,7 +20,9 @@ def test_binary_search_finds_a_good_model(adult: pd.DataFrame) -> None:
     assert result.best_score > 0.85
     board = result.leaderboard
     assert len(board) == 6 and result.n_trials == 6
-    assert {"trial", "state", "roc_auc", "model", "seconds", "config", "error"} <= set(board.columns)
+    assert {"trial", "state", "roc_auc", "model", "seconds", "config", "error"} <= set(
+        board.columns
+    )
     assert board["roc_auc"].iloc[0] == pytest.approx(result.best_score)
     labels = result.predict(test)
     assert set(labels) <= {"<=50K", ">50K"}
@@ -34,12 +36,20 @@ def test_binary_search_finds_a_good_model(adult: pd.DataFrame) -> None:
 
 
 def test_regression_and_multiclass(housing: pd.DataFrame, letter: pd.DataFrame) -> None:
-    reg = automl.search(housing, target="median_house_value", n_trials=3, storage=":memory:", seed=0)
+    reg = automl.search(
+        housing, target="median_house_value", n_trials=3, storage=":memory:", seed=0
+    )
     assert reg.metric == "rmse"
     assert reg.best_score < housing["median_house_value"].std() * 0.7
     assert reg.predict(housing.head(5)).dtype == float
     multi = automl.search(
-        letter, target="Letter", metric="accuracy", n_trials=2, storage=":memory:", seed=0, evaluation="holdout"
+        letter,
+        target="Letter",
+        metric="accuracy",
+        n_trials=2,
+        storage=":memory:",
+        seed=0,
+        evaluation="holdout",
     )
     assert multi.best_score > 0.6
     assert set(multi.predict(letter.head(50))) <= set(letter["Letter"])
@@ -49,21 +59,34 @@ def test_time_budget_is_never_overrun(adult: pd.DataFrame) -> None:
     start = time.monotonic()
     result = automl.search(adult, target="income", time_budget=8, storage=":memory:", seed=0)
     elapsed = time.monotonic() - start
-    assert elapsed <= 8 * 1.05 + 0.5  # the 5% tolerance, plus loading the data before the clock starts
+    assert (
+        elapsed <= 8 * 1.05 + 0.5
+    )  # the 5% tolerance, plus loading the data before the clock starts
     assert result.model is not None
     assert result.n_trials >= 2
 
 
 def test_search_with_a_user_space_and_grid(adult: pd.DataFrame) -> None:
-    space = {"models": {"linear": {"regularization": {"type": "float", "low": 0.01, "high": 10, "log": True}}},
-             "preprocessing": {"scaler": ["standard", "robust"], "categorical_encoder": ["onehot", "target"]}}
-    result = automl.search(adult, target="income", strategy="grid", space=space, n_trials=50, storage=":memory:")
+    space = {
+        "models": {
+            "linear": {"regularization": {"type": "float", "low": 0.01, "high": 10, "log": True}}
+        },
+        "preprocessing": {
+            "scaler": ["standard", "robust"],
+            "categorical_encoder": ["onehot", "target"],
+        },
+    }
+    result = automl.search(
+        adult, target="income", strategy="grid", space=space, n_trials=50, storage=":memory:"
+    )
     assert result.n_trials == 3 * 2 * 2  # the grid is exhausted, then the search stops
     assert set(result.leaderboard["model"]) == {"linear"}
 
 
 def test_nsga2_returns_a_pareto_front_of_score_and_latency(adult: pd.DataFrame) -> None:
-    result = automl.search(adult, target="income", strategy="nsga2", n_trials=6, storage=":memory:", seed=0)
+    result = automl.search(
+        adult, target="income", strategy="nsga2", n_trials=6, storage=":memory:", seed=0
+    )
     front = result.pareto_front
     assert front and all(len(t.values) == 2 for t in front)
     assert result.summary()["pareto_front"]
@@ -75,7 +98,9 @@ def test_save_and_load_round_trip_and_version_check(adult: pd.DataFrame, tmp_pat
     model = automl.load(path)
     np.testing.assert_array_equal(model.predict(adult.head(50)), result.predict(adult.head(50)))
     header, _, body = path.read_bytes().partition(b"\n")
-    (tmp_path / "old.automl").write_bytes(header.replace(b'"sklearn": "', b'"sklearn": "0.') + b"\n" + body)
+    (tmp_path / "old.automl").write_bytes(
+        header.replace(b'"sklearn": "', b'"sklearn": "0.') + b"\n" + body
+    )
     with pytest.raises(ModelFileError, match="was saved with sklearn 0"):
         automl.load(tmp_path / "old.automl")
     with pytest.raises(ModelFileError, match="cannot write the model"):
@@ -92,24 +117,36 @@ def test_missing_feature_column_and_infinite_values_at_predict_time(adult: pd.Da
     assert len(result.predict(adult.head(5).assign(age=np.inf))) == 5
 
 
-def test_sqlite_resume_and_refusal_on_other_data(adult: pd.DataFrame, tmp_path: Path, study_name: str) -> None:
+def test_sqlite_resume_and_refusal_on_other_data(
+    adult: pd.DataFrame, tmp_path: Path, study_name: str
+) -> None:
     storage = f"sqlite:///{tmp_path / 'studies.db'}"
-    first = automl.search(adult, target="income", n_trials=2, storage=storage, study_name=study_name, seed=0)
+    first = automl.search(
+        adult, target="income", n_trials=2, storage=storage, study_name=study_name, seed=0
+    )
     assert first.n_trials == 2
-    resumed = automl.search(adult, target="income", n_trials=4, storage=storage, study_name=study_name, seed=0)
+    resumed = automl.search(
+        adult, target="income", n_trials=4, storage=storage, study_name=study_name, seed=0
+    )
     assert resumed.n_trials == 4
     assert resumed.best_score >= first.best_score
     with pytest.raises(ConfigError, match="fingerprint"):
-        automl.search(adult.head(1000), target="income", n_trials=5, storage=storage, study_name=study_name)
+        automl.search(
+            adult.head(1000), target="income", n_trials=5, storage=storage, study_name=study_name
+        )
 
 
 def test_postgresql_storage(adult: pd.DataFrame, postgres_url: str, study_name: str) -> None:
     import optuna
 
     try:
-        result = automl.search(adult, target="income", n_trials=2, storage=postgres_url, study_name=study_name, seed=0)
+        result = automl.search(
+            adult, target="income", n_trials=2, storage=postgres_url, study_name=study_name, seed=0
+        )
         assert result.n_trials == 2
-        resumed = automl.search(adult, target="income", n_trials=3, storage=postgres_url, study_name=study_name, seed=0)
+        resumed = automl.search(
+            adult, target="income", n_trials=3, storage=postgres_url, study_name=study_name, seed=0
+        )
         assert resumed.n_trials == 3
         stored = optuna.load_study(study_name=study_name, storage=postgres_url)
         assert sum(t.state.is_finished() for t in stored.trials) == 3

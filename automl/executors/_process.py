@@ -31,28 +31,33 @@ def _exit_cleanly(signum: int, frame: Any) -> None:
 
 
 def _worker_main(conn: Connection, payload: bytes) -> None:
-    """Worker loop: receive a config, run the work, relay reports, send the result."""
+    """Worker loop: receive a config, run the work, relay reports, send the result.
+
+    Ctrl-C is ignored here (the search handles it and stops this process); when the search has
+    gone away (a closed pipe), the worker exits quietly.
+    """
     signal.signal(signal.SIGTERM, _exit_cleanly)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     work = cloudpickle.loads(payload)
 
     def send(value: float, step: int) -> bool:
         conn.send(("report", value, step))
         return bool(conn.recv())
 
-    while True:
-        try:
+    try:
+        while True:
             config, timeout = conn.recv()
-        except EOFError:
-            return
-        start = time.process_time()
-        try:
-            result = work(config, Reporter(send, timeout))
-            message: tuple[Any, ...] = ("ok", result, None)
-        except optuna.TrialPruned:
-            message = ("pruned", None, None)
-        except Exception as exc:
-            message = ("failed", None, describe_error(exc))
-        conn.send((*message, time.process_time() - start))
+            start = time.process_time()
+            try:
+                result = work(config, Reporter(send, timeout))
+                message: tuple[Any, ...] = ("ok", result, None)
+            except optuna.TrialPruned:
+                message = ("pruned", None, None)
+            except Exception as exc:
+                message = ("failed", None, describe_error(exc))
+            conn.send((*message, time.process_time() - start))
+    except (EOFError, OSError):
+        return
 
 
 class ProcessExecutor:
@@ -116,26 +121,25 @@ class ProcessExecutor:
 
     def _kill(self) -> None:
         """Stop the worker: politely first (so it releases its semaphores), then for sure."""
-        if self._process is not None:
-            self._process.terminate()
-            self._process.join(timeout=TERMINATE_GRACE_SECONDS)
-            if self._process.is_alive():
-                self._process.kill()
-                self._process.join(timeout=5)
+        process = self._process
+        if process is not None and process.pid is not None and process.is_alive():
+            process.terminate()
+            process.join(timeout=TERMINATE_GRACE_SECONDS)
+            if process.is_alive():
+                process.kill()
+                process.join(timeout=5)
         if self._conn is not None:
             self._conn.close()
         self._process, self._conn = None, None
 
     def close(self) -> None:
-        """Stop the worker (it exits when its pipe closes)."""
+        """Stop the worker: an idle one exits when its pipe closes, a busy one is terminated."""
         if self._conn is not None:
             self._conn.close()
+            self._conn = None
         if self._process is not None and self._process.pid is not None:
-            self._process.join(timeout=2)
-            if self._process.is_alive():
-                self._process.kill()
-                self._process.join()
-        self._process, self._conn = None, None
+            self._process.join(timeout=0.5)
+        self._kill()
 
 
 @contextmanager

@@ -31,7 +31,13 @@ def test_conditions_activate_children_only_for_their_parent_choice() -> None:
         {
             "depth": {"type": "int", "low": 1, "high": 4, "condition": {"kind": "tree"}},
             "kind": ["tree", "linear"],
-            "c": {"type": "float", "low": 1e-3, "high": 1, "log": True, "condition": {"kind": ["linear"]}},
+            "c": {
+                "type": "float",
+                "low": 1e-3,
+                "high": 1,
+                "log": True,
+                "condition": {"kind": ["linear"]},
+            },
             "fixed": 3,
         }
     )
@@ -51,13 +57,19 @@ def test_conditions_activate_children_only_for_their_parent_choice() -> None:
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ({"x": {"type": "flaot", "low": 0, "high": 1}}, "unknown type 'flaot'.*did you mean 'float'"),
+        (
+            {"x": {"type": "flaot", "low": 0, "high": 1}},
+            "unknown type 'flaot'.*did you mean 'float'",
+        ),
         ({"x": {"type": "float", "low": 2, "high": 1}}, "low .2. is greater than high .1."),
         ({"x": {"type": "float", "low": 0, "high": 1, "log": True}}, "log scale needs low > 0"),
         ({"x": {"type": "int", "low": 0.5, "high": 3}}, "must be an integer"),
         ({"x": {"type": "float", "low": 0, "hgh": 1}}, "unknown key 'hgh'.*did you mean 'high'"),
         ({"x": {"type": "categorical", "choices": []}}, "non-empty list"),
-        ({"x": {"type": "float", "low": 0, "high": 1, "condition": {"y": "a"}}}, "unknown parameter 'y'"),
+        (
+            {"x": {"type": "float", "low": 0, "high": 1, "condition": {"y": "a"}}},
+            "unknown parameter 'y'",
+        ),
         ({"k": ["a"], "x": {"type": "bool", "condition": {"k": "b"}}}, "not a choice of 'k'"),
         ({"x": {"type": "float", "low": "0", "high": 1}}, "finite number"),
         ({}, "no parameters"),
@@ -78,8 +90,17 @@ def test_yaml_tags_that_build_objects_are_refused(tmp_path: Path) -> None:
 def test_bundled_tabular_space_covers_required_families() -> None:
     space = tabular_space()
     families = set(space.families)
-    assert families >= {"lightgbm", "linear", "random_forest", "extra_trees", "knn", "hist_gradient_boosting"}
-    assert {"numeric_imputer", "scaler", "categorical_encoder", "high_cardinality_encoder"} <= set(space.space.names)
+    assert families >= {
+        "lightgbm",
+        "linear",
+        "random_forest",
+        "extra_trees",
+        "knn",
+        "hist_gradient_boosting",
+    }
+    assert {"numeric_imputer", "scaler", "categorical_encoder", "high_cardinality_encoder"} <= set(
+        space.space.names
+    )
     assert space.starting_points[0]["model"] == "lightgbm"
     for yaml_file in spaces_dir().glob("*.yaml"):
         assert yaml_file.stat().st_size > 0
@@ -97,7 +118,10 @@ def test_user_tabular_space_from_yaml() -> None:
     ("spec", "message"),
     [
         ({"models": {"lightgbn": {}}}, "unknown model 'lightgbn'.*did you mean 'lightgbm'"),
-        ({"models": {"lightgbm": {"num_leafs": 3}}}, "no parameter 'num_leafs'.*did you mean 'num_leaves'"),
+        (
+            {"models": {"lightgbm": {"num_leafs": 3}}},
+            "no parameter 'num_leafs'.*did you mean 'num_leaves'",
+        ),
         ({"model": ["lightgbm"]}, "unknown top-level key 'model'"),
         ({"models": []}, "non-empty"),
     ],
