@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -149,3 +152,25 @@ def test_objective_errors() -> None:
         automl.search(objective=quadratic, space=SPACE, direction="up", n_trials=1)
     with pytest.raises(ConfigError, match="either data"):
         automl.search()
+
+
+def test_script_from_stdin_with_a_lambda_runs_in_worker_processes(tmp_path: Path) -> None:
+    """The worker never re-imports the caller's script (here it has no file at all)."""
+    script = (
+        "import automl\n"
+        "space = {'x': {'type': 'float', 'low': 0, 'high': 10}}\n"
+        "r = automl.search(objective=lambda c, report: -abs(c['x'] - 7), space=space, n_trials=8,\n"
+        "                  storage=':memory:', seed=0, executor='process')\n"
+        "print('BEST', round(r.best_score, 3), r.n_trials)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-"],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "BEST" in done.stdout and done.stdout.split()[-1] == "8"
