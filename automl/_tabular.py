@@ -91,6 +91,8 @@ def run_tabular_search(
     finally:
         executor.close()
     result = SearchResult(study, metric.name, predictions=store)
+    if search.interrupted:
+        result.notes.append("the search was interrupted; the model uses the trials that finished")
     use_ensemble = s.ensemble and not strategy.multi_objective
     best_only = {result.best_trial.number: 1.0}
     weights = ensemble_weights(result, store, dataset, metric) if use_ensemble else best_only

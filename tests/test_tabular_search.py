@@ -117,10 +117,8 @@ def test_missing_feature_column_and_infinite_values_at_predict_time(adult: pd.Da
     assert len(result.predict(adult.head(5).assign(age=np.inf))) == 5
 
 
-def test_sqlite_resume_and_refusal_on_other_data(
-    adult: pd.DataFrame, tmp_path: Path, study_name: str
-) -> None:
-    storage = f"sqlite:///{tmp_path / 'studies.db'}"
+def search_then_resume(adult: pd.DataFrame, storage: str, study_name: str) -> None:
+    """The same study name resumes: n_trials counts the study's finished trials."""
     first = automl.search(
         adult, target="income", n_trials=2, storage=storage, study_name=study_name, seed=0
     )
@@ -130,6 +128,13 @@ def test_sqlite_resume_and_refusal_on_other_data(
     )
     assert resumed.n_trials == 4
     assert resumed.best_score >= first.best_score
+
+
+def test_sqlite_resume_and_refusal_on_other_data(
+    adult: pd.DataFrame, tmp_path: Path, study_name: str
+) -> None:
+    storage = f"sqlite:///{tmp_path / 'studies.db'}"
+    search_then_resume(adult, storage, study_name)
     with pytest.raises(ConfigError, match="fingerprint"):
         automl.search(
             adult.head(1000), target="income", n_trials=5, storage=storage, study_name=study_name
@@ -140,16 +145,9 @@ def test_postgresql_storage(adult: pd.DataFrame, postgres_url: str, study_name: 
     import optuna
 
     try:
-        result = automl.search(
-            adult, target="income", n_trials=2, storage=postgres_url, study_name=study_name, seed=0
-        )
-        assert result.n_trials == 2
-        resumed = automl.search(
-            adult, target="income", n_trials=3, storage=postgres_url, study_name=study_name, seed=0
-        )
-        assert resumed.n_trials == 3
+        search_then_resume(adult, postgres_url, study_name)
         stored = optuna.load_study(study_name=study_name, storage=postgres_url)
-        assert sum(t.state.is_finished() for t in stored.trials) == 3
+        assert sum(t.state.is_finished() for t in stored.trials) == 4
         assert stored.user_attrs["automl"]["metric"] == "roc_auc"
     finally:
         optuna.delete_study(study_name=study_name, storage=postgres_url)
