@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 
-from automl.data import Dataset
-from automl.executors._base import Reporter
+from automl.data import Dataset, EvaluationPlan
+from automl.executors import Reporter
 from automl.metrics import Metric
 from automl.models import fit_estimator
 from automl.pipeline import build_pipeline, model_params
@@ -123,13 +123,14 @@ def _predict(model: Any, X: Any, data: Dataset) -> np.ndarray:
     return full
 
 
-def refit_config(config: dict[str, Any], rounds: int | None, n_folds: int) -> dict[str, Any]:
+def refit_config(
+    config: dict[str, Any], rounds: int | None, plan: EvaluationPlan
+) -> dict[str, Any]:
     """The config to refit on all rows: early-stopped rounds, scaled up for the larger training set."""
     family, _ = model_params(config)
     if rounds is None or family.rounds_param is None:
         return dict(config)
-    train_fraction = (n_folds - 1) / n_folds if n_folds > 1 else 0.8
-    scaled = max(1, round(rounds / train_fraction))
+    scaled = max(1, round(rounds / plan.train_fraction))
     return {**config, f"{family.name}.{family.rounds_param}": scaled}
 
 

@@ -27,10 +27,7 @@ SAFETY_SECONDS = 0.5
 
 def refit_seconds(fit_seconds: float, plan: EvaluationPlan) -> float:
     """Expected time to refit on all rows, from the summed fit time over the trial's splits."""
-    train_fraction = (
-        (plan.n_folds - 1) / plan.n_folds if plan.n_folds > 1 else 1 - plan.holdout_fraction
-    )
-    return fit_seconds / plan.n_folds / train_fraction
+    return fit_seconds / plan.n_folds / plan.train_fraction
 
 
 class RefitReserve:
@@ -116,9 +113,7 @@ def refit_members(
                 continue
             if timeout <= 0:
                 break
-            config = refit_config(
-                record.get("config", trial.params), record.get("rounds"), plan.n_folds
-            )
+            config = refit_config(record.get("config", trial.params), record.get("rounds"), plan)
             outcome = executor.run(
                 config, None if math.isinf(timeout) else timeout, lambda v, step: False
             )

@@ -33,6 +33,11 @@ class EvaluationPlan:
             else f"{self.holdout_fraction:.0%} holdout"
         )
 
+    @property
+    def train_fraction(self) -> float:
+        """Share of the rows each split trains on (to scale boosting rounds and times to all rows)."""
+        return (self.n_folds - 1) / self.n_folds if self.n_folds > 1 else 1 - self.holdout_fraction
+
     def splits(self, y: np.ndarray, task: Task, seed: int) -> list[Split]:
         rows = np.zeros((len(y), 1))
         if self.n_folds > 1:
