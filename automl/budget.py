@@ -11,6 +11,7 @@ from automl.exceptions import ConfigError
 
 OVERRUN_TOLERANCE = 0.05
 DEFAULT_TIME_BUDGET = 60.0
+MAX_SECONDS = 365 * 24 * 3600.0
 MIN_TRIAL_SECONDS = 0.5
 """A trial is not started with less time than this left: it could not finish."""
 
@@ -36,8 +37,11 @@ class Budget:
                 or not isinstance(value, (int, float))
                 or not math.isfinite(value)
                 or value <= 0
+                or value > MAX_SECONDS
             ):
-                raise ConfigError(f"{name} must be a positive number of seconds, got {value!r}")
+                raise ConfigError(
+                    f"{name} must be a positive number of seconds up to {MAX_SECONDS:g} (a year), got {value!r}"
+                )
         if self.n_trials is not None and (
             isinstance(self.n_trials, bool)
             or not isinstance(self.n_trials, int)

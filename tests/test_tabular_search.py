@@ -160,6 +160,7 @@ def test_postgresql_storage(adult: pd.DataFrame, postgres_url: str, study_name: 
         ({"metric": "auc"}, "unknown metric 'auc'"),
         ({"metric": "rmse"}, "does not apply to binary"),
         ({"time_budget": -5}, "time_budget must be a positive"),
+        ({"time_budget": 1e30}, "up to"),
         ({"n_trials": 0}, "n_trials must be a positive integer"),
         ({"evaluation": "loo"}, "unknown evaluation"),
         ({"storage": "nosuchdb://x"}, "cannot open storage"),

@@ -58,7 +58,7 @@ class Dataset:
             raise DataError(f"no feature columns: the data holds only the target '{target}'")
         if y_raw.nunique() < 2:
             raise DataError(
-                f"target column '{target}' is constant (only value: {y_raw.iloc[0]!r});"
+                f"target column '{target}' is constant (only value: {y_raw.tolist()[0]!r});"
                 " there is nothing to learn"
             )
         resolved = _resolve_task(task, y_raw, target)
