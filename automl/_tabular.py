@@ -16,16 +16,18 @@ from automl.data import Dataset, EvaluationPlan, choose_evaluation
 from automl.evaluation import TabularObjective, TrialResult
 from automl.exceptions import ConfigError
 from automl.executors import make_executor
+from automl.fidelity import FidelityPlan, data_fraction_plan
 from automl.metrics import Metric, get_metric
 from automl.refit import RefitReserve, ensemble_weights, refit_members
 from automl.result import SearchResult
 from automl.search import OnTrial, Search
 from automl.space import TabularSpace, tabular_space
 from automl.storage import PredictionStore
-from automl.strategies import Strategy, make_strategy
+from automl.strategies import MULTI_FIDELITY, Strategy, make_strategy
 
 logger = logging.getLogger(__name__)
 SECONDARY_OBJECTIVES = ("latency", "size")
+DEFAULT_MAX_ROUNDS = 2000
 
 
 @dataclass
@@ -59,11 +61,13 @@ def run_tabular_search(
     metric = get_metric(s.metric, dataset.task)
     plan = choose_evaluation(dataset.y, dataset.task, s.evaluation)
     space = tabular_space(s.space)
-    strategy = make_strategy(s.strategy, space.space, s.seed)
-    study = _open_study(dataset, metric, plan, space, strategy, s)
     splits = plan.splits(dataset.y, dataset.task, s.seed or 0)
+    fidelity = choose_fidelity(s.strategy, len(splits[0][0]), space)
+    strategy = make_strategy(s.strategy, space.space, s.seed, fidelity, metric.bounds)
+    logger.info("strategy %s; trials report on %s", strategy.name, fidelity.describe())
+    study = _open_study(dataset, metric, plan, space, strategy, s)
     measure_size = strategy.multi_objective and s.secondary_objective == "size"
-    objective = TabularObjective(dataset, splits, metric, s.seed or 0, measure_size)
+    objective = TabularObjective(dataset, splits, metric, s.seed or 0, measure_size, fidelity)
     store = PredictionStore.for_study(study.study_name, is_memory(s.storage))
     reserve = RefitReserve(plan, metric.greater_is_better) if s.budget.time_budget else None
 
@@ -102,6 +106,29 @@ def run_tabular_search(
     result.notes.extend(notes)
     result.elapsed = s.budget.elapsed
     return result
+
+
+def choose_fidelity(strategy: str, train_rows: int, space: TabularSpace) -> FidelityPlan:
+    """What trials report on: data-fraction rungs when the first split's training rows allow at
+    least one rung of MIN_RUNG_ROWS (multi-fidelity strategies), else LightGBM boosting rounds;
+    the `lc` strategy always extrapolates rounds; other strategies report folds."""
+    if strategy not in MULTI_FIDELITY:
+        return FidelityPlan()
+    rounds = FidelityPlan("rounds", max_rounds=_max_rounds(space))
+    if strategy == "lc":
+        return rounds
+    return data_fraction_plan(train_rows) or rounds
+
+
+def _max_rounds(space: TabularSpace) -> int:
+    """LightGBM's largest n_estimators in the space (full fidelity for the rounds kind)."""
+    for param in space.space.params:
+        if param.name == "lightgbm.n_estimators":
+            if param.high is not None:
+                return int(param.high)
+            if param.choices:
+                return int(max(float(c) for c in param.choices if c is not None))
+    return DEFAULT_MAX_ROUNDS
 
 
 def _open_study(

@@ -13,6 +13,7 @@ from sklearn.base import clone
 
 from automl.data import Dataset, EvaluationPlan
 from automl.executors import Reporter
+from automl.fidelity import FidelityPlan, NestedSubsamples
 from automl.metrics import Metric
 from automl.models import fit_estimator
 from automl.pipeline import build_pipeline, model_params
@@ -43,7 +44,9 @@ class TrialResult:
 class TabularObjective:
     """Evaluate a tabular configuration: fit the pipeline per split, score the held-out rows.
 
-    Picklable (it is sent once to a worker process); `report(score_so_far, fold)` after each fold.
+    Picklable (it is sent once to a worker process). What it reports depends on `fidelity`:
+    the score after each fold, the first split's score on growing data fractions before the
+    full evaluation, or LightGBM's validation score at growing boosting rounds.
     """
 
     def __init__(
@@ -53,12 +56,15 @@ class TabularObjective:
         metric: Metric,
         seed: int,
         measure_size: bool = False,
+        fidelity: FidelityPlan | None = None,
     ) -> None:
         self.dataset = dataset
         self.splits = splits
         self.metric = metric
         self.seed = seed
         self.measure_size = measure_size  # pickling a large model to weigh it takes seconds
+        self.fidelity = fidelity or FidelityPlan()
+        self._subsamples: NestedSubsamples | None = None
 
     def __call__(self, config: dict[str, Any], report: Reporter) -> TrialResult:
         data = self.dataset
@@ -66,60 +72,165 @@ class TabularObjective:
         allowance = (
             None if report.deadline is None else DEADLINE_SHARE * (report.deadline - trial_start)
         )
-        family, _ = model_params(config)
-        fold_scores: list[float] = []
-        preds: list[np.ndarray] = []
-        rounds: list[int] = []
-        fit_seconds = predict_seconds = 0.0
+
+        def fold_deadline(fold: int) -> float | None:
+            if allowance is None:
+                return None
+            return trial_start + allowance * (fold + 1) / len(self.splits)
+
         pipeline = build_pipeline(config, data.roles, data.task, self.seed)
+        if self.fidelity.kind == "data_fraction":
+            self._climb_rungs(config, pipeline, report, fold_deadline(0))
+        fits: list[FoldFit] = []
         for fold, (train, valid) in enumerate(self.splits):
-            pipe = clone(pipeline)
-            start = time.perf_counter()
-            X_train = pipe[:-1].fit_transform(data.features.iloc[train], data.y[train])
-            X_valid = pipe[:-1].transform(data.features.iloc[valid])
-            deadline = (
-                None
-                if allowance is None
-                else trial_start + allowance * (fold + 1) / len(self.splits)
+            rounds_report = report if self.fidelity.kind == "rounds" and fold == 0 else None
+            fit = self._fit_and_score(
+                config, pipeline, train, valid, fold_deadline(fold), rounds_report
             )
-            found = fit_estimator(
-                family, pipe[-1], X_train, data.y[train], X_valid, data.y[valid], deadline
-            )
-            fit_seconds += time.perf_counter() - start
-            start = time.perf_counter()
-            fold_pred = _predict(pipe[-1], X_valid, data)
-            predict_seconds += time.perf_counter() - start
-            score = self.metric.score(data.y[valid], fold_pred)
-            if not math.isfinite(score):
-                raise ValueError(f"metric {self.metric.name} is {score} on fold {fold}")
-            fold_scores.append(score)
-            preds.append(fold_pred)
-            if found is not None:
-                rounds.append(found)
-            if fold < len(self.splits) - 1:  # a finished trial is never pruned
-                report(float(np.mean(fold_scores)), fold)
+            fits.append(fit)
+            if self.fidelity.kind == "folds" and fold < len(self.splits) - 1:
+                # a finished trial is never pruned, so the last fold is not reported
+                report(float(np.mean([f.score for f in fits])), fold)
         indices = np.concatenate([valid for _, valid in self.splits])
+        rounds = [f.rounds for f in fits if f.rounds is not None]
+        predict_seconds = sum(f.predict_seconds for f in fits)
         return TrialResult(
-            score=float(np.mean(fold_scores)),
-            fold_scores=fold_scores,
+            score=float(np.mean([f.score for f in fits])),
+            fold_scores=[f.score for f in fits],
             indices=indices,
-            predictions=np.concatenate(preds),
+            predictions=np.concatenate([f.predictions for f in fits]),
             rounds=int(np.mean(rounds)) if rounds else None,
-            fit_seconds=fit_seconds,
+            fit_seconds=sum(f.fit_seconds for f in fits),
             predict_ms_per_1k_rows=1e6 * predict_seconds / max(len(indices), 1),
-            model_bytes=len(pickle.dumps(pipe)) if self.measure_size else 0,
+            model_bytes=len(pickle.dumps(fits[-1].pipeline)) if self.measure_size else 0,
         )
+
+    def _climb_rungs(
+        self, config: dict[str, Any], pipeline: Any, report: Reporter, deadline: float | None
+    ) -> None:
+        """Score the first split trained on each data-fraction rung; the report may prune."""
+        train, valid = self.splits[0]
+        if self._subsamples is None:
+            labels = self.dataset.y if self.dataset.task.is_classification else None
+            self._subsamples = NestedSubsamples(train, labels, self.seed)
+        for fraction in self.fidelity.fractions:
+            rows = self._subsamples.take(fraction)
+            fit = self._fit_and_score(config, pipeline, rows, valid, deadline, None)
+            report(fit.score, self.fidelity.step_of(fraction), fraction)
+
+    def _fit_and_score(
+        self,
+        config: dict[str, Any],
+        pipeline: Any,
+        train: np.ndarray,
+        valid: np.ndarray,
+        deadline: float | None,
+        rounds_report: Reporter | None,
+    ) -> FoldFit:
+        """Fit a fresh copy of `pipeline` on `train`, predict and score `valid`."""
+        data = self.dataset
+        family, _ = model_params(config)
+        pipe = clone(pipeline)
+        start = time.perf_counter()
+        X_train = pipe[:-1].fit_transform(data.features.iloc[train], data.y[train])
+        X_valid = pipe[:-1].transform(data.features.iloc[valid])
+        callbacks = []
+        if rounds_report is not None and family.name == "lightgbm":
+            callbacks.append(
+                RoundsReporter(
+                    self.fidelity,
+                    rounds_report,
+                    pipe[-1],
+                    X_valid,
+                    data.y[valid],
+                    self.metric,
+                    data,
+                )
+            )
+        found = fit_estimator(
+            family, pipe[-1], X_train, data.y[train], X_valid, data.y[valid], deadline, callbacks
+        )
+        fit_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        predictions = _predict(pipe[-1], X_valid, data)
+        predict_seconds = time.perf_counter() - start
+        score = self.metric.score(data.y[valid], predictions)
+        if not math.isfinite(score):
+            raise ValueError(f"metric {self.metric.name} is {score} on a validation split")
+        return FoldFit(score, predictions, found, fit_seconds, predict_seconds, pipe)
+
+
+@dataclass
+class FoldFit:
+    """One fitted split: its validation score and predictions, rounds kept, and timings."""
+
+    score: float
+    predictions: np.ndarray
+    rounds: int | None
+    fit_seconds: float
+    predict_seconds: float
+    pipeline: Any
+
+
+class RoundsReporter:
+    """A LightGBM callback: at the plan's round checkpoints, report the best validation score
+    so far in the search's metric (the `rounds` fidelity). A prune decision stops training."""
+
+    order = 35  # after early stopping (30) has seen the round
+
+    def __init__(
+        self,
+        plan: FidelityPlan,
+        report: Reporter,
+        estimator: Any,
+        X_valid: Any,
+        y_valid: np.ndarray,
+        metric: Metric,
+        data: Dataset,
+    ) -> None:
+        self.checkpoints = set(plan.round_checkpoints())
+        self.plan = plan
+        self.report = report
+        self.estimator = estimator
+        self.X_valid = X_valid
+        self.y_valid = y_valid
+        self.metric = metric
+        self.data = data
+        self.best: float | None = None
+
+    def __call__(self, env: Any) -> None:
+        done = env.iteration + 1
+        if done not in self.checkpoints:
+            return
+        raw = np.asarray(env.model.predict(self.X_valid, num_iteration=done), dtype=float)
+        if self.data.task.is_classification:
+            proba = np.column_stack([1 - raw, raw]) if raw.ndim == 1 else raw
+            raw = _full_proba(proba, self.estimator.classes_, self.data)
+        score = self.metric.score(self.y_valid, raw)
+        if not math.isfinite(score):
+            return
+        better = self.best is None or (
+            score > self.best if self.metric.greater_is_better else score < self.best
+        )
+        if better:
+            self.best = score
+        assert self.best is not None
+        self.report(self.best, done, self.plan.fidelity_of(done))
 
 
 def _predict(model: Any, X: Any, data: Dataset) -> np.ndarray:
     if not data.task.is_classification:
         return np.asarray(model.predict(X), dtype=float)
-    proba = np.asarray(model.predict_proba(X), dtype=float)
+    return _full_proba(np.asarray(model.predict_proba(X), dtype=float), model.classes_, data)
+
+
+def _full_proba(proba: np.ndarray, classes: Any, data: Dataset) -> np.ndarray:
+    """One column per class of the dataset (a training split may lack a rare class)."""
     n_classes = len(data.classes or ())
     if proba.shape[1] == n_classes:
         return proba
     full = np.zeros((proba.shape[0], n_classes))
-    full[:, np.asarray(model.classes_, dtype=int)] = proba
+    full[:, np.asarray(classes, dtype=int)] = proba
     return full
 
 

@@ -23,6 +23,8 @@ class Metric:
     direction: str
     tasks: frozenset[Task]
     fn: ScoreFn
+    bounds: tuple[float | None, float | None] = (None, None)
+    """The range of possible scores (to clip extrapolated learning curves)."""
 
     @property
     def greater_is_better(self) -> bool:
@@ -48,6 +50,8 @@ def _roc_auc(y: np.ndarray, proba: np.ndarray) -> float:
     return float(skm.roc_auc_score(y, sub, multi_class="ovr", labels=present))
 
 
+UNIT = (0.0, 1.0)
+NON_NEGATIVE = (0.0, None)
 _BINARY = frozenset({Task.BINARY})
 _CLASSIFICATION = frozenset({Task.BINARY, Task.MULTICLASS})
 _REGRESSION = frozenset({Task.REGRESSION})
@@ -55,33 +59,48 @@ _REGRESSION = frozenset({Task.REGRESSION})
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in [
-        Metric("roc_auc", "maximize", _CLASSIFICATION, _roc_auc),
-        Metric("log_loss", "minimize", _CLASSIFICATION, _log_loss),
+        Metric("roc_auc", "maximize", _CLASSIFICATION, _roc_auc, UNIT),
+        Metric("log_loss", "minimize", _CLASSIFICATION, _log_loss, NON_NEGATIVE),
         Metric(
-            "accuracy", "maximize", _CLASSIFICATION, lambda y, p: skm.accuracy_score(y, _labels(p))
+            "accuracy",
+            "maximize",
+            _CLASSIFICATION,
+            lambda y, p: skm.accuracy_score(y, _labels(p)),
+            UNIT,
         ),
         Metric(
             "balanced_accuracy",
             "maximize",
             _CLASSIFICATION,
             lambda y, p: skm.balanced_accuracy_score(y, _labels(p)),
+            UNIT,
         ),
-        Metric("f1", "maximize", _BINARY, lambda y, p: skm.f1_score(y, _labels(p))),
+        Metric("f1", "maximize", _BINARY, lambda y, p: skm.f1_score(y, _labels(p)), UNIT),
         Metric(
             "f1_macro",
             "maximize",
             _CLASSIFICATION,
             lambda y, p: skm.f1_score(y, _labels(p), average="macro"),
+            UNIT,
         ),
         Metric(
             "average_precision",
             "maximize",
             _BINARY,
             lambda y, p: skm.average_precision_score(y, p[:, 1]),
+            UNIT,
         ),
-        Metric("rmse", "minimize", _REGRESSION, lambda y, p: skm.root_mean_squared_error(y, p)),
-        Metric("mae", "minimize", _REGRESSION, lambda y, p: skm.mean_absolute_error(y, p)),
-        Metric("r2", "maximize", _REGRESSION, lambda y, p: skm.r2_score(y, p)),
+        Metric(
+            "rmse",
+            "minimize",
+            _REGRESSION,
+            lambda y, p: skm.root_mean_squared_error(y, p),
+            NON_NEGATIVE,
+        ),
+        Metric(
+            "mae", "minimize", _REGRESSION, lambda y, p: skm.mean_absolute_error(y, p), NON_NEGATIVE
+        ),
+        Metric("r2", "maximize", _REGRESSION, lambda y, p: skm.r2_score(y, p), (None, 1.0)),
     ]
 }
 

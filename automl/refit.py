@@ -115,7 +115,7 @@ def refit_members(
                 break
             config = refit_config(record.get("config", trial.params), record.get("rounds"), plan)
             outcome = executor.run(
-                config, None if math.isinf(timeout) else timeout, lambda v, step: False
+                config, None if math.isinf(timeout) else timeout, lambda report: False
             )
             if outcome.status == "ok":
                 fitted.append((weight, outcome.value, trial))

@@ -12,7 +12,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from automl.budget import Budget
-from automl.executors import Executor, Outcome
+from automl.executors import Executor, Outcome, Report
 from automl.space import SearchSpace
 from automl.strategies import Strategy, grid_exhausted
 
@@ -89,29 +89,52 @@ class Search:
 
     def _run_trial(self, trial: optuna.Trial) -> FrozenTrial:
         config = self.space.sample(trial)
+        curve: list[dict[str, Any]] = []
         outcome = self.executor.run(
-            config, self.budget.trial_timeout(self.reserve()), self._reporter(trial)
+            config, self.budget.trial_timeout(self.reserve()), self._reporter(trial, curve)
         )
-        return self._tell(trial, config, outcome)
+        return self._tell(trial, config, outcome, curve)
 
-    def _reporter(self, trial: optuna.Trial) -> Callable[[float, int], bool]:
-        if self.strategy.multi_objective:
-            return lambda value, step: False  # Optuna prunes single-objective studies only
+    def _reporter(
+        self, trial: optuna.Trial, curve: list[dict[str, Any]]
+    ) -> Callable[[Report], bool]:
+        """Record each report on the curve; as an intermediate value where Optuna allows
+        (single-objective studies), asking the pruner whether to stop."""
 
-        def on_report(value: float, step: int) -> bool:
-            if not math.isfinite(value):
+        def on_report(report: Report) -> bool:
+            if not math.isfinite(report.value):
                 return False
-            trial.report(value, step)
+            curve.append(
+                {
+                    "step": report.step,
+                    "value": report.value,
+                    "fidelity": report.fidelity,
+                    "cpu_seconds": round(report.cpu_seconds, 4),
+                }
+            )
+            if self.strategy.multi_objective:
+                return False
+            trial.report(report.value, report.step)
             return trial.should_prune()
 
         return on_report
 
-    def _tell(self, trial: optuna.Trial, config: dict[str, Any], outcome: Outcome) -> FrozenTrial:
+    def _tell(
+        self,
+        trial: optuna.Trial,
+        config: dict[str, Any],
+        outcome: Outcome,
+        curve: list[dict[str, Any]],
+    ) -> FrozenTrial:
         record: dict[str, Any] = {
             "config": config,
             "wall_seconds": round(outcome.wall_seconds, 4),
             "cpu_seconds": round(outcome.cpu_seconds, 4),
         }
+        if curve:
+            record["curve"] = curve
+        reached = [p["fidelity"] for p in curve if p["fidelity"] is not None]
+        record["fidelity"] = 1.0 if outcome.status == "ok" else max(reached, default=None)
         values: Sequence[float] | None = None
         if outcome.status == "ok":
             try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from automl.exceptions import ConfigError
-from automl.executors._base import Executor, Outcome, Reporter, Work
+from automl.executors._base import Executor, Outcome, Report, Reporter, Work
 from automl.executors._inprocess import InProcessExecutor
 from automl.executors._process import ProcessExecutor
 
@@ -27,6 +27,7 @@ __all__ = [
     "InProcessExecutor",
     "Outcome",
     "ProcessExecutor",
+    "Report",
     "Reporter",
     "make_executor",
 ]

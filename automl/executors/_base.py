@@ -10,8 +10,20 @@ from typing import Any, Protocol
 
 import optuna
 
-OnReport = Callable[[float, int], bool]
-"""Called with (value, step) for each intermediate report; returns True to prune the trial."""
+
+@dataclass(frozen=True)
+class Report:
+    """One intermediate result: `fidelity` is the share of full fidelity reached (None when the
+    work does not say), `cpu_seconds` the trial's CPU time so far (all threads)."""
+
+    value: float
+    step: int
+    fidelity: float | None = None
+    cpu_seconds: float = 0.0
+
+
+OnReport = Callable[[Report], bool]
+"""Called for each intermediate report; returns True to prune the trial."""
 
 
 class Reporter:
@@ -24,9 +36,11 @@ class Reporter:
     def __init__(self, send: OnReport, timeout: float | None) -> None:
         self._send = send
         self.deadline = None if timeout is None else time.monotonic() + timeout
+        self._cpu_start = time.process_time()
 
-    def __call__(self, value: float, step: int) -> None:
-        if self._send(value, step):
+    def __call__(self, value: float, step: int, fidelity: float | None = None) -> None:
+        spent = time.process_time() - self._cpu_start
+        if self._send(Report(float(value), int(step), fidelity, spent)):
             raise optuna.TrialPruned()
 
 

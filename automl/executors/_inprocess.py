@@ -7,7 +7,15 @@ from typing import Any
 
 import optuna
 
-from automl.executors._base import OnReport, Outcome, Reporter, TrialTimeout, Work, describe_error
+from automl.executors._base import (
+    OnReport,
+    Outcome,
+    Report,
+    Reporter,
+    TrialTimeout,
+    Work,
+    describe_error,
+)
 
 
 class InProcessExecutor:
@@ -19,8 +27,8 @@ class InProcessExecutor:
     def run(self, config: dict[str, Any], timeout: float | None, on_report: OnReport) -> Outcome:
         start_wall, start_cpu = time.perf_counter(), time.process_time()
 
-        def send(value: float, step: int) -> bool:
-            if on_report(value, step):
+        def send(report: Report) -> bool:
+            if on_report(report):
                 return True
             if timeout is not None and time.perf_counter() - start_wall > timeout:
                 raise TrialTimeout(f"trial ran past its time limit of {timeout:.1f}s")

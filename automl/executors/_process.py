@@ -19,7 +19,7 @@ from typing import Any
 import cloudpickle
 import optuna
 
-from automl.executors._base import OnReport, Outcome, Reporter, Work, describe_error
+from automl.executors._base import OnReport, Outcome, Report, Reporter, Work, describe_error
 
 PRELOAD = ["automl.evaluation"]
 TERMINATE_GRACE_SECONDS = 0.3
@@ -40,8 +40,8 @@ def _worker_main(conn: Connection, payload: bytes) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     work = cloudpickle.loads(payload)
 
-    def send(value: float, step: int) -> bool:
-        conn.send(("report", value, step))
+    def send(report: Report) -> bool:
+        conn.send(("report", report))
         return bool(conn.recv())
 
     try:
@@ -93,7 +93,7 @@ class ProcessExecutor:
                     )
                 message = conn.recv()
                 if message[0] == "report":
-                    conn.send(bool(on_report(message[1], message[2])))
+                    conn.send(bool(on_report(message[1])))
                     continue
                 status, value, error, cpu = message
                 return Outcome(status, value, error, cpu, time.perf_counter() - start)

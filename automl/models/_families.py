@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,11 +152,13 @@ def fit_estimator(
     X_val: Any = None,
     y_val: np.ndarray | None = None,
     deadline: float | None = None,
+    callbacks: Sequence[Any] = (),
 ) -> int | None:
     """Fit in place; with validation data, early-stop the rounds and return how many were kept.
 
     LightGBM also stops adding rounds at `deadline` (time.monotonic()), so a slow configuration
-    yields a usable, shorter model instead of being killed at the trial's time limit.
+    yields a usable, shorter model instead of being killed at the trial's time limit; extra
+    LightGBM `callbacks` (such as a learning-curve reporter) run after each round.
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)
@@ -164,10 +166,11 @@ def fit_estimator(
         if family.name == "lightgbm" and X_val is not None:
             import lightgbm
 
-            callbacks: list[Any] = [lightgbm.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)]
+            steps: list[Any] = [lightgbm.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)]
             if deadline is not None:
-                callbacks.append(_StopAt(deadline))
-            estimator.fit(X, y, eval_X=(X_val,), eval_y=(y_val,), callbacks=callbacks)
+                steps.append(_StopAt(deadline))
+            steps.extend(callbacks)
+            estimator.fit(X, y, eval_X=(X_val,), eval_y=(y_val,), callbacks=steps)
             return int(estimator.best_iteration_ or estimator.n_estimators)
         if family.name == "hist_gradient_boosting" and X_val is not None:
             estimator.set_params(early_stopping=True, n_iter_no_change=EARLY_STOPPING_ROUNDS // 2)

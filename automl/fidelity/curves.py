@@ -1,0 +1,221 @@
+"""Learning-curve extrapolation: a weighted ensemble of parametric curve families.
+
+After Domhan, Springenberg and Hutter (IJCAI 2015): a partial curve (score against boosting
+rounds, epochs or data fraction) is fitted by several saturating, increasing families; their
+forecasts at full fidelity are averaged with weights that favour the families that extrapolate
+well *on this curve* (fit on the first part, scored on the rest), and the uncertainty combines
+the families' disagreement, the observation noise and a share of the improvement still to come.
+Least squares with a soft-L1 loss keeps a noisy point from dragging a fit away. Domhan et al.
+sample the ensemble by MCMC; a point fit per family is much cheaper, and calibration is measured
+in `benchmarks/fidelity_correlation.py`.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import least_squares
+
+MIN_POINTS = 4
+"""Fewer points than this and no forecast is made (the caller falls back to a bandit rule)."""
+UNCERTAIN_SHARE = 0.3
+"""Share of the forecast's remaining improvement counted as extra uncertainty."""
+
+CurveFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Family:
+    """A curve z(x; p) increasing in x, with bounds and a first guess from the data."""
+
+    name: str
+    fn: CurveFn
+    lower: tuple[float, ...]
+    upper: tuple[float, ...]
+    guess: Callable[[np.ndarray, np.ndarray], list[float]]
+
+
+def _pow3(x: np.ndarray, p: np.ndarray) -> np.ndarray:
+    c, a, alpha = p
+    return c - a * x ** (-alpha)
+
+
+def _log_power(x: np.ndarray, p: np.ndarray) -> np.ndarray:
+    a, b, c = p
+    return a / (1.0 + (x / math.exp(b)) ** (-c))
+
+
+def _exp3(x: np.ndarray, p: np.ndarray) -> np.ndarray:
+    c, a, b = p
+    return c - a * np.exp(-b * x)
+
+
+def _janoschek(x: np.ndarray, p: np.ndarray) -> np.ndarray:
+    top, drop, kappa, delta = p
+    return top - drop * np.exp(-kappa * x**delta)
+
+
+def _mmf(x: np.ndarray, p: np.ndarray) -> np.ndarray:
+    top, drop, kappa, delta = p
+    return top - drop / (1.0 + (kappa * x) ** delta)
+
+
+def _weibull(x: np.ndarray, p: np.ndarray) -> np.ndarray:
+    top, drop, kappa, delta = p
+    return top - drop * np.exp(-((kappa * x) ** delta))
+
+
+# The curve is scaled to x in (0, 1] (the last observed point at 1) and z in [0, 1] (first to
+# best observed score), so the same bounds and guesses serve every metric and fidelity.
+FAMILIES: tuple[Family, ...] = (
+    Family("pow3", _pow3, (-5, 0, 0.01), (20, 50, 4), lambda x, z: [1.1, 1.1 - z[0], 0.5]),
+    Family("log_power", _log_power, (0, -12, 0.05), (20, 6, 8), lambda x, z: [1.1, -1, 1]),
+    Family("exp3", _exp3, (-5, 0, 0), (20, 50, 500), lambda x, z: [1.05, 1.2, 3.0]),
+    Family(
+        "janoschek",
+        _janoschek,
+        (-5, 0, 0, 0.05),
+        (20, 50, 500, 5),
+        lambda x, z: [1.05, 1.05 - z[0], 3.0, 1.0],
+    ),
+    Family("mmf", _mmf, (-5, 0, 0, 0.05), (20, 50, 1e4, 8), lambda x, z: [1.1, 1.1 - z[0], 5, 1.0]),
+    Family(
+        "weibull",
+        _weibull,
+        (-5, 0, 0, 0.05),
+        (20, 50, 1e3, 5),
+        lambda x, z: [1.05, 1.05 - z[0], 3.0, 1.0],
+    ),
+)
+
+
+@dataclass(frozen=True)
+class CurveForecast:
+    """The predicted score at full fidelity: `mean` and `std` in the metric's own units."""
+
+    mean: float
+    std: float
+    weights: dict[str, float] = field(default_factory=dict)
+    shift: float = 0.0
+    """The calibration applied to the curve ensemble's mean (see `pruners.calibrated`)."""
+
+    def prob_better_than(self, value: float, maximize: bool = True) -> float:
+        """Probability (normal approximation) that the final score beats `value`."""
+        if self.std <= 0:
+            return float(self.mean > value if maximize else self.mean < value)
+        z = (self.mean - value) / self.std
+        if not maximize:
+            z = -z
+        return 0.5 * math.erfc(-z / math.sqrt(2.0))
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "mean": round(self.mean, 6),
+            "std": round(self.std, 6),
+            "weights": {k: round(v, 4) for k, v in self.weights.items()},
+            "shift": round(self.shift, 6),
+        }
+
+
+def forecast(
+    x: Sequence[float],
+    y: Sequence[float],
+    at: float,
+    maximize: bool = True,
+    bounds: tuple[float | None, float | None] = (None, None),
+    min_points: int = MIN_POINTS,
+) -> CurveForecast | None:
+    """Forecast the score at fidelity `at` from a partial curve (`x` ascending, `at` beyond it).
+
+    `maximize=False` for losses. `bounds` clip the forecast (for example 1.0 for accuracy).
+    Returns None for fewer than `min_points` distinct points (never fewer than 3).
+    """
+    xs = np.asarray(x, dtype=float)
+    ys = np.asarray(y, dtype=float)
+    keep = np.isfinite(xs) & np.isfinite(ys) & (xs > 0)
+    xs, ys = xs[keep], ys[keep]
+    if len(np.unique(xs)) < max(3, min_points):
+        return None
+    order = np.argsort(xs, kind="stable")
+    xs, ys = xs[order], ys[order]
+    sign = 1.0 if maximize else -1.0
+    signed = sign * ys
+    low, span = float(signed[0]), float(signed.max() - signed[0])
+    if span <= 1e-12:  # a flat curve: nothing to extrapolate
+        return _clip(CurveForecast(float(ys[-1]), 0.0, {}), bounds)
+    scale_x = float(xs[-1])
+    xn, zn, target = xs / scale_x, (signed - low) / span, at / scale_x
+    mean_z, std_z, weights = _ensemble(xn, zn, target)
+    mean = sign * (low + span * mean_z)
+    return _clip(CurveForecast(mean, span * std_z, weights), bounds)
+
+
+def _ensemble(x: np.ndarray, z: np.ndarray, target: float) -> tuple[float, float, dict[str, float]]:
+    """Weighted forecast in the scaled space: weights from each family's held-out extrapolation
+    error on the last third of the curve (or its fit error on short curves)."""
+    n_fit = max(3, math.ceil(2 * len(x) / 3))
+    fits: dict[str, tuple[float, float]] = {}  # name -> (forecast, error used for weighting)
+    residual_var: list[float] = []
+    for family in FAMILIES:
+        params = _fit(family, x, z)
+        if params is None:
+            continue
+        prediction = float(family.fn(np.array([target]), params)[0])
+        if not math.isfinite(prediction):
+            continue
+        residuals = z - family.fn(x, params)
+        residual_var.append(float(np.mean(residuals**2)))
+        error = float(np.sqrt(np.mean(residuals**2)))
+        if n_fit < len(x):
+            early = _fit(family, x[:n_fit], z[:n_fit])
+            if early is not None:
+                held_out = z[n_fit:] - family.fn(x[n_fit:], early)
+                error = max(error, float(np.sqrt(np.mean(held_out**2))))
+        fits[family.name] = (prediction, error)
+    if not fits:
+        return float(z[-1]), 1.0, {}
+    floor = 1e-3
+    raw = {name: 1.0 / (error**2 + floor**2) for name, (_, error) in fits.items()}
+    total = sum(raw.values())
+    weights = {name: w / total for name, w in raw.items()}
+    mean = sum(weights[n] * fits[n][0] for n in fits)
+    between = sum(weights[n] * (fits[n][0] - mean) ** 2 for n in fits)
+    noise = min(residual_var)
+    gain = max(0.0, mean - float(z.max()))
+    std = math.sqrt(between + noise + (UNCERTAIN_SHARE * gain) ** 2)
+    return mean, std, weights
+
+
+def _fit(family: Family, x: np.ndarray, z: np.ndarray) -> np.ndarray | None:
+    """Robust bounded least squares from the family's first guess; None if it fails."""
+    lower, upper = np.array(family.lower, float), np.array(family.upper, float)
+    start = np.clip(np.array(family.guess(x, z), float), lower + 1e-9, upper - 1e-9)
+
+    def residuals(p: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            r = family.fn(x, p) - z
+        return np.where(np.isfinite(r), r, 1e3)
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = least_squares(
+                residuals, start, bounds=(lower, upper), loss="soft_l1", f_scale=0.05, max_nfev=400
+            )
+    except (ValueError, FloatingPointError):
+        return None
+    return fit.x if np.all(np.isfinite(fit.x)) else None
+
+
+def _clip(result: CurveForecast, bounds: tuple[float | None, float | None]) -> CurveForecast:
+    low, high = bounds
+    mean = result.mean
+    if low is not None:
+        mean = max(mean, low)
+    if high is not None:
+        mean = min(mean, high)
+    return CurveForecast(mean, result.std, result.weights, result.shift)

@@ -1,0 +1,80 @@
+"""FidelityPlan: at which fidelities a tabular trial reports, and how steps map to fidelity.
+
+Three kinds share one contract for the schedulers: a trial reports `(value, step)` and
+`step / full_step` is the share of full fidelity it has reached.
+
+- `data_fraction`: the trial is trained on nested subsamples of the first split's training rows
+  (fractions eta^-k, e.g. 1/27, 1/9, 1/3) and scored on that split's full validation rows, then
+  evaluated in full. Steps count in units of the smallest fraction.
+- `rounds`: LightGBM reports its validation score at growing boosting rounds of the first split.
+- `folds`: the score after each cross-validation fold (the core search's behaviour).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+ETA = 3
+MAX_RUNGS = 4
+MIN_RUNG_ROWS = 500
+"""The smallest data-fraction rung trains on at least this many rows."""
+ROUND_CHECKPOINT_GROWTH = math.sqrt(2)
+FIRST_ROUND_CHECKPOINT = 16
+KINDS = ("folds", "data_fraction", "rounds")
+
+
+@dataclass(frozen=True)
+class FidelityPlan:
+    """`fractions` are the data-fraction rungs below full data (ascending); `max_rounds` is the
+    boosting-round cap that counts as full fidelity for the `rounds` kind."""
+
+    kind: str = "folds"
+    fractions: tuple[float, ...] = ()
+    eta: int = ETA
+    max_rounds: int = 2000
+
+    @property
+    def full_step(self) -> int:
+        """The step that stands for full fidelity."""
+        if self.kind == "data_fraction":
+            return self.eta ** len(self.fractions)
+        if self.kind == "rounds":
+            return self.max_rounds
+        return 1
+
+    def step_of(self, fraction: float) -> int:
+        return max(1, round(fraction * self.full_step))
+
+    def fidelity_of(self, step: int) -> float:
+        return min(1.0, step / self.full_step)
+
+    def round_checkpoints(self) -> list[int]:
+        """Rounds at which LightGBM reports: about two per doubling, up to `max_rounds`."""
+        points: list[int] = []
+        value = float(FIRST_ROUND_CHECKPOINT)
+        while value < self.max_rounds:
+            if not points or round(value) > points[-1]:
+                points.append(round(value))
+            value *= ROUND_CHECKPOINT_GROWTH
+        return points
+
+    def describe(self) -> str:
+        if self.kind == "data_fraction":
+            rungs = ", ".join(f"1/{round(1 / f)}" for f in self.fractions)
+            return f"data fractions {rungs}, then all rows"
+        if self.kind == "rounds":
+            return "LightGBM boosting rounds"
+        return "cross-validation folds"
+
+
+def data_fraction_plan(train_rows: int, eta: int = ETA) -> FidelityPlan | None:
+    """The deepest ladder of fractions eta^-k (k <= MAX_RUNGS - 1) whose smallest rung still
+    trains on MIN_RUNG_ROWS rows; None when not even one rung below full data fits."""
+    depth = 0
+    while depth < MAX_RUNGS - 1 and train_rows / eta ** (depth + 1) >= MIN_RUNG_ROWS:
+        depth += 1
+    if depth == 0:
+        return None
+    fractions = tuple(eta**-k for k in range(depth, 0, -1))
+    return FidelityPlan("data_fraction", fractions, eta)

@@ -1,0 +1,170 @@
+"""Pruners on partial learning curves: extrapolate to full fidelity, stop hopeless trials.
+
+`LearningCurvePruner` is an Optuna `BasePruner`: with enough points on a trial's curve it
+forecasts the final score (see `curves.forecast`) and stops the trial when the probability
+that it beats the k-th best finished trial is below `threshold`; on shorter curves it defers
+to a bandit rule (successive halving, Hyperband) or to nothing. The forecast is stored on the
+trial as the user attribute `lc_forecast` so a dashboard can draw it.
+
+Forecasts are calibrated on the study itself: for finished trials that reported the same steps,
+the pruner compares what it would have forecast from those steps with the score they actually
+reached, shifts the forecast by the median error and widens its spread to the errors' spread.
+This corrects what no curve family can know, such as the gap between the first split's curve
+and the cross-validated final score, or how much a model gains from the last two thirds of the
+rows.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable
+
+import optuna
+from optuna.pruners import BasePruner, NopPruner
+from optuna.study import StudyDirection
+from optuna.trial import FrozenTrial, TrialState
+
+from automl.fidelity.curves import MIN_POINTS, CurveForecast, forecast
+
+FORECAST_ATTR = "lc_forecast"
+DEFAULT_THRESHOLD = 0.05
+MIN_CALIBRATION_TRIALS = 2
+CALIBRATION_WINDOW = 30
+"""Calibrate on the most recent finished trials: the search drifts towards better regions."""
+
+
+class LearningCurvePruner(BasePruner):
+    """Stop a trial whose forecast final score is unlikely to beat the k-th best so far.
+
+    `fidelity_of(step)` maps a reported step to its share of full fidelity (1.0 = full); when
+    None, full fidelity is the longest finished trial's last step (for custom objectives whose
+    epoch count is not known up front). `bounds` clip forecasts to the metric's range. No trial is pruned by the curve rule before
+    `n_startup_trials` trials have finished, since there is nothing to compare with.
+    """
+
+    def __init__(
+        self,
+        fidelity_of: Callable[[int], float] | None,
+        fallback: BasePruner | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
+        top_k: int = 1,
+        min_points: int = MIN_POINTS,
+        n_startup_trials: int = 3,
+        bounds: tuple[float | None, float | None] = (None, None),
+    ) -> None:
+        if not 0 < threshold < 1:
+            raise ValueError(f"threshold must be in (0, 1), got {threshold}")
+        self.fidelity_of = fidelity_of
+        self.fallback = fallback or NopPruner()
+        self.threshold = threshold
+        self.top_k = top_k
+        self.min_points = min_points
+        self.n_startup_trials = n_startup_trials
+        self.bounds = bounds
+        self._forecasts: dict[tuple[str, int, tuple[int, ...]], float | None] = {}
+
+    def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
+        # The bandit rule always sees the report, so its rung records stay complete.
+        bandit_says = self.fallback.prune(study, trial)
+        steps = sorted(trial.intermediate_values)
+        if len(steps) < self.min_points:
+            return bandit_says
+        maximize = study.direction == StudyDirection.MAXIMIZE
+        reference = self._reference(study, maximize)
+        if reference is None:
+            return bandit_says
+        fidelity_of = self.fidelity_of or self._estimated_fidelity(study)
+        if fidelity_of is None:
+            return bandit_says
+        x = [fidelity_of(s) for s in steps]
+        y = [trial.intermediate_values[s] for s in steps]
+        predicted = forecast(
+            x, y, at=1.0, maximize=maximize, bounds=self.bounds, min_points=self.min_points
+        )
+        if predicted is None:
+            return bandit_says
+        errors = self._errors(study, trial.number, steps, fidelity_of, maximize)
+        predicted = calibrated(predicted, errors)
+        chance = predicted.prob_better_than(reference, maximize)
+        record = {
+            "step": steps[-1],
+            "fidelity": round(x[-1], 6),
+            **predicted.to_dict(),
+            "calibration_trials": len(errors),
+            "reference": reference,
+            "p_better": round(chance, 6),
+        }
+        study._storage.set_trial_user_attr(trial._trial_id, FORECAST_ATTR, record)
+        return chance < self.threshold
+
+    def _errors(
+        self,
+        study: optuna.Study,
+        number: int,
+        steps: list[int],
+        fidelity_of: Callable[[int], float],
+        maximize: bool,
+    ) -> list[float]:
+        """Final score minus forecast from `steps`, for recent finished trials with those steps."""
+        errors: list[float] = []
+        finished = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        for other in reversed(finished):
+            if len(errors) >= CALIBRATION_WINDOW:
+                break
+            if other.number == number or other.value is None:
+                continue
+            if any(s not in other.intermediate_values for s in steps):
+                continue
+            key = (study.study_name, other.number, tuple(steps))
+            if key not in self._forecasts:
+                y = [other.intermediate_values[s] for s in steps]
+                x = [fidelity_of(s) for s in steps]
+                guess = forecast(x, y, 1.0, maximize, self.bounds, self.min_points)
+                self._forecasts[key] = None if guess is None else guess.mean
+            mean = self._forecasts[key]
+            if mean is not None:
+                errors.append(other.value - mean)
+        return errors
+
+    @staticmethod
+    def _estimated_fidelity(study: optuna.Study) -> Callable[[int], float] | None:
+        """(step + 1) / (the longest finished trial's last step + 1): steps may start at 0."""
+        full = max(
+            (
+                t.last_step
+                for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+                if t.last_step is not None
+            ),
+            default=None,
+        )
+        if not full:
+            return None
+        return lambda step: (step + 1) / (full + 1)
+
+    def _reference(self, study: optuna.Study, maximize: bool) -> float | None:
+        """The k-th best final value among finished trials, once there are enough of them."""
+        values = [
+            t.value
+            for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+            if t.value is not None
+        ]
+        if len(values) < max(self.n_startup_trials, self.top_k):
+            return None
+        values.sort(reverse=maximize)
+        return float(values[self.top_k - 1])
+
+
+def calibrated(predicted: CurveForecast, errors: list[float]) -> CurveForecast:
+    """Shift a forecast by the median of past forecast errors and widen it to their spread.
+
+    With n errors the spread counts with weight (1 + 1/n) and the curve ensemble's own
+    uncertainty with 1/n, so a study's own record takes over as it grows.
+    """
+    if len(errors) < MIN_CALIBRATION_TRIALS:
+        return predicted
+    shift = statistics.median(errors)
+    n = len(errors)
+    spread = math.sqrt(sum((e - shift) ** 2 for e in errors) / (n - 1))
+    std = math.sqrt(spread**2 * (1 + 1 / n) + predicted.std**2 / n)
+    return CurveForecast(predicted.mean + shift, std, predicted.weights, shift)
