@@ -182,7 +182,7 @@ class RoundsReporter:
         self,
         plan: FidelityPlan,
         report: Reporter,
-        estimator: Any,
+        train_classes: np.ndarray,
         X_valid: Any,
         y_valid: np.ndarray,
         metric: Metric,
@@ -191,7 +191,7 @@ class RoundsReporter:
         self.checkpoints = set(plan.round_checkpoints())
         self.plan = plan
         self.report = report
-        self.estimator = estimator
+        self.train_classes = train_classes  # LightGBM's class k is the k-th of these
         self.X_valid = X_valid
         self.y_valid = y_valid
         self.metric = metric
@@ -205,7 +205,7 @@ class RoundsReporter:
         raw = np.asarray(env.model.predict(self.X_valid, num_iteration=done), dtype=float)
         if self.data.task.is_classification:
             proba = np.column_stack([1 - raw, raw]) if raw.ndim == 1 else raw
-            raw = _full_proba(proba, self.estimator.classes_, self.data)
+            raw = _full_proba(proba, self.train_classes, self.data)
         score = self.metric.score(self.y_valid, raw)
         if not math.isfinite(score):
             return

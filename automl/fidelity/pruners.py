@@ -29,6 +29,10 @@ from automl.fidelity.curves import MIN_POINTS, CurveForecast, forecast
 
 FORECAST_ATTR = "lc_forecast"
 DEFAULT_THRESHOLD = 0.05
+DECISION_GROWTH = 1.5
+"""The curve rule looks at a trial when its number of points first reaches min_points, then
+each time it has grown by this factor: a handful of forecasts per trial, at the same curve
+lengths for every trial (so calibration forecasts are shared)."""
 MIN_CALIBRATION_TRIALS = 2
 CALIBRATION_WINDOW = 30
 """Calibrate on the most recent finished trials: the search drifts towards better regions."""
@@ -68,7 +72,7 @@ class LearningCurvePruner(BasePruner):
         # The bandit rule always sees the report, so its rung records stay complete.
         bandit_says = self.fallback.prune(study, trial)
         steps = sorted(trial.intermediate_values)
-        if len(steps) < self.min_points:
+        if not is_decision_point(len(steps), self.min_points):
             return bandit_says
         maximize = study.direction == StudyDirection.MAXIMIZE
         reference = self._reference(study, maximize)
@@ -153,6 +157,14 @@ class LearningCurvePruner(BasePruner):
             return None
         values.sort(reverse=maximize)
         return float(values[self.top_k - 1])
+
+
+def is_decision_point(n_points: int, min_points: int) -> bool:
+    """Whether a curve of `n_points` is one the curve rule judges (min_points, then x1.5)."""
+    point = float(min_points)
+    while round(point) < n_points:
+        point *= DECISION_GROWTH
+    return round(point) == n_points
 
 
 def calibrated(predicted: CurveForecast, errors: list[float]) -> CurveForecast:

@@ -1,0 +1,92 @@
+"""Promotion and stopping rules on synthetic learning curves (no clocks, no randomness)."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+
+from automl.fidelity import FORECAST_ATTR, AshaPruner, LearningCurvePruner, geometric_rungs
+from automl.fidelity.curves import CurveForecast
+from automl.fidelity.pruners import calibrated
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def run_curve(study: optuna.Study, curve: dict[int, float], final: float | None = None) -> bool:
+    """Report `curve` step by step; True if the trial was pruned (then told PRUNED)."""
+    trial = study.ask()
+    for step, value in curve.items():
+        trial.report(value, step)
+        if trial.should_prune():
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            return True
+    study.tell(trial, final if final is not None else list(curve.values())[-1])
+    return False
+
+
+def test_asha_promotes_the_top_third_once_a_rung_has_enough_trials() -> None:
+    study = optuna.create_study(direction="maximize", pruner=AshaPruner([1, 3, 9], eta=3))
+    # The first two trials at a rung are always promoted (too few to compare with).
+    assert not run_curve(study, {1: 0.70, 3: 0.75, 9: 0.80})
+    assert not run_curve(study, {1: 0.60, 3: 0.65, 9: 0.70})
+    # Third at rung 1: the top 1/3 of [0.70, 0.60, 0.65] is 0.70 alone, so 0.65 stops there.
+    assert run_curve(study, {1: 0.65, 3: 0.90})
+    # A new best at rung 1 goes on, and is judged again at rung 3 (values 0.75, 0.65, 0.72).
+    assert not run_curve(study, {1: 0.80, 3: 0.76, 9: 0.85})
+    assert run_curve(study, {1: 0.81, 3: 0.50})
+
+
+def test_asha_for_losses_and_its_rungs() -> None:
+    study = optuna.create_study(direction="minimize", pruner=AshaPruner([1], eta=2))
+    assert not run_curve(study, {1: 0.5, 2: 0.4})
+    assert run_curve(study, {1: 0.6})  # the worse half of [0.5, 0.6]
+    assert not run_curve(study, {1: 0.3})
+    assert geometric_rungs(1, 27, 3) == [1, 3, 9]
+    assert geometric_rungs(16, 2000, 3) == [16, 48, 144, 432, 1296]
+    with pytest.raises(ValueError):
+        AshaPruner([1], eta=1)
+
+
+def rising(top: float, steps: range = range(1, 9)) -> dict[int, float]:
+    """Steps 1..8 of a power-law curve that reaches `top` at full fidelity (step 40)."""
+    return {s: top + 0.05 * (1 - (s / 40) ** -0.5) for s in steps}
+
+
+def lc_study(**kwargs: object) -> optuna.Study:
+    pruner = LearningCurvePruner(lambda step: step / 40, n_startup_trials=2, **kwargs)  # type: ignore[arg-type]
+    return optuna.create_study(direction="maximize", pruner=pruner)
+
+
+def test_curve_pruner_stops_a_hopeless_trial_and_keeps_a_promising_one() -> None:
+    study = lc_study(bounds=(0.0, 1.0))
+    for top in (0.90, 0.88):
+        run_curve(study, rising(top), final=top)
+    assert run_curve(study, rising(0.70))  # heading for ~0.70 against a best of 0.90
+    stopped = study.trials[-1]
+    forecast = stopped.user_attrs[FORECAST_ATTR]
+    assert forecast["p_better"] < 0.05 and forecast["reference"] == 0.90
+    assert forecast["mean"] < 0.8
+    assert not run_curve(study, rising(0.95), final=0.95)  # on its way past the best
+    assert study.trials[-1].user_attrs[FORECAST_ATTR]["p_better"] > 0.5
+
+
+def test_curve_pruner_defers_to_the_bandit_on_short_curves_and_before_startup() -> None:
+    study = lc_study(fallback=AshaPruner([1], eta=2, min_competitors=2))
+    assert not run_curve(study, {1: 0.5, 2: 0.6, 3: 0.7, 4: 0.72}, final=0.8)
+    # Before two trials have finished the curve rule is idle; the bandit stops a poor start.
+    assert run_curve(study, {1: 0.3, 2: 0.9})
+    assert FORECAST_ATTR not in study.trials[-1].user_attrs
+
+
+def test_calibration_learns_a_systematic_gap_from_finished_trials() -> None:
+    # Finals sit 0.03 above where each curve seems to be heading (the cross-validated score
+    # differs from the first split's curve, say); the pruner learns the gap from them.
+    study = lc_study()
+    for top in (0.80, 0.82, 0.84):
+        run_curve(study, rising(top), final=top + 0.03)
+    run_curve(study, rising(0.85), final=0.88)
+    record = study.trials[-1].user_attrs[FORECAST_ATTR]
+    assert record["calibration_trials"] == 3
+    assert record["shift"] == pytest.approx(0.03, abs=0.01)
+    shifted = calibrated(CurveForecast(0.5, 0.01), [0.1, 0.1, 0.1])
+    assert shifted.mean == pytest.approx(0.6) and shifted.std > 0

@@ -1,0 +1,98 @@
+"""Multi-fidelity searches end to end: data-fraction rungs, boosting-round curves, bandits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pytest
+from optuna.trial import TrialState
+
+import automl
+from automl.fidelity import FORECAST_ATTR
+from tests.conftest import dataset_path
+
+
+@pytest.fixture(scope="module")
+def adult_8k() -> pd.DataFrame:
+    return pd.read_csv(dataset_path("adult.csv.gz"), nrows=8000)
+
+
+def cpu_seconds(result: automl.SearchResult) -> float:
+    return sum(t.user_attrs["result"]["cpu_seconds"] for t in result.study.trials)
+
+
+def test_pruned_search_matches_the_unpruned_one_for_less_compute(adult_8k: pd.DataFrame) -> None:
+    common: dict[str, Any] = dict(
+        target="income",
+        n_trials=24,
+        storage=":memory:",
+        seed=0,
+        evaluation="holdout",
+        executor="inprocess",
+        ensemble=False,
+    )
+    full = automl.search(adult_8k, strategy="tpe", **common)
+    pruned = automl.search(adult_8k, strategy="auto", **common)
+    states = [t.state for t in pruned.study.trials]
+    assert states.count(TrialState.PRUNED) >= 6
+    assert pruned.best_score >= full.best_score - 0.005
+    assert cpu_seconds(pruned) < cpu_seconds(full)
+    # Each pruned trial stopped on a rung below full data, and says how far it got.
+    stopped = next(t for t in pruned.study.trials if t.state == TrialState.PRUNED)
+    record = stopped.user_attrs["result"]
+    assert record["fidelity"] in (1 / 9, 1 / 3)
+    assert [p["step"] for p in record["curve"]] == sorted(stopped.intermediate_values)
+    assert all(p["cpu_seconds"] > 0 for p in record["curve"])
+
+
+def test_lc_strategy_extrapolates_boosting_rounds(adult_8k: pd.DataFrame) -> None:
+    space = {"models": {"lightgbm": {}}}
+    result = automl.search(
+        adult_8k.iloc[:4000],
+        target="income",
+        strategy="lc",
+        space=space,
+        n_trials=10,
+        storage=":memory:",
+        seed=1,
+        evaluation="holdout",
+        executor="inprocess",
+        ensemble=False,
+    )
+    curves = [t.user_attrs["result"].get("curve", []) for t in result.study.trials]
+    assert all(len(c) >= 3 for c in curves)  # every LightGBM trial reports rounds 16, 23, 32...
+    assert curves[0][0]["step"] == 16 and curves[0][0]["fidelity"] == pytest.approx(16 / 2000)
+    forecasts = [
+        t.user_attrs[FORECAST_ATTR] for t in result.study.trials if FORECAST_ATTR in t.user_attrs
+    ]
+    assert forecasts and all(0 <= f["p_better"] <= 1 for f in forecasts)
+    assert [t.state for t in result.study.trials].count(TrialState.PRUNED) >= 2
+    assert result.best_score > 0.88
+
+
+def epochs(config: dict[str, Any], report: Any) -> float:
+    """A learning curve over 27 'epochs' whose plateau depends on the configuration."""
+    top = 10 - (config["x"] - 3) ** 2 / 5
+    value = 0.0
+    for epoch in range(27):
+        value = top * (1 - 0.8 ** (epoch + 1))
+        report(value, epoch)
+    return value
+
+
+@pytest.mark.parametrize("strategy", ["asha", "hyperband", "bohb", "lc"])
+def test_bandit_and_curve_strategies_on_a_custom_objective(strategy: str) -> None:
+    space = {"x": {"type": "float", "low": 0, "high": 10}}
+    result = automl.search(
+        objective=epochs,
+        space=space,
+        n_trials=30,
+        strategy=strategy,
+        storage=":memory:",
+        seed=0,
+        executor="inprocess",
+    )
+    states = [t.state for t in result.study.trials]
+    assert states.count(TrialState.PRUNED) >= 5
+    assert result.best_score > 9
