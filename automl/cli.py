@@ -46,7 +46,10 @@ def search_command(
     time: Annotated[float | None, typer.Option("--time", help="Time budget in seconds.")] = None,
     trials: Annotated[int | None, typer.Option("--trials", help="Number of trials.")] = None,
     strategy: Annotated[
-        str, typer.Option(help="auto, tpe, gp, cmaes, random, qmc, grid, nsga2.")
+        str,
+        typer.Option(
+            help="auto, tpe, gp, cmaes, random, qmc, grid, nsga2, asha, hyperband, bohb, lc."
+        ),
     ] = "auto",
     metric: Annotated[
         str | None, typer.Option(help="Metric to optimise (default per task).")
@@ -204,6 +207,12 @@ def _print_leaderboard(result: Any) -> None:
             values["state"],
         )
     out.print(table)
+    summary = result.summary()
+    if summary["n_pruned"]:
+        out.print(
+            f"{summary['n_pruned']} of {result.n_trials} trials stopped early at low fidelity;"
+            f" {summary['cpu_seconds']:.0f} CPU seconds in all trials"
+        )
 
 
 @app.command("predict")

@@ -87,7 +87,8 @@ class SearchResult:
 
     @cached_property
     def leaderboard(self) -> pd.DataFrame:
-        """One row per trial, best first: score, state, model family, seconds, config, error."""
+        """One row per trial, best first: score, state, model family, seconds, CPU seconds,
+        fidelity reached (1.0 = full; less for a pruned trial), config, error."""
         rows = []
         for t in self.study.get_trials(deepcopy=False):
             if t.state == TrialState.WAITING:
@@ -100,6 +101,8 @@ class SearchResult:
                 self.metric: t.values[0] if t.values else np.nan,
                 "model": config.get(MODEL_PARAM),
                 "seconds": record.get("wall_seconds"),
+                "cpu_seconds": record.get("cpu_seconds"),
+                "fidelity": record.get("fidelity"),
                 "config": config,
                 "error": record.get("error"),
             }
@@ -151,6 +154,13 @@ class SearchResult:
             "n_pruned": states.count(TrialState.PRUNED),
             "n_failed": states.count(TrialState.FAIL),
             "elapsed_seconds": round(self.elapsed, 2),
+            "cpu_seconds": round(
+                sum(
+                    t.user_attrs.get("result", {}).get("cpu_seconds", 0.0)
+                    for t in self.study.get_trials(deepcopy=False)
+                ),
+                2,
+            ),
             "pareto_front": [
                 {"trial": t.number, "values": list(t.values)} for t in self.pareto_front
             ]

@@ -1,0 +1,206 @@
+"""Compute to reach a target: how much CPU each strategy spends before its model is as good as
+the one full-fidelity TPE ends with.
+
+For each dataset (80/20 split with seed 0, as in the quality benchmark), every strategy runs a
+`--budget`-second search (seed 0, no ensemble). Each time a strategy's best validation score
+improves, that configuration is refit on all training rows and scored on the held-out 20%
+(ROC AUC, accuracy or R2, as in `quality.py`). The target is the test score of full-fidelity
+TPE's final best configuration; a strategy's cost is the CPU seconds summed over all its trials
+(pruned ones included) up to the first configuration whose test score is within `--tolerance`
+of the target. Refits for scoring are not counted: they are the benchmark's, not the search's.
+
+    python -m benchmarks.cost [--budget 60] [--datasets adult ...] [--strategies tpe auto ...]
+
+Writes benchmarks/results/cost.{md,json}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from optuna.trial import TrialState
+
+import automl
+from automl.data import Dataset, choose_evaluation
+from automl.evaluation import fit_final, refit_config
+from automl.model import FittedModel
+from benchmarks.datasets import SPECS, BenchmarkData, load
+from benchmarks.quality import score
+
+RESULTS = Path(__file__).resolve().parent / "results"
+STRATEGIES = ("tpe", "random", "hyperband", "bohb", "lc", "auto")
+SHARED_DATASETS = ("adult", "letter", "california_housing", "electricity")
+
+
+def incumbents(result: automl.SearchResult) -> list[tuple[float, int, int]]:
+    """(CPU seconds so far, trial number, trials so far) each time the best value improved."""
+    sign = 1.0 if result.study.direction.name == "MAXIMIZE" else -1.0
+    spent, best = 0.0, -np.inf
+    found: list[tuple[float, int, int]] = []
+    for count, trial in enumerate(sorted(result.study.trials, key=lambda t: t.number), 1):
+        spent += trial.user_attrs.get("result", {}).get("cpu_seconds", 0.0)
+        if trial.state == TrialState.COMPLETE and trial.value is not None:
+            if sign * trial.value > best:
+                best = sign * trial.value
+                found.append((spent, trial.number, count))
+    return found
+
+
+def test_score(
+    result: automl.SearchResult, number: int, data: BenchmarkData, dataset: Dataset
+) -> float:
+    """Refit trial `number` on all training rows (as the search's refit does) and score it."""
+    trial = result.study.trials[number]
+    record = trial.user_attrs["result"]
+    plan = choose_evaluation(dataset.y, dataset.task, "auto")
+    config = refit_config(record["config"], record.get("rounds"), plan)
+    pipeline = fit_final(config, dataset, 0)
+    model = FittedModel(
+        [pipeline], [1.0], dataset.task, dataset.target, dataset.classes, config, result.metric
+    )
+    X_test = data.test.drop(columns=[data.target])
+    if data.task == "regression":
+        return score(data, model.predict(X_test), [])
+    proba = model.predict_proba(X_test)
+    return score(data, proba.to_numpy(), list(proba.columns))
+
+
+def run_strategy(data: BenchmarkData, strategy: str, budget: float) -> dict[str, Any]:
+    result = automl.search(
+        data.train,
+        target=data.target,
+        strategy=strategy,
+        time_budget=budget,
+        storage=":memory:",
+        seed=0,
+        ensemble=False,
+    )
+    dataset = Dataset.from_source(data.train, data.target)
+    states = [t.state for t in result.study.trials]
+    curve = [
+        {
+            "cpu_seconds": round(cpu, 2),
+            "trial": number,
+            "trials_so_far": count,
+            "test_score": test_score(result, number, data, dataset),
+        }
+        for cpu, number, count in incumbents(result)
+    ]
+    total = sum(t.user_attrs.get("result", {}).get("cpu_seconds", 0.0) for t in result.study.trials)
+    logging.info(
+        "%s %s: %d trials (%d pruned), final test %.4f, %.0f CPU s",
+        data.name,
+        strategy,
+        len(states),
+        states.count(TrialState.PRUNED),
+        curve[-1]["test_score"],
+        total,
+    )
+    return {
+        "trials": len(states),
+        "pruned": states.count(TrialState.PRUNED),
+        "cpu_seconds": round(total, 1),
+        "incumbents": curve,
+    }
+
+
+def cost_to_target(run: dict[str, Any], target: float, tolerance: float) -> float | None:
+    """CPU seconds until the first incumbent within `tolerance` of `target` (None: never)."""
+    for point in run["incumbents"]:
+        if point["test_score"] >= target - tolerance:
+            return float(point["cpu_seconds"])
+    return None
+
+
+def summarise(
+    runs: dict[str, dict[str, Any]], strategies: list[str], tolerance: float
+) -> dict[str, Any]:
+    """Target (TPE's final test score), each strategy's cost and its ratio to TPE's."""
+    target = runs["tpe"]["incumbents"][-1]["test_score"]
+    tpe_cost = cost_to_target(runs["tpe"], target, tolerance) or float("nan")
+    table: dict[str, Any] = {"target": target}
+    for name in strategies:
+        cost = cost_to_target(runs[name], target, tolerance)
+        table[name] = {
+            "cost": cost,
+            "ratio": None if cost is None else cost / tpe_cost,
+            "final_test": runs[name]["incumbents"][-1]["test_score"],
+            "trials": runs[name]["trials"],
+            "pruned": runs[name]["pruned"],
+        }
+    return table
+
+
+def write(summary: dict[str, dict[str, Any]], strategies: list[str], args: Any) -> None:
+    lines = [
+        "# Compute to reach full-fidelity TPE's result",
+        "",
+        f"{args.budget:g} s searches, seed 0, 80/20 split; target = test score of TPE's final best"
+        f" configuration; cost = CPU seconds over all trials until a strategy's best-so-far"
+        f" configuration scores within {args.tolerance} of it on test (`python -m benchmarks.cost`)."
+        " Cells: CPU seconds (ratio to TPE's own cost); `never` = not reached in the budget.",
+        "",
+        "| dataset | target | " + " | ".join(strategies) + " |",
+        "|---|---|" + "---|" * len(strategies),
+    ]
+    for name, table in summary.items():
+        cells = []
+        for strategy in strategies:
+            entry = table[strategy]
+            if entry["cost"] is None:
+                cells.append(f"never ({entry['final_test']:.4f})")
+            else:
+                cells.append(f"{entry['cost']:.1f} ({entry['ratio']:.2f})")
+        lines.append(f"| {name} | {table['target']:.4f} | " + " | ".join(cells) + " |")
+    medians = []
+    for strategy in strategies:
+        ratios = [t[strategy]["ratio"] for t in summary.values()]
+        finite = [r if r is not None else float("inf") for r in ratios]
+        medians.append(f"{statistics.median(finite):.2f}" if finite else "-")
+    lines.append("| **median ratio** | | " + " | ".join(medians) + " |")
+    lines += ["", "Trials run (pruned) per strategy:", ""]
+    for name, table in summary.items():
+        parts = [f"{s} {table[s]['trials']} ({table[s]['pruned']})" for s in strategies]
+        lines.append(f"- {name}: " + ", ".join(parts))
+    (RESULTS / "cost.md").write_text("\n".join(lines) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--budget", type=float, default=60)
+    parser.add_argument("--tolerance", type=float, default=0.002)
+    parser.add_argument("--datasets", nargs="+", default=list(SPECS))
+    parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES))
+    args = parser.parse_args()
+    if "tpe" not in args.strategies:
+        parser.error("the target comes from strategy 'tpe': include it")
+    warnings.filterwarnings("ignore")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    for noisy in ("automl", "optuna"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    RESULTS.mkdir(exist_ok=True)
+    raw_path = RESULTS / "cost.json"
+    raw: dict[str, Any] = json.loads(raw_path.read_text()) if raw_path.exists() else {}
+    for name in args.datasets:
+        data = load(name)
+        for strategy in args.strategies:
+            raw.setdefault(name, {})[strategy] = run_strategy(data, strategy, args.budget)
+            raw_path.write_text(json.dumps(raw, indent=1))  # keep partial results
+    summary = {
+        name: summarise(runs, args.strategies, args.tolerance)
+        for name, runs in raw.items()
+        if all(s in runs for s in args.strategies)
+    }
+    write(summary, args.strategies, args)
+    print((RESULTS / "cost.md").read_text())
+
+
+if __name__ == "__main__":
+    main()
