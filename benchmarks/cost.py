@@ -46,9 +46,9 @@ def incumbents(result: automl.SearchResult) -> list[tuple[float, int, int]]:
     found: list[tuple[float, int, int]] = []
     for count, trial in enumerate(sorted(result.study.trials, key=lambda t: t.number), 1):
         spent += trial.user_attrs.get("result", {}).get("cpu_seconds", 0.0)
-        complete = trial.state == TrialState.COMPLETE and trial.value is not None
-        if complete and sign * trial.value > best:
-            best = sign * trial.value
+        value = trial.value if trial.state == TrialState.COMPLETE else None
+        if value is not None and sign * value > best:
+            best = sign * value
             found.append((spent, trial.number, count))
     return found
 
