@@ -131,8 +131,8 @@ class CurveForecast:
 
 
 def forecast(
-    x: Sequence[float],
-    y: Sequence[float],
+    x: Sequence[float] | np.ndarray,
+    y: Sequence[float] | np.ndarray,
     at: float,
     maximize: bool = True,
     bounds: tuple[float | None, float | None] = (None, None),
