@@ -33,7 +33,7 @@ from scipy.stats import spearmanr
 
 from automl.data import Dataset, choose_evaluation
 from automl.evaluation import _predict
-from automl.fidelity import NestedSubsamples, forecast
+from automl.fidelity import FidelityPlan, NestedSubsamples, forecast
 from automl.metrics import METRICS, get_metric
 from automl.models import fit_estimator
 from automl.pipeline import build_pipeline, model_params
@@ -99,9 +99,9 @@ def best_so_far(curve: list[float], maximize: bool) -> np.ndarray:
     return np.maximum.accumulate(values) if maximize else np.minimum.accumulate(values)
 
 
-def prefix_points(length: int, count: int = 10) -> np.ndarray:
-    """About `count` geometrically spaced round numbers in 1..length (as the search reports)."""
-    return np.unique(np.geomspace(1, max(length, 1), count).round().astype(int))
+def prefix_points(length: int) -> np.ndarray:
+    """The rounds at which the search reports (16, 23, 32, 45, ...) up to `length`."""
+    return np.array([r for r in FidelityPlan("rounds").round_checkpoints() if r <= length])
 
 
 def run_dataset(name: str, n_configs: int, seed: int) -> dict[str, Any]:
@@ -181,6 +181,8 @@ def extrapolation_errors(
     the last value seen; and the share of finals inside the forecast's 90% interval."""
     errors, naive, covered = [], [], []
     for steps, curve, full in items:
+        if len(steps) == 0:
+            continue
         seen = [curve[s - 1] for s in steps] if indexed_from_one else list(curve[: len(steps)])
         final = float(curve[-1])
         predicted = forecast(steps, seen, full, maximize, bounds, min_points)
@@ -222,7 +224,8 @@ def write(results: list[dict[str, Any]], n_configs: int) -> None:
         "",
         "Mean absolute error of the predicted final score (learning-curve ensemble, uncalibrated)"
         " against taking the last value seen, and the share of finals inside the forecast's 90%"
-        " interval. Rounds: from the first 25% of the full-data curve (about 10 points);"
+        " interval. Rounds: from the search's checkpoints (rounds 16, 23, 32, 45, ...) within the"
+        " first 25% of the full-data curve (the last value where there are fewer than 4);"
         " fractions: from the scores at 1/27, 1/9 and 1/3 of the rows.",
         "",
         "| dataset | rounds: forecast | last value | 90% coverage | fractions: forecast | last value | 90% coverage |",

@@ -22,7 +22,7 @@ from scipy.optimize import least_squares
 
 MIN_POINTS = 4
 """Fewer points than this and no forecast is made (the caller falls back to a bandit rule)."""
-UNCERTAIN_SHARE = 0.3
+UNCERTAIN_SHARE = 0.6
 """Share of the forecast's remaining improvement counted as extra uncertainty."""
 MAX_EVALUATIONS = 150
 """Per family and fit: enough to converge on a smooth curve, and it keeps a forecast near 20 ms."""
@@ -159,6 +159,7 @@ def forecast(
     scale_x = float(xs[-1])
     xn, zn, target = xs / scale_x, (signed - low) / span, at / scale_x
     mean_z, std_z, weights = _ensemble(xn, zn, target)
+    mean_z = max(mean_z, 1.0)  # the curve has already reached its best observed score
     mean = sign * (low + span * mean_z)
     return _clip(CurveForecast(mean, span * std_z, weights), bounds)
 

@@ -43,8 +43,9 @@ class LearningCurvePruner(BasePruner):
 
     `fidelity_of(step)` maps a reported step to its share of full fidelity (1.0 = full); when
     None, full fidelity is the longest finished trial's last step (for custom objectives whose
-    epoch count is not known up front). `bounds` clip forecasts to the metric's range. No trial is pruned by the curve rule before
-    `n_startup_trials` trials have finished, since there is nothing to compare with.
+    epoch count is not known up front). `bounds` clip forecasts to the metric's range. The
+    curve rule prunes nothing before `n_startup_trials` trials have finished (nothing to
+    compare with); until then, and between decision points, the `fallback` bandit decides.
     """
 
     def __init__(
