@@ -150,15 +150,14 @@ def _curve_pruner(
 ) -> LearningCurvePruner:
     """Learning-curve extrapolation on the plan's steps (on a custom objective's steps, full
     fidelity is taken to be the longest finished trial's last step)."""
-    if fidelity is not None and fidelity.kind == "data_fraction":  # 3 rungs below full data
-        return LearningCurvePruner(fidelity.fidelity_of, fallback, min_points=3, bounds=bounds)
+    if fidelity is not None and fidelity.kind == "data_fraction":  # at most 2 rungs below full
+        return LearningCurvePruner(fidelity.fidelity_of, fallback, min_points=2, bounds=bounds)
     fidelity_of = None if fidelity is None or fidelity.kind == "folds" else fidelity.fidelity_of
     return LearningCurvePruner(fidelity_of, fallback, bounds=bounds)
 
 
 def _auto_pruner(fidelity: FidelityPlan | None, bounds: Bounds) -> BasePruner:
-    """Data fractions: ASHA decides on the low rungs, extrapolation once the curve has three
-    points. Boosting rounds: extrapolation alone (a bandit rule would stop slow learners that
+    """Data fractions: ASHA decides at 1/9 of the rows, the calibrated forecast at 1/3. Boosting rounds: extrapolation alone (a bandit rule would stop slow learners that
     end up best). Cross-validation folds or a custom objective: the median rule."""
     if fidelity is None or fidelity.kind == "folds":
         return MedianPruner(n_startup_trials=5)

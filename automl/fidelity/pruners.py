@@ -34,6 +34,8 @@ DECISION_GROWTH = 1.5
 each time it has grown by this factor: a handful of forecasts per trial, at the same curve
 lengths for every trial (so calibration forecasts are shared)."""
 MIN_CALIBRATION_TRIALS = 2
+CURVE_FIT_POINTS = 3
+"""Shorter curves are not fitted: their forecast is the study's record of gains alone."""
 CALIBRATION_WINDOW = 30
 """Calibrate on the most recent finished trials: the search drifts towards better regions."""
 
@@ -84,13 +86,10 @@ class LearningCurvePruner(BasePruner):
             return bandit_says
         x = [fidelity_of(s) for s in steps]
         y = [trial.intermediate_values[s] for s in steps]
-        predicted = forecast(
-            x, y, at=1.0, maximize=maximize, bounds=self.bounds, min_points=self.min_points
-        )
-        if predicted is None:
-            return bandit_says
         errors = self._errors(study, trial.number, steps, fidelity_of, maximize)
-        predicted = calibrated(predicted, errors)
+        if len(steps) < CURVE_FIT_POINTS and len(errors) < MIN_CALIBRATION_TRIALS:
+            return bandit_says  # a 2-point curve is judged only on the study's own record
+        predicted = calibrated(self._forecast(x, y, maximize), errors)
         chance = predicted.prob_better_than(reference, maximize)
         record = {
             "step": steps[-1],
@@ -125,12 +124,18 @@ class LearningCurvePruner(BasePruner):
             if key not in self._forecasts:
                 y = [other.intermediate_values[s] for s in steps]
                 x = [fidelity_of(s) for s in steps]
-                guess = forecast(x, y, 1.0, maximize, self.bounds, self.min_points)
-                self._forecasts[key] = None if guess is None else guess.mean
-            mean = self._forecasts[key]
-            if mean is not None:
-                errors.append(other.value - mean)
+                self._forecasts[key] = self._forecast(x, y, maximize).mean
+            errors.append(other.value - self._forecasts[key])
         return errors
+
+    def _forecast(self, x: list[float], y: list[float], maximize: bool) -> CurveForecast:
+        """The curve ensemble's forecast; on a curve too short to fit, the best value so far
+        with no spread (calibration then adds what finished trials gained from there)."""
+        if len(x) >= CURVE_FIT_POINTS:
+            predicted = forecast(x, y, 1.0, maximize, self.bounds, CURVE_FIT_POINTS)
+            if predicted is not None:
+                return predicted
+        return CurveForecast(max(y) if maximize else min(y), 0.0)
 
     @staticmethod
     def _estimated_fidelity(study: optuna.Study) -> Callable[[int], float] | None:

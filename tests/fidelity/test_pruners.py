@@ -90,3 +90,18 @@ def test_calibration_learns_a_systematic_gap_from_finished_trials() -> None:
     assert record["shift"] == pytest.approx(0.03, abs=0.01)
     shifted = calibrated(CurveForecast(0.5, 0.01), [0.1, 0.1, 0.1])
     assert shifted.mean == pytest.approx(0.6) and shifted.std > 0
+
+
+def test_two_point_curves_are_judged_on_what_finished_trials_gained() -> None:
+    # Data fractions 1/9 and 1/3 (steps 1 and 3 of 9): too short to fit a curve. Finished trials
+    # gained about 0.02 from 1/3 of the rows to all of them; a trial at 0.80 on 1/3 of the
+    # rows cannot reach the best final of 0.92.
+    pruner = LearningCurvePruner(lambda step: step / 9, min_points=2, n_startup_trials=2)
+    study = optuna.create_study(direction="maximize", pruner=pruner)
+    assert not run_curve(study, {1: 0.86, 3: 0.88}, final=0.90)
+    assert not run_curve(study, {1: 0.60, 3: 0.70}, final=0.72)  # no record yet: not judged
+    assert not run_curve(study, {1: 0.87, 3: 0.90}, final=0.92)
+    assert run_curve(study, {1: 0.78, 3: 0.80})
+    record = study.trials[-1].user_attrs[FORECAST_ATTR]
+    assert record["mean"] == pytest.approx(0.82, abs=0.005)
+    assert not run_curve(study, {1: 0.88, 3: 0.905}, final=0.93)
