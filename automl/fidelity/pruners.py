@@ -69,7 +69,7 @@ class LearningCurvePruner(BasePruner):
         self.min_points = min_points
         self.n_startup_trials = n_startup_trials
         self.bounds = bounds
-        self._forecasts: dict[tuple[str, int, tuple[int, ...]], float | None] = {}
+        self._forecasts: dict[tuple[str, int, tuple[int, ...]], float] = {}
 
     def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
         # The bandit rule always sees the report, so its rung records stay complete.
