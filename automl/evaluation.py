@@ -90,7 +90,7 @@ class TabularObjective:
             fits.append(fit)
             if self.fidelity.kind == "folds" and fold < len(self.splits) - 1:
                 # a finished trial is never pruned, so the last fold is not reported
-                report(float(np.mean([f.score for f in fits])), fold)
+                report(float(np.mean([f.score for f in fits])), fold, len(fits) / len(self.splits))
         indices = np.concatenate([valid for _, valid in self.splits])
         rounds = [f.rounds for f in fits if f.rounds is not None]
         predict_seconds = sum(f.predict_seconds for f in fits)
