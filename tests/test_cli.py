@@ -120,7 +120,7 @@ def test_ctrl_c_keeps_finished_trials_and_saves_a_model(adult_csv: Path, automl_
         start_new_session=True,
         env={**os.environ, "AUTOML_HOME": str(automl_home)},
     )
-    time.sleep(8)
+    time.sleep(12)  # process start, data loading and at least one finished trial
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole group
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err

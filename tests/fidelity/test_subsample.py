@@ -45,8 +45,8 @@ def test_same_seed_same_sample_and_bad_fraction_is_refused() -> None:
 
 
 def test_ladder_depth_follows_the_number_of_training_rows() -> None:
-    assert data_fraction_plan(800) is None  # 800 / 3 rows is below the floor of 500
-    assert data_fraction_plan(2_000).fractions == (1 / 3,)
+    assert data_fraction_plan(8_000) is None  # 8,000 / 3 rows is below the floor of 3,000
+    assert data_fraction_plan(12_000).fractions == (1 / 3,)
     deep = data_fraction_plan(40_000)  # never below 1/9: 1/27 ranks configurations poorly
     assert deep.fractions == (1 / 9, 1 / 3)
     assert [deep.step_of(f) for f in (*deep.fractions, 1.0)] == [1, 3, 9]
