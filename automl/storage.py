@@ -27,30 +27,39 @@ def default_storage_url() -> str:
     return f"sqlite:///{automl_home() / 'automl.db'}"
 
 
+def resolve_url(storage: str | None) -> str:
+    """None -> the default SQLite file; a URL stays; a bare path -> an SQLite URL. An SQLite
+    file's folder is created."""
+    url = default_storage_url() if storage is None else storage
+    if "://" not in url:
+        url = f"sqlite:///{Path(url).expanduser().resolve()}"
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return url
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    """SQLAlchemy engine options: SQLite waits up to 60 s for a lock held by another process."""
+    return {"connect_args": {"timeout": 60}} if url.startswith("sqlite:") else {}
+
+
 def open_storage(storage: str | None) -> optuna.storages.BaseStorage | None:
     """None -> the default SQLite file; ':memory:' -> in memory; a URL or a .db path -> RDB."""
     if storage == MEMORY:
         return None
-    url = default_storage_url() if storage is None else storage
-    if "://" not in url:
-        url = f"sqlite:///{Path(url).expanduser().resolve()}"
-    engine_kwargs: dict[str, Any] = {}
-    if url.startswith("sqlite:///"):
-        path = Path(url.removeprefix("sqlite:///"))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        engine_kwargs = {"connect_args": {"timeout": 60}}
+    url = resolve_url(storage)
     try:
-        rdb = optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+        rdb = optuna.storages.RDBStorage(url, engine_kwargs=engine_options(url))
     except Exception as exc:  # SQLAlchemy and drivers raise many types for a bad URL
         raise ConfigError(
-            f"cannot open storage {_redact(url)}: {type(exc).__name__}: {exc}"
+            f"cannot open storage {redact(url)}: {type(exc).__name__}: {exc}"
         ) from None
     if url.startswith("sqlite:"):
-        _use_write_ahead_log(rdb)
+        use_write_ahead_log(rdb.engine)
     return rdb
 
 
-def _use_write_ahead_log(storage: optuna.storages.RDBStorage) -> None:
+def use_write_ahead_log(engine: sqlalchemy.Engine) -> None:
     """SQLite in WAL mode with synchronous=NORMAL: a commit no longer waits for an fsync, which
     cuts the per-trial overhead. Committed trials survive a crash of the process; only a power
     cut can lose the last few commits. Readers (dashboards) do not block the search."""
@@ -61,8 +70,8 @@ def _use_write_ahead_log(storage: optuna.storages.RDBStorage) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    sqlalchemy.event.listen(storage.engine, "connect", on_connect)
-    storage.engine.dispose()  # connections opened while creating the tables lack the pragmas
+    sqlalchemy.event.listen(engine, "connect", on_connect)
+    engine.dispose()  # connections opened before the listener lack the pragmas
 
 
 def new_study_name() -> str:
@@ -70,7 +79,7 @@ def new_study_name() -> str:
     return f"automl-{stamp}-{uuid.uuid4().hex[:6]}"
 
 
-def _redact(url: str) -> str:
+def redact(url: str) -> str:
     return re.sub(r"://([^:/@]+):[^@]+@", r"://\1:***@", url)
 
 

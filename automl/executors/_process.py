@@ -112,7 +112,7 @@ class ProcessExecutor:
             process = self._context.Process(
                 target=_worker_main, args=(child, self._payload), daemon=False
             )
-            with _main_module_hidden():
+            with main_module_hidden():
                 process.start()
             child.close()
             self._process, self._conn = process, parent
@@ -143,7 +143,7 @@ class ProcessExecutor:
 
 
 @contextmanager
-def _main_module_hidden() -> Iterator[None]:
+def main_module_hidden() -> Iterator[None]:
     """Start workers without re-importing the caller's `__main__` script in them.
 
     multiprocessing re-runs the main script in every new process (hence the usual

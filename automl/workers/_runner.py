@@ -1,0 +1,151 @@
+"""One job's search, run in its own process under a worker: load the job, search, save the model.
+
+The process exits by itself when the worker that started it dies (even by `kill -9`), so a
+job taken over by another worker never runs twice at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from automl.api import search
+from automl.exceptions import AutoMLError
+from automl.jobs import JobSpec, JobStore
+from automl.storage import automl_home
+
+logger = logging.getLogger(__name__)
+MIN_SECONDS = 10.0
+"""A job taken over with less of its time budget left still gets this long to finish."""
+PARENT_CHECK_SECONDS = 0.5
+
+
+def job_directory(job_id: str) -> Path:
+    return automl_home() / "jobs" / job_id
+
+
+def model_path(job_id: str) -> Path:
+    return job_directory(job_id) / "model.automl"
+
+
+def run_job(job_id: str, url: str, worker_id: str) -> None:
+    """The job process's entry point. The outcome goes to the store; the exit code is 0 unless
+    the process could not even record it."""
+    _exit_with_parent(os.getppid())
+    store = JobStore(url)
+    directory = job_directory(job_id)
+    directory.mkdir(parents=True, exist_ok=True)
+    _log_to(directory / "search.log")
+    try:
+        state, error, saved = _search(store, job_id, worker_id)
+    except AutoMLError as exc:
+        state, error, saved = "failed", str(exc), None
+    except Exception as exc:
+        logger.error("job %s failed:\n%s", job_id, traceback.format_exc())
+        state, error, saved = "failed", f"internal error: {type(exc).__name__}: {exc}", None
+    store.finish(job_id, worker_id, state, error, saved)
+    store.close()
+
+
+def _search(store: JobStore, job_id: str, worker_id: str) -> tuple[str, str | None, str | None]:
+    job = store.get(job_id)
+    spec = JobSpec.from_dict(job.spec)
+    dataset = store.get_dataset(job.dataset_id)
+    time_budget = spec.time_budget
+    if time_budget is not None:
+        time_budget = max(MIN_SECONDS, time_budget - job.elapsed_seconds)
+    result = search(
+        automl_home() / dataset.path,
+        target=spec.target,
+        task=spec.task,
+        metric=spec.metric,
+        time_budget=time_budget,
+        n_trials=spec.n_trials,
+        strategy=spec.strategy,
+        space=spec.space,
+        storage=store.url,
+        study_name=job.study_name,
+        seed=spec.seed,
+        on_trial=ProgressRecorder(store, job_id, worker_id),
+    )
+    for note in result.notes:
+        logger.info("note: %s", note)
+    if result.model is None:
+        return "succeeded", None, None
+    return "succeeded", None, str(result.save(model_path(job_id)))
+
+
+class ProgressRecorder:
+    """After each trial: the job's counts, best score and CPU seconds, kept in the job row."""
+
+    def __init__(self, store: JobStore, job_id: str, worker_id: str) -> None:
+        self.store, self.job_id, self.worker_id = store, job_id, worker_id
+        self.progress: dict[str, Any] | None = None
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        if self.progress is None:  # first trial of this run: count what the study already has
+            self.progress = study_progress(study)
+        else:
+            add_trial(self.progress, trial, study.directions[0])
+        detail = f"trial {trial.number} {trial.state.name.lower()}"
+        if trial.values:
+            detail += f": {trial.values[0]:.6g}"
+        self.store.record_trial(self.job_id, self.worker_id, dict(self.progress), detail)
+
+
+def study_progress(study: optuna.Study) -> dict[str, Any]:
+    progress: dict[str, Any] = {
+        "trials": 0,
+        "complete": 0,
+        "pruned": 0,
+        "failed": 0,
+        "best_score": None,
+        "cpu_seconds": 0.0,
+    }
+    for trial in study.get_trials(deepcopy=False):
+        if trial.state.is_finished():
+            add_trial(progress, trial, study.directions[0])
+    return progress
+
+
+def add_trial(
+    progress: dict[str, Any], trial: FrozenTrial, direction: optuna.study.StudyDirection
+) -> None:
+    progress["trials"] += 1
+    key = {TrialState.COMPLETE: "complete", TrialState.PRUNED: "pruned"}.get(trial.state, "failed")
+    progress[key] += 1
+    cpu = trial.user_attrs.get("result", {}).get("cpu_seconds") or 0.0
+    progress["cpu_seconds"] = round(progress["cpu_seconds"] + float(cpu), 4)
+    if trial.state == TrialState.COMPLETE and trial.values:
+        value, best = trial.values[0], progress["best_score"]
+        maximize = direction == optuna.study.StudyDirection.MAXIMIZE
+        if best is None or (value > best if maximize else value < best):
+            progress["best_score"] = value
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """Exit at once when the worker process that started this one is gone."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(3)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
+
+
+def _log_to(path: Path) -> None:
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    optuna.logging.disable_default_handler()

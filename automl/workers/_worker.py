@@ -1,0 +1,164 @@
+"""Worker: claims jobs from the store, runs each in its own process, keeps their leases alive,
+and stops a job within a heartbeat when a user cancels it.
+
+A worker that dies (even by `kill -9`) takes its job processes with it; its leases run out and
+another worker takes the jobs over, failing the trials that were running and resuming the study.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import signal
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
+
+import optuna
+
+from automl.executors._process import main_module_hidden
+from automl.jobs import Job, JobStore
+from automl.search import fail_interrupted_trials
+from automl.storage import open_storage
+from automl.workers._runner import run_job
+
+logger = logging.getLogger(__name__)
+DEFAULT_LEASE_SECONDS = 30.0
+DEFAULT_HEARTBEAT_SECONDS = 2.0
+POLL_SECONDS = 0.5
+
+
+@dataclass
+class RunningJob:
+    job: Job
+    process: Any
+    started: float = field(default_factory=time.monotonic)
+    last_beat: float = field(default_factory=time.monotonic)
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds the job has run, over all the workers that ran it."""
+        return self.job.elapsed_seconds + time.monotonic() - self.started
+
+
+class Worker:
+    """Runs up to `concurrency` jobs at once until stopped (or, with `burst`, until the queue is
+    empty). `lease_seconds` is how long a silent worker keeps its jobs before others take them."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        concurrency: int = 1,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS,
+        burst: bool = False,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        if heartbeat_seconds >= lease_seconds:
+            raise ValueError("heartbeat_seconds must be shorter than lease_seconds")
+        self.store = JobStore(url)
+        self.concurrency = concurrency
+        self.lease_seconds = lease_seconds
+        self.heartbeat_seconds = heartbeat_seconds
+        self.burst = burst
+        self.id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:4]}"
+        self.running: dict[str, RunningJob] = {}
+        self._stopping = False
+        self._context = mp.get_context("forkserver")
+        self._context.set_forkserver_preload(["automl.workers._runner"])
+
+    def run(self) -> None:
+        """The main loop; SIGTERM or Ctrl-C hand the running jobs back to the queue and return."""
+        previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        logger.info("worker %s: up to %d jobs at once", self.id, self.concurrency)
+        try:
+            while not self._stopping:
+                self._reap()
+                self._beat()
+                claimed = self._fill_slots()
+                if self.burst and not claimed and not self.running:
+                    break
+                time.sleep(POLL_SECONDS)
+        finally:
+            for job_id in list(self.running):
+                self._stop_job(job_id, "released")
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            self.store.close()
+
+    def _stop(self, signum: int, _frame: FrameType | None) -> None:
+        logger.info("worker %s: stopping (signal %d)", self.id, signum)
+        self._stopping = True
+
+    def _fill_slots(self) -> int:
+        claimed = 0
+        while len(self.running) < self.concurrency:
+            job = self.store.claim(self.id, self.lease_seconds)
+            if job is None:
+                break
+            process = self._context.Process(
+                target=run_job, args=(job.id, self.store.url, self.id), name=f"job-{job.id}"
+            )
+            with main_module_hidden():
+                process.start()
+            self.running[job.id] = RunningJob(job, process)
+            logger.info("worker %s: running job %s (attempt %d)", self.id, job.id, job.attempts)
+            claimed += 1
+        return claimed
+
+    def _reap(self) -> None:
+        """Jobs whose process ended: a process that died without recording an outcome fails."""
+        for job_id, running in list(self.running.items()):
+            if running.process.is_alive():
+                continue
+            running.process.join()
+            del self.running[job_id]
+            code = running.process.exitcode
+            error = f"the job's search process exited with code {code} (out of memory or killed?)"
+            if self.store.finish(job_id, self.id, "failed", error):
+                logger.warning("job %s: %s", job_id, error)
+
+    def _beat(self) -> None:
+        now = time.monotonic()
+        for job_id, running in list(self.running.items()):
+            if now - running.last_beat < self.heartbeat_seconds:
+                continue
+            running.last_beat = now
+            reply = self.store.heartbeat(job_id, self.id, self.lease_seconds, running.elapsed)
+            if reply.lease_lost:
+                logger.warning("job %s: lease lost; another worker has it", job_id)
+                self._kill(running)
+                del self.running[job_id]
+            elif reply.cancel_requested:
+                self._stop_job(job_id, "cancelled")
+
+    def _stop_job(self, job_id: str, outcome: str) -> None:
+        """Kill the job's process and fail its running trials; `cancelled`, or `released` back
+        to the queue for another worker."""
+        running = self.running.pop(job_id)
+        self._kill(running)
+        self._fail_running_trials(running.job)
+        if outcome == "cancelled":
+            self.store.finish(job_id, self.id, "cancelled")
+        else:
+            self.store.release(job_id, self.id, running.elapsed)
+        logger.info("job %s %s", job_id, outcome)
+
+    def _fail_running_trials(self, job: Job) -> None:
+        try:
+            study = optuna.load_study(
+                study_name=job.study_name, storage=open_storage(self.store.url)
+            )
+        except KeyError:  # stopped before its study was created
+            return
+        fail_interrupted_trials(study)
+
+    @staticmethod
+    def _kill(running: RunningJob) -> None:
+        running.process.kill()
+        running.process.join(timeout=10)
