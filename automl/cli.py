@@ -17,6 +17,7 @@ from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn
 from rich.table import Table
 from rich.text import Text
 
+from automl._service_cli import register as register_service_commands
 from automl.exceptions import AutoMLError
 from automl.storage import automl_home
 
@@ -244,6 +245,9 @@ def predict_command(
     else:
         table.to_csv(output, index=False)
         err.print(f"{len(table)} predictions written to {output}")
+
+
+register_service_commands(app)
 
 
 def main() -> None:

@@ -17,7 +17,9 @@ MIN_ROWS = 10
 DATASETS = "datasets"
 
 
-def ingest_dataset(store: JobStore, owner_id: int, upload: Path, filename: str) -> StoredDataset:
+def ingest_dataset(
+    store: JobStore, owner_id: int, upload: Path, filename: str, home: Path | None = None
+) -> StoredDataset:
     """Check that `upload` reads as a table of at least two columns and MIN_ROWS rows, then move
     it to `<home>/datasets/<id>/` and record it. The client's file name is only a label."""
     label = Path(filename or "upload").name[:255] or "upload"
@@ -40,7 +42,7 @@ def ingest_dataset(store: JobStore, owner_id: int, upload: Path, filename: str) 
         raise DataError(f"'{label}' has {len(frame)} rows; a search needs at least {MIN_ROWS}")
     dataset_id = uuid.uuid4().hex
     relative = Path(DATASETS) / dataset_id / f"data{suffix}"
-    destination = automl_home() / relative
+    destination = (home or automl_home()) / relative
     destination.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(upload, destination)
     dataset = StoredDataset(

@@ -377,11 +377,11 @@ class JobStore:
     def _set_state(self, s: Session, job: Job, old: str, new: str, **values: Any) -> bool:
         return self._update(s, job, old, state=new, **values)
 
-    def _update(self, s: Session, job: Job, state: str, **values: Any) -> bool:
-        """UPDATE the job only if it is still in `state`; True if it was."""
+    def _update(self, s: Session, job: Job, expected: str, **values: Any) -> bool:
+        """UPDATE the job only if it is still in the `expected` state; True if it was."""
         changed = s.execute(
             sa.update(Job)
-            .where(Job.id == job.id, Job.state == state)
+            .where(Job.id == job.id, Job.state == expected)
             .values(updated_at=time.time(), **values)
         )
         return changed.rowcount == 1

@@ -1,0 +1,157 @@
+"""Read a job's trials straight from Optuna's tables, a page at a time.
+
+`optuna.Study.get_trials` loads every trial; a dashboard polling a 10,000-trial job cannot afford
+that, so these queries page, sort and filter in SQL and decode only the rows they return.
+They read Optuna's RDB schema (tables `studies`, `trials`, `trial_values`,
+`trial_user_attributes`), which Optuna versions with its own migrations.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+SORTS = ("number", "-number", "best", "worst")
+STATES = ("running", "complete", "pruned", "fail", "waiting")
+
+
+@dataclass(frozen=True)
+class StudyRef:
+    """An Optuna study as these queries need it."""
+
+    study_id: int
+    maximize: bool
+    metric: str | None
+
+
+def find_study(engine: sa.Engine, study_name: str) -> StudyRef | None:
+    query = sa.text(
+        "SELECT s.study_id, d.direction, a.value_json AS meta FROM studies s"
+        " LEFT JOIN study_directions d ON d.study_id = s.study_id AND d.objective = 0"
+        " LEFT JOIN study_user_attributes a ON a.study_id = s.study_id AND a.key = 'automl'"
+        " WHERE s.study_name = :name"
+    )
+    with engine.connect() as connection:
+        row = connection.execute(query, {"name": study_name}).first()
+    if row is None:
+        return None
+    meta = json.loads(row.meta) if row.meta else {}
+    return StudyRef(row.study_id, row.direction == "MAXIMIZE", meta.get("metric"))
+
+
+def trial_page(
+    engine: sa.Engine,
+    study: StudyRef,
+    limit: int = 50,
+    offset: int = 0,
+    sort: str = "number",
+    state: str | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """(trials of one page, total matching) with configs, scores, fidelity and curves."""
+    where = "t.study_id = :study_id" + (" AND t.state = :state" if state else "")
+    params: dict[str, Any] = {"study_id": study.study_id, "limit": limit, "offset": offset}
+    if state:
+        params["state"] = state.upper()
+    query = sa.text(
+        f"{_TRIAL_COLUMNS} WHERE {where} ORDER BY {_order_by(sort, study.maximize)}"
+        " LIMIT :limit OFFSET :offset"
+    )
+    count = sa.text(f"SELECT count(*) FROM trials t WHERE {where}")
+    with engine.connect() as connection:
+        total = connection.execute(count, params).scalar_one()
+        rows = list(connection.execute(query, params))
+        attrs = _user_attrs(connection, [row.trial_id for row in rows])
+    return [_trial(row, attrs.get(row.trial_id, {})) for row in rows], total
+
+
+def trial_detail(engine: sa.Engine, study: StudyRef, number: int) -> dict[str, Any] | None:
+    query = sa.text(f"{_TRIAL_COLUMNS} WHERE t.study_id = :study_id AND t.number = :number")
+    with engine.connect() as connection:
+        row = connection.execute(query, {"study_id": study.study_id, "number": number}).first()
+        if row is None:
+            return None
+        attrs = _user_attrs(connection, [row.trial_id])
+    return _trial(row, attrs.get(row.trial_id, {}))
+
+
+def all_trials(engine: sa.Engine, study: StudyRef) -> list[dict[str, Any]]:
+    """Every trial in number order, with its `result` record (for the overview's aggregates)."""
+    query = sa.text(f"{_TRIAL_COLUMNS_WITH_RESULT} WHERE t.study_id = :study_id ORDER BY t.number")
+    with engine.connect() as connection:
+        rows = list(connection.execute(query, {"study_id": study.study_id}))
+    return [_trial(row, _decode(result=row.result, lc_forecast=row.forecast)) for row in rows]
+
+
+def _decode(**attrs: str | None) -> dict[str, Any]:
+    return {key: json.loads(text) for key, text in attrs.items() if text}
+
+
+_TRIAL_COLUMNS = (
+    "SELECT t.trial_id, t.number, t.state, t.datetime_start, t.datetime_complete, v.value"
+    " FROM trials t"
+    " LEFT JOIN trial_values v ON v.trial_id = t.trial_id AND v.objective = 0"
+)
+_TRIAL_COLUMNS_WITH_RESULT = (
+    "SELECT t.trial_id, t.number, t.state, t.datetime_start, t.datetime_complete, v.value,"
+    " a.value_json AS result, f.value_json AS forecast FROM trials t"
+    " LEFT JOIN trial_values v ON v.trial_id = t.trial_id AND v.objective = 0"
+    " LEFT JOIN trial_user_attributes a ON a.trial_id = t.trial_id AND a.key = 'result'"
+    " LEFT JOIN trial_user_attributes f ON f.trial_id = t.trial_id AND f.key = 'lc_forecast'"
+)
+
+
+def _order_by(sort: str, maximize: bool) -> str:
+    best_first = "DESC" if maximize else "ASC"
+    worst_first = "ASC" if maximize else "DESC"
+    orders = {
+        "number": "t.number ASC",
+        "-number": "t.number DESC",
+        "best": f"(v.value IS NULL), v.value {best_first}, t.number",
+        "worst": f"(v.value IS NULL), v.value {worst_first}, t.number",
+    }
+    return orders[sort]
+
+
+def _user_attrs(connection: sa.Connection, trial_ids: list[int]) -> dict[int, dict[str, Any]]:
+    if not trial_ids:
+        return {}
+    query = sa.text(
+        "SELECT trial_id, key, value_json FROM trial_user_attributes"
+        " WHERE trial_id IN :ids AND key IN ('result', 'lc_forecast')"
+    ).bindparams(sa.bindparam("ids", expanding=True))
+    attrs: dict[int, dict[str, Any]] = {}
+    for row in connection.execute(query, {"ids": trial_ids}):
+        attrs.setdefault(row.trial_id, {})[row.key] = json.loads(row.value_json)
+    return attrs
+
+
+def _trial(row: Any, attrs: dict[str, Any]) -> dict[str, Any]:
+    result = attrs.get("result") or {}
+    started, finished = _time(row.datetime_start), _time(row.datetime_complete)
+    return {
+        "number": row.number,
+        "state": row.state.lower(),
+        "score": row.value,
+        "started_at": started,
+        "finished_at": finished,
+        "duration": None if started is None or finished is None else finished - started,
+        "config": result.get("config", {}),
+        "fidelity": result.get("fidelity"),
+        "cpu_seconds": result.get("cpu_seconds"),
+        "curve": result.get("curve", []),
+        "forecast": attrs.get("lc_forecast"),
+        "error": result.get("error"),
+    }
+
+
+def _time(value: Any) -> float | None:
+    """Optuna stores naive local datetimes; SQLite returns them as text."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.timestamp()

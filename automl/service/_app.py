@@ -1,0 +1,88 @@
+"""The FastAPI application: REST API under /api, the dashboard at /, OpenAPI at /docs."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from automl import __version__
+from automl.jobs import JobStore
+from automl.service import _datasets_routes, _jobs_routes
+from automl.service._auth import TokenCache
+from automl.service._cache import ResponseCache
+from automl.service._errors import install_error_handlers
+from automl.service._schemas import Health
+from automl.service._settings import Settings
+
+STATIC = Path(__file__).parent / "static"
+DESCRIPTION = (
+    "Submit AutoML search jobs on uploaded datasets; workers (`automl worker`) run them."
+    " Every route but /health needs `Authorization: Bearer <token>`"
+    " (create a token with `automl token create --user NAME`)."
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The service on `settings` (default: from AUTOML_* environment variables)."""
+    settings = settings or Settings()
+    app = FastAPI(title="automl", version=__version__, description=DESCRIPTION)
+    app.state.settings = settings
+    app.state.store = store = JobStore(settings.database_url)
+    app.state.tokens = TokenCache(store)
+    app.state.cache = ResponseCache()
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.middleware("http")(_upload_limit(settings.max_upload_bytes))
+    install_error_handlers(app)
+    app.include_router(_datasets_routes.router)
+    app.include_router(_jobs_routes.router)
+    _add_dashboard(app)
+
+    @app.get("/health", tags=["service"], summary="Liveness (no token needed)")
+    def health() -> Health:
+        return Health(status="ok")
+
+    return app
+
+
+def _upload_limit(
+    limit: int,
+) -> Callable[[Request, Callable[..., Awaitable[Response]]], Awaitable[Response]]:
+    """Refuse an upload whose declared size is over the limit before reading its body."""
+
+    async def check(request: Request, call_next: Callable[..., Awaitable[Response]]) -> Response:
+        declared = request.headers.get("content-length", "")
+        if request.method == "POST" and declared.isdigit() and int(declared) > limit + 64 * 1024:
+            return JSONResponse(
+                {"detail": f"the upload is over the limit of {limit / 1024 / 1024:g} MB"},
+                status_code=413,
+            )
+        return await call_next(request)
+
+    return check
+
+
+def _add_dashboard(app: FastAPI) -> None:
+    """The single-page dashboard, with plotly.js served from the installed plotly package."""
+    plotly_js = resources.files("plotly") / "package_data" / "plotly.min.js"
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    @app.get("/static/plotly.min.js", include_in_schema=False)
+    def plotly() -> FileResponse:
+        return FileResponse(str(plotly_js), media_type="text/javascript")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")

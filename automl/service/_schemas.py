@@ -1,0 +1,204 @@
+"""Request and response bodies of the REST API (the `JobCreate` / `JobPublic` family)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from automl.jobs import Job, StoredDataset
+from automl.jobs._spec import MAX_TIME_BUDGET, MAX_TRIALS
+
+JobState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+TrialState = Literal["running", "complete", "pruned", "fail", "waiting"]
+
+
+class ErrorOut(BaseModel):
+    detail: str = Field(description="What went wrong and what to change.")
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class DatasetPublic(BaseModel):
+    id: str
+    filename: str
+    size_bytes: int
+    n_rows: int
+    columns: list[str]
+    created_at: float
+
+    @classmethod
+    def of(cls, dataset: StoredDataset) -> DatasetPublic:
+        return cls.model_validate(dataset, from_attributes=True)
+
+
+class JobCreate(BaseModel):
+    """A search job: what `automl.search` takes, on an uploaded dataset."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataset_id: str = Field(min_length=1, max_length=64)
+    target: str = Field(min_length=1, max_length=255, description="Column to predict.")
+    time_budget: float | None = Field(
+        default=None, gt=0, le=MAX_TIME_BUDGET, description="Seconds of search."
+    )
+    n_trials: int | None = Field(default=None, ge=1, le=MAX_TRIALS)
+    task: Literal["binary", "multiclass", "regression"] | None = None
+    metric: str | None = Field(default=None, max_length=64)
+    strategy: str = Field(default="auto", max_length=32)
+    space: str | dict[str, Any] | None = Field(
+        default=None,
+        description="'default', model families joined by commas (e.g. 'lightgbm,linear'),"
+        " or an inline space (object, or YAML/JSON text) with 'models' and 'preprocessing'.",
+    )
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+
+
+class Progress(BaseModel):
+    trials: int = 0
+    complete: int = 0
+    pruned: int = 0
+    failed: int = 0
+    best_score: float | None = None
+    cpu_seconds: float = 0.0
+    fraction: float = Field(0.0, description="Share of the budget (time or trials) used, 0-1.")
+
+
+class JobPublic(BaseModel):
+    id: str
+    state: JobState
+    dataset_id: str
+    spec: dict[str, Any]
+    study_name: str
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    elapsed_seconds: float
+    attempts: int
+    cancel_requested: bool
+    error: str | None
+    has_model: bool
+    progress: Progress
+
+    @classmethod
+    def of(cls, job: Job) -> JobPublic:
+        progress = Progress(**job.progress, fraction=_fraction(job))
+        return cls(
+            id=job.id,
+            state=job.state,  # type: ignore[arg-type]
+            dataset_id=job.dataset_id,
+            spec=job.spec,
+            study_name=job.study_name,
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+            elapsed_seconds=job.elapsed_seconds,
+            attempts=job.attempts,
+            cancel_requested=job.cancel_requested,
+            error=job.error,
+            has_model=job.model_path is not None,
+            progress=progress,
+        )
+
+
+def _fraction(job: Job) -> float:
+    if job.state == "succeeded":
+        return 1.0
+    shares = []
+    if job.spec.get("time_budget"):
+        shares.append(job.elapsed_seconds / job.spec["time_budget"])
+    if job.spec.get("n_trials"):
+        shares.append(job.progress.get("trials", 0) / job.spec["n_trials"])
+    return round(min(1.0, max(shares, default=0.0)), 4)
+
+
+class Page(BaseModel):
+    total: int
+    limit: int
+    offset: int
+
+
+class JobPage(Page):
+    items: list[JobPublic]
+
+
+class CurvePoint(BaseModel):
+    step: int
+    value: float | None
+    fidelity: float | None = None
+    cpu_seconds: float | None = None
+
+
+class TrialPublic(BaseModel):
+    number: int
+    state: TrialState
+    score: float | None
+    started_at: float | None
+    finished_at: float | None
+    duration: float | None
+    config: dict[str, Any]
+    fidelity: float | None
+    cpu_seconds: float | None
+    curve: list[CurvePoint]
+    forecast: dict[str, Any] | None = Field(
+        None, description="The learning-curve pruner's prediction of the final score, if any."
+    )
+    error: str | None
+
+
+class TrialPage(Page):
+    items: list[TrialPublic]
+
+
+class EventPublic(BaseModel):
+    at: float
+    kind: str
+    worker_id: str | None
+    detail: str | None
+
+
+class BestPoint(BaseModel):
+    x: float
+    best: float
+    trial: int
+
+
+class ParallelRow(BaseModel):
+    trial: int
+    score: float
+    config: dict[str, Any]
+
+
+class Parallel(BaseModel):
+    params: list[str]
+    rows: list[ParallelRow]
+
+
+class CurveSummary(BaseModel):
+    trial: int
+    state: TrialState
+    points: list[CurvePoint]
+    forecast: dict[str, float | None] | None
+
+
+class Compute(BaseModel):
+    cpu_seconds: float
+    full_fidelity_cpu_seconds: float | None
+    saved: float | None = Field(description="1 - used / full-fidelity estimate.")
+
+
+class Overview(BaseModel):
+    """The job page's aggregates (computed on the server, so a 10,000-trial job stays fast)."""
+
+    job: JobPublic
+    metric: str | None
+    maximize: bool
+    counts: dict[str, int]
+    best_over_time: list[BestPoint]
+    best_over_compute: list[BestPoint]
+    parallel: Parallel
+    importance: dict[str, float]
+    curves: list[CurveSummary]
+    compute: Compute
