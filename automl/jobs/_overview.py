@@ -133,14 +133,23 @@ def _forecast_point(forecast: dict[str, Any] | None) -> dict[str, float] | None:
 
 def compute_saved(finished: list[dict[str, Any]]) -> dict[str, Any]:
     """CPU seconds spent against an estimate of the same search at full fidelity: every complete
-    or pruned trial at the median cost of those that ran in full; failed trials as they were."""
+    or pruned trial at the median cost of the full runs of its model family (of all full runs
+    when its family has none); failed trials as they were."""
     used = sum(t["cpu_seconds"] or 0.0 for t in finished)
-    full = [t["cpu_seconds"] for t in finished if t["fidelity"] == 1.0 and t["cpu_seconds"]]
-    if not full or used <= 0:
+    full_runs: dict[Any, list[float]] = defaultdict(list)
+    for t in finished:
+        if t["fidelity"] == 1.0 and t["cpu_seconds"]:
+            full_runs[t["config"].get("model")].append(t["cpu_seconds"])
+    if not full_runs or used <= 0:
         return {"cpu_seconds": round(used, 3), "full_fidelity_cpu_seconds": None, "saved": None}
-    evaluated = sum(t["state"] in ("complete", "pruned") for t in finished)
-    failed = sum(t["cpu_seconds"] or 0.0 for t in finished if t["state"] == "fail")
-    estimate = statistics.median(full) * evaluated + failed
+    overall = statistics.median([c for costs in full_runs.values() for c in costs])
+    medians = {family: statistics.median(costs) for family, costs in full_runs.items()}
+    estimate = sum(
+        medians.get(t["config"].get("model"), overall)
+        if t["state"] in ("complete", "pruned")
+        else t["cpu_seconds"] or 0.0
+        for t in finished
+    )
     saved = 1.0 - used / estimate if estimate > 0 else 0.0
     return {
         "cpu_seconds": round(used, 3),
