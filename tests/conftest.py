@@ -67,3 +67,12 @@ def postgres_url() -> str:
     finally:
         engine.dispose()
     return POSTGRES_URL
+
+
+@pytest.fixture
+def adult_csv(tmp_path: Path) -> Path:
+    """600 rows of UCI Adult as a CSV file (binary target `income`)."""
+    frame = pd.read_csv(dataset_path("adult.csv.gz")).sample(600, random_state=0)
+    path = tmp_path / "adult_small.csv"
+    frame.to_csv(path, index=False)
+    return path

@@ -16,7 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 
 SORTS = ("number", "-number", "best", "worst")
-STATES = ("running", "complete", "pruned", "fail", "waiting")
+STATES = ("running", "complete", "pruned", "fail")
+"""Trial states shown; WAITING trials (queued starting points not yet run) are left out."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,8 @@ def trial_page(
     state: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """(trials of one page, total matching) with configs, scores, fidelity and curves."""
-    where = "t.study_id = :study_id" + (" AND t.state = :state" if state else "")
+    where = "t.study_id = :study_id AND t.state != 'WAITING'"
+    where += " AND t.state = :state" if state else ""
     params: dict[str, Any] = {"study_id": study.study_id, "limit": limit, "offset": offset}
     if state:
         params["state"] = state.upper()
@@ -69,7 +71,10 @@ def trial_page(
 
 
 def trial_detail(engine: sa.Engine, study: StudyRef, number: int) -> dict[str, Any] | None:
-    query = sa.text(f"{_TRIAL_COLUMNS} WHERE t.study_id = :study_id AND t.number = :number")
+    query = sa.text(
+        f"{_TRIAL_COLUMNS} WHERE t.study_id = :study_id AND t.number = :number"
+        " AND t.state != 'WAITING'"
+    )
     with engine.connect() as connection:
         row = connection.execute(query, {"study_id": study.study_id, "number": number}).first()
         if row is None:

@@ -16,6 +16,7 @@ from automl.jobs import JobStore
 from automl.service import _datasets_routes, _jobs_routes
 from automl.service._auth import TokenCache
 from automl.service._cache import ResponseCache
+from automl.service._datasets_routes import over_limit
 from automl.service._errors import install_error_handlers
 from automl.service._schemas import Health
 from automl.service._settings import Settings
@@ -64,10 +65,7 @@ def _upload_limit(
     async def check(request: Request, call_next: Callable[..., Awaitable[Response]]) -> Response:
         declared = request.headers.get("content-length", "")
         if request.method == "POST" and declared.isdigit() and int(declared) > limit + 64 * 1024:
-            return JSONResponse(
-                {"detail": f"the upload is over the limit of {limit / 1024 / 1024:g} MB"},
-                status_code=413,
-            )
+            return JSONResponse({"detail": over_limit(limit)}, status_code=413)
         return await call_next(request)
 
     return check

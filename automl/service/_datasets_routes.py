@@ -59,11 +59,14 @@ def _save_limited(file: UploadFile, destination: FilePath, limit: int) -> None:
         while chunk := file.file.read(CHUNK):
             written += len(chunk)
             if written > limit:
-                raise HTTPException(413, f"the file is over the upload limit of {_mb(limit)}")
+                raise HTTPException(413, over_limit(limit))
             out.write(chunk)
     if written == 0:
         raise HTTPException(400, f"'{file.filename}' is empty; upload a CSV or Parquet file")
 
 
-def _mb(size: int) -> str:
-    return f"{size / 1024 / 1024:g} MB (set AUTOML_MAX_UPLOAD_MB to change it)"
+def over_limit(limit: int) -> str:
+    return (
+        f"the file is over the upload limit of {limit / 1024 / 1024:g} MB"
+        " (the server's AUTOML_MAX_UPLOAD_MB)"
+    )

@@ -10,7 +10,7 @@ from automl.jobs import Job, StoredDataset
 from automl.jobs._spec import MAX_TIME_BUDGET, MAX_TRIALS
 
 JobState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-TrialState = Literal["running", "complete", "pruned", "fail", "waiting"]
+TrialState = Literal["running", "complete", "pruned", "fail"]
 
 
 class ErrorOut(BaseModel):

@@ -6,11 +6,12 @@ job taken over by another worker never runs twice at once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
-import time
 import traceback
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,6 @@ from automl.storage import automl_home
 logger = logging.getLogger(__name__)
 MIN_SECONDS = 10.0
 """A job taken over with less of its time budget left still gets this long to finish."""
-PARENT_CHECK_SECONDS = 0.5
 
 
 def job_directory(job_id: str) -> Path:
@@ -36,10 +36,11 @@ def model_path(job_id: str) -> Path:
     return job_directory(job_id) / "model.automl"
 
 
-def run_job(job_id: str, url: str, worker_id: str) -> None:
+def run_job(job_id: str, url: str, worker_id: str, worker_alive: Connection) -> None:
     """The job process's entry point. The outcome goes to the store; the exit code is 0 unless
-    the process could not even record it."""
-    _exit_with_parent(os.getppid())
+    the process could not even record it. `worker_alive` reaches end-of-file when the worker is
+    gone: the process then exits at once."""
+    _exit_when_closed(worker_alive)
     store = JobStore(url)
     directory = job_directory(job_id)
     directory.mkdir(parents=True, exist_ok=True)
@@ -131,15 +132,18 @@ def add_trial(
             progress["best_score"] = value
 
 
-def _exit_with_parent(parent_pid: int) -> None:
-    """Exit at once when the worker process that started this one is gone."""
+def _exit_when_closed(worker_alive: Connection) -> None:
+    """Exit at once when the worker's end of the pipe closes (the worker died or let go).
+
+    A pipe rather than the parent's pid: job processes come from a forkserver, which outlives
+    the worker while its children run, so the parent pid never changes."""
 
     def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(PARENT_CHECK_SECONDS)
+        with contextlib.suppress(EOFError, OSError):
+            worker_alive.recv()
         os._exit(3)
 
-    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
+    threading.Thread(target=watch, daemon=True, name="exit-with-worker").start()
 
 
 def _log_to(path: Path) -> None:

@@ -15,6 +15,7 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from types import FrameType
 from typing import Any
 
@@ -36,6 +37,8 @@ POLL_SECONDS = 0.5
 class RunningJob:
     job: Job
     process: Any
+    alive: Connection
+    """The worker's end of a pipe; the job process exits when it closes."""
     started: float = field(default_factory=time.monotonic)
     last_beat: float = field(default_factory=time.monotonic)
 
@@ -101,12 +104,16 @@ class Worker:
             job = self.store.claim(self.id, self.lease_seconds)
             if job is None:
                 break
+            alive_reader, alive = self._context.Pipe(duplex=False)
             process = self._context.Process(
-                target=run_job, args=(job.id, self.store.url, self.id), name=f"job-{job.id}"
+                target=run_job,
+                args=(job.id, self.store.url, self.id, alive_reader),
+                name=f"job-{job.id}",
             )
             with main_module_hidden():
                 process.start()
-            self.running[job.id] = RunningJob(job, process)
+            alive_reader.close()
+            self.running[job.id] = RunningJob(job, process, alive)
             logger.info("worker %s: running job %s (attempt %d)", self.id, job.id, job.attempts)
             claimed += 1
         return claimed
@@ -117,6 +124,7 @@ class Worker:
             if running.process.is_alive():
                 continue
             running.process.join()
+            running.alive.close()
             del self.running[job_id]
             code = running.process.exitcode
             error = f"the job's search process exited with code {code} (out of memory or killed?)"
@@ -160,5 +168,6 @@ class Worker:
 
     @staticmethod
     def _kill(running: RunningJob) -> None:
+        running.alive.close()
         running.process.kill()
         running.process.join(timeout=10)
