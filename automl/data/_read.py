@@ -56,7 +56,10 @@ def _read_csv(path: Path) -> pd.DataFrame:
     if not text.strip():
         raise DataError(f"data file is empty: {path}")
     delimiter = _sniff_delimiter(text)
-    header = next(csv.reader(io.StringIO(text), delimiter=delimiter))
+    try:
+        header = next(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error as exc:
+        raise DataError(f"cannot parse {path} as CSV: {exc}") from None
     _check_unique_columns([h.strip() for h in header])
     try:
         frame = pd.read_csv(

@@ -6,14 +6,19 @@ import uuid
 from pathlib import Path as FilePath
 from typing import Annotated
 
-from fastapi import APIRouter, File, HTTPException, Path, Request, UploadFile
+from fastapi import APIRouter, Depends, File, HTTPException, Path, Request, UploadFile
 
 from automl.jobs import ingest_dataset
 from automl.service._auth import Store, User
-from automl.service._errors import ERRORS
+from automl.service._errors import ERRORS, reject_unknown_query
 from automl.service._schemas import DatasetPublic, ErrorOut
 
-router = APIRouter(prefix="/api/datasets", tags=["datasets"], responses=ERRORS)
+router = APIRouter(
+    prefix="/api/datasets",
+    tags=["datasets"],
+    responses=ERRORS,
+    dependencies=[Depends(reject_unknown_query)],
+)
 CHUNK = 1024 * 1024
 
 

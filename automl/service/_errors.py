@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from automl.exceptions import AutoMLError
@@ -24,6 +26,28 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         422: "The request body or query is malformed.",
     }.items()
 }
+
+
+def reject_unknown_query(request: Request) -> None:
+    """A router dependency: a misspelled query parameter (`?stat=running`) is an error rather
+    than silently ignored."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    known = _query_names(route.dependant)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        allowed = ", ".join(sorted(known)) or "none"
+        raise HTTPException(
+            422, f"unknown query parameter '{unknown[0]}'; this route takes: {allowed}"
+        )
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
 
 
 def install_error_handlers(app: FastAPI) -> None:

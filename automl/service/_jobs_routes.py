@@ -7,7 +7,7 @@ import shutil
 from typing import Annotated, Literal
 
 import optuna
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import FileResponse
 
 from automl.jobs import (
@@ -25,7 +25,7 @@ from automl.jobs import (
 )
 from automl.service._auth import Store, User
 from automl.service._cache import ResponseCache
-from automl.service._errors import ERRORS
+from automl.service._errors import ERRORS, reject_unknown_query
 from automl.service._schemas import (
     EventPublic,
     JobCreate,
@@ -39,7 +39,12 @@ from automl.service._schemas import (
 )
 from automl.storage import open_storage
 
-router = APIRouter(prefix="/api/jobs", tags=["jobs"], responses=ERRORS)
+router = APIRouter(
+    prefix="/api/jobs",
+    tags=["jobs"],
+    responses=ERRORS,
+    dependencies=[Depends(reject_unknown_query)],
+)
 JobId = Annotated[str, Path(min_length=1, max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=2**31 - 1)]

@@ -69,6 +69,10 @@ def test_binary_garbage_and_missing_file(tmp_path: Path) -> None:
         Dataset.from_source(bad_gzip, "a")
     with pytest.raises(DataError, match="not found"):
         Dataset.from_source(tmp_path / "nope.csv", "x")
+    stray_return = tmp_path / "stray_return.csv"  # found by fuzzing the upload route
+    stray_return.write_bytes(b"\r0")
+    with pytest.raises(DataError, match="cannot parse"):
+        Dataset.from_source(stray_return, "x")
 
 
 def test_misspelled_target_suggests_closest(adult: pd.DataFrame) -> None:
