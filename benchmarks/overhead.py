@@ -27,13 +27,22 @@ def trivial(config: dict[str, Any], report: Any) -> float:
 def measure(storage: str, executor: str, strategy: str, n_trials: int) -> float:
     """Milliseconds per trial for the whole search call."""
     start = time.perf_counter()
-    automl.search(objective=trivial, space=SPACE, n_trials=n_trials, storage=storage, strategy=strategy,
-                  executor=executor, seed=0)
+    automl.search(
+        objective=trivial,
+        space=SPACE,
+        n_trials=n_trials,
+        storage=storage,
+        strategy=strategy,
+        executor=executor,
+        seed=0,
+    )
     return 1000 * (time.perf_counter() - start) / n_trials
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--trials", type=int, default=300)
     args = parser.parse_args()
     import optuna
@@ -45,10 +54,17 @@ def main() -> None:
         for storage_name in ("memory", "sqlite"):
             for executor in ("inprocess", "process"):
                 for strategy in ("random", "tpe"):
-                    storage = ":memory:" if storage_name == "memory" else f"sqlite:///{tmp}/{executor}-{strategy}.db"
+                    storage = (
+                        ":memory:"
+                        if storage_name == "memory"
+                        else f"sqlite:///{tmp}/{executor}-{strategy}.db"
+                    )
                     ms = measure(storage, executor, strategy, args.trials)
                     rows.append((storage_name, executor, strategy, ms))
-                    print(f"{storage_name:7s} {executor:10s} {strategy:7s} {ms:7.2f} ms/trial", flush=True)
+                    print(
+                        f"{storage_name:7s} {executor:10s} {strategy:7s} {ms:7.2f} ms/trial",
+                        flush=True,
+                    )
     lines = [
         f"# Overhead per trial, trivial objective, {args.trials} trials",
         "",

@@ -49,7 +49,11 @@ def lgbm_frame(frame: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
 
 def _xy(data: BenchmarkData) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
     X = data.train.drop(columns=[data.target])
-    return lgbm_frame(X, X), data.train[data.target], lgbm_frame(data.test.drop(columns=[data.target]), X)
+    return (
+        lgbm_frame(X, X),
+        data.train[data.target],
+        lgbm_frame(data.test.drop(columns=[data.target]), X),
+    )
 
 
 def _lgbm(task: str, **params):  # type: ignore[no-untyped-def]
@@ -75,7 +79,9 @@ def run_optuna_tpe(data: BenchmarkData, budget: float) -> tuple[np.ndarray, list
     start = time.monotonic()
     X, y, X_test = _xy(data)
     stratify = y if data.task != "regression" else None
-    X_tr, X_va, y_tr, y_va = train_test_split(X, y, test_size=0.2, random_state=0, stratify=stratify)
+    X_tr, X_va, y_tr, y_va = train_test_split(
+        X, y, test_size=0.2, random_state=0, stratify=stratify
+    )
 
     def params_of(trial: optuna.Trial) -> dict:
         return {
@@ -83,7 +89,8 @@ def run_optuna_tpe(data: BenchmarkData, budget: float) -> tuple[np.ndarray, list
             "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
             "num_leaves": trial.suggest_int("num_leaves", 4, 256, log=True),
             "min_child_samples": trial.suggest_int("min_child_samples", 2, 100, log=True),
-            "subsample": trial.suggest_float("subsample", 0.5, 1.0), "subsample_freq": 1,
+            "subsample": trial.suggest_float("subsample", 0.5, 1.0),
+            "subsample_freq": 1,
             "colsample_bytree": trial.suggest_float("colsample_bytree", 0.3, 1.0),
             "reg_alpha": trial.suggest_float("reg_alpha", 1e-3, 10, log=True),
             "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 10, log=True),
@@ -130,10 +137,15 @@ def run_flaml(data: BenchmarkData, budget: float) -> tuple[np.ndarray, list]:
 def run_automl(data: BenchmarkData, budget: float) -> tuple[np.ndarray, list]:
     import automl
 
-    result = automl.search(data.train, target=data.target, time_budget=budget, storage=":memory:", seed=0)
+    result = automl.search(
+        data.train, target=data.target, time_budget=budget, storage=":memory:", seed=0
+    )
     logging.info(
         "automl: %d trials, best %s %.5f, search took %.1fs",
-        result.n_trials, result.metric, result.best_score, result.elapsed,
+        result.n_trials,
+        result.metric,
+        result.best_score,
+        result.elapsed,
     )
     X_test = data.test.drop(columns=[data.target])
     if data.task == "regression":
@@ -151,7 +163,9 @@ METHODS: dict[str, Callable[[BenchmarkData, float], tuple[np.ndarray, list]]] = 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--budget", type=float, default=60.0)
     parser.add_argument("--datasets", nargs="*", default=list(SPECS))
     parser.add_argument("--methods", nargs="*", default=list(METHODS))
@@ -186,14 +200,20 @@ def write(rows: dict[str, dict[str, float]], budget: float, out: str) -> None:
         "the whole method, including loading the frame and predicting the test rows (an ensemble of",
         "large multiclass models takes a few seconds to predict letter's 4,000 test rows).",
         "",
-        "| dataset | " + " | ".join(methods) + " | automl >= max(TPE, FLAML) | automl >= defaults - 0.005 |",
+        "| dataset | "
+        + " | ".join(methods)
+        + " | automl >= max(TPE, FLAML) | automl >= defaults - 0.005 |",
         "|---" * (len(methods) + 3) + "|",
     ]
     for name, r in rows.items():
         cells = [f"{r[m]:.4f} ({r[m + '_seconds']:.0f}s)" if m in r else "-" for m in methods]
         rivals = [r[m] for m in ("optuna_tpe_lgbm", "flaml") if m in r]
         beats = "yes" if "automl" in r and rivals and r["automl"] >= max(rivals) else "no"
-        safe = "yes" if "automl" in r and "lgbm_default" in r and r["automl"] >= r["lgbm_default"] - 0.005 else "no"
+        safe = (
+            "yes"
+            if "automl" in r and "lgbm_default" in r and r["automl"] >= r["lgbm_default"] - 0.005
+            else "no"
+        )
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {beats} | {safe} |")
     (RESULTS / f"{out}.md").write_text("\n".join(lines) + "\n")
 

@@ -50,11 +50,11 @@ def _best_over(trials: list[dict[str, Any]], maximize: bool, axis: str) -> list[
             continue
         best = score
         x = spent if axis == "compute" else (trial["finished_at"] or start) - start
-        points.append({"x": round(x, 3), "best": best, "trial": trial["number"]})
+        points.append({"x": round(x, 3), "best": _short(best), "trial": trial["number"]})
     if points and ordered:
         last = ordered[-1]
         x = spent if axis == "compute" else (last["finished_at"] or start) - start
-        points.append({"x": round(x, 3), "best": best, "trial": points[-1]["trial"]})
+        points.append({"x": round(x, 3), "best": _short(best), "trial": points[-1]["trial"]})
     return points
 
 
@@ -115,7 +115,11 @@ def _curves(finished: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "trial": t["number"],
             "state": t["state"],
             "points": [
-                {"step": p["step"], "value": p["value"], "fidelity": p.get("fidelity")}
+                {
+                    "step": p["step"],
+                    "value": _short(p["value"]),
+                    "fidelity": _short(p.get("fidelity")),
+                }
                 for p in t["curve"]
             ],
             "forecast": _forecast_point(t.get("forecast")),
@@ -125,10 +129,15 @@ def _curves(finished: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def _short(value: Any) -> Any:
+    """Floats to 6 significant digits: the page draws them, and the payload stays small."""
+    return float(f"{value:.6g}") if isinstance(value, float) else value
+
+
 def _forecast_point(forecast: dict[str, Any] | None) -> dict[str, float] | None:
     if not forecast or forecast.get("mean") is None:
         return None
-    return {"mean": forecast["mean"], "std": forecast.get("std", 0.0)}
+    return {"mean": _short(forecast["mean"]), "std": _short(forecast.get("std", 0.0))}
 
 
 def compute_saved(finished: list[dict[str, Any]]) -> dict[str, Any]:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from importlib import resources
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from automl import __version__
 from automl.jobs import JobStore
@@ -44,31 +44,35 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["*"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    app.middleware("http")(_upload_limit(settings.max_upload_bytes))
+    app.add_middleware(UploadLimit, limit=settings.max_upload_bytes)
     install_error_handlers(app)
     app.include_router(_datasets_routes.router)
     app.include_router(_jobs_routes.router)
     _add_dashboard(app)
 
     @app.get("/health", tags=["service"], summary="Liveness (no token needed)")
-    def health() -> Health:
+    async def health() -> Health:
         return Health(status="ok")
 
     return app
 
 
-def _upload_limit(
-    limit: int,
-) -> Callable[[Request, Callable[..., Awaitable[Response]]], Awaitable[Response]]:
-    """Refuse an upload whose declared size is over the limit before reading its body."""
+class UploadLimit:
+    """ASGI middleware: refuse a POST whose declared size is over the limit before reading its
+    body (pure ASGI: a BaseHTTPMiddleware would slow every request down several times)."""
 
-    async def check(request: Request, call_next: Callable[..., Awaitable[Response]]) -> Response:
-        declared = request.headers.get("content-length", "")
-        if request.method == "POST" and declared.isdigit() and int(declared) > limit + 64 * 1024:
-            return JSONResponse({"detail": over_limit(limit)}, status_code=413)
-        return await call_next(request)
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
 
-    return check
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            declared = dict(scope["headers"]).get(b"content-length", b"")
+            if declared.isdigit() and int(declared) > self.limit + 64 * 1024:
+                response = JSONResponse({"detail": over_limit(self.limit)}, status_code=413)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _add_dashboard(app: FastAPI) -> None:

@@ -28,7 +28,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def reject_unknown_query(request: Request) -> None:
+async def reject_unknown_query(request: Request) -> None:
     """A router dependency: a misspelled query parameter (`?stat=running`) is an error rather
     than silently ignored."""
     route = request.scope.get("route")

@@ -71,13 +71,17 @@ def list_jobs(
     return JobPage(items=[JobPublic.of(j) for j in jobs], total=total, limit=limit, offset=offset)
 
 
+# The routes a dashboard polls are async: a cached answer is served on the event loop, with no
+# thread hand-off (the job row is one indexed read).
+
+
 @router.get("/{job_id}", summary="A job's state and progress")
-def get_job(job_id: JobId, store: Store, user: User) -> JobPublic:
+async def get_job(job_id: JobId, store: Store, user: User) -> JobPublic:
     return JobPublic.of(store.get(job_id, user.id))
 
 
 @router.get("/{job_id}/trials", summary="A page of the job's trials", response_model=TrialPage)
-def list_trials(
+async def list_trials(
     job_id: JobId,
     request: Request,
     store: Store,
@@ -98,7 +102,7 @@ def list_trials(
         page = TrialPage(items=items, total=total, limit=limit, offset=offset)  # type: ignore[arg-type]
         return page.model_dump_json().encode()
 
-    return _cache(request).json(key, render)
+    return await _cache(request).json(key, render)
 
 
 @router.get(
@@ -125,7 +129,7 @@ def get_trial(
     summary="Aggregates for the job page: best over time and compute, importance, curves",
     response_model=Overview,
 )
-def get_overview(job_id: JobId, request: Request, store: Store, user: User) -> Response:
+async def get_overview(job_id: JobId, request: Request, store: Store, user: User) -> Response:
     job = store.get(job_id, user.id)
 
     def render() -> bytes:
@@ -137,7 +141,7 @@ def get_overview(job_id: JobId, request: Request, store: Store, user: User) -> R
         page = Overview(job=JobPublic.of(job), metric=metric, maximize=maximize, **data)
         return page.model_dump_json().encode()
 
-    return _cache(request).json(("overview", job.id, job.updated_at), render)
+    return await _cache(request).json(("overview", job.id, job.updated_at), render)
 
 
 @router.get("/{job_id}/events", summary="What happened to the job (latest 500)")

@@ -176,10 +176,16 @@ class Parallel(BaseModel):
     rows: list[ParallelRow]
 
 
+class CurveSummaryPoint(BaseModel):
+    step: int
+    value: float | None
+    fidelity: float | None = None
+
+
 class CurveSummary(BaseModel):
     trial: int
     state: TrialState
-    points: list[CurvePoint]
+    points: list[CurveSummaryPoint]
     forecast: dict[str, float | None] | None
 
 
