@@ -24,7 +24,7 @@ import optuna
 from automl.executors._process import main_module_hidden
 from automl.jobs import Job, JobStore
 from automl.search import fail_interrupted_trials
-from automl.storage import open_storage
+from automl.storage import automl_home, open_storage
 from automl.workers._runner import run_job
 
 logger = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ class Worker:
             alive_reader, alive = self._context.Pipe(duplex=False)
             process = self._context.Process(
                 target=run_job,
-                args=(job.id, self.store.url, self.id, alive_reader),
+                args=(job.id, self.store.url, self.id, str(automl_home()), alive_reader),
                 name=f"job-{job.id}",
             )
             with main_module_hidden():

@@ -37,7 +37,7 @@ def test_optuna_dashboard_lists_the_study_of_a_job(
     dataset = ingest_dataset(store, owner.id, tmp_path / "upload.bin", "adult.csv")
     job = store.submit(owner.id, dataset.id, JobSpec(target="income", n_trials=2))
     Worker(burst=True).run()
-    assert store.get(job.id).state == "succeeded"
+    assert store.get(job.id).state == "succeeded", store.get(job.id).error
 
     port = free_port()
     dashboard = subprocess.Popen(
