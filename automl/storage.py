@@ -59,6 +59,14 @@ def open_storage(storage: str | None) -> optuna.storages.BaseStorage | None:
     return rdb
 
 
+def rdb_storage(url: str) -> optuna.storages.BaseStorage:
+    """Optuna's storage on a database URL (never the in-memory one)."""
+    storage = open_storage(url)
+    if storage is None:
+        raise ConfigError("a database URL is needed here, not ':memory:'")
+    return storage
+
+
 def use_write_ahead_log(engine: sqlalchemy.Engine) -> None:
     """SQLite in WAL mode with synchronous=NORMAL: a commit no longer waits for an fsync, which
     cuts the per-trial overhead. Committed trials survive a crash of the process; only a power

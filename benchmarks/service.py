@@ -215,7 +215,7 @@ def _reuse_job(url: str, n_trials: int) -> tuple[str, str] | None:
     """A job with `n_trials` trials built by an earlier run on the same database, if any."""
     store = JobStore(url)
     try:
-        jobs, _ = store.list(None, state="succeeded", limit=100)
+        jobs, _ = store.list_jobs(None, state="succeeded", limit=100)
         job = next((j for j in jobs if j.progress.get("trials") == n_trials), None)
         return None if job is None else (job.id, store.create_token("bench"))
     finally:

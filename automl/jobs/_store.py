@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from alembic import command
@@ -163,7 +163,7 @@ class JobStore:
             raise JobNotFound(f"no job with id '{job_id}'")
         return job
 
-    def list(
+    def list_jobs(
         self, owner_id: int | None, state: str | None = None, limit: int = 50, offset: int = 0
     ) -> tuple[list[Job], int]:
         """(a page of jobs, newest first; the total count) for `owner_id` (None: everyone's)."""
@@ -286,7 +286,7 @@ class JobStore:
                 updated_at=now,
             )
         )
-        if taken.rowcount != 1:
+        if _rowcount(taken) != 1:
             return False
         detail = f"taken over from {row.worker_id}, whose lease ran out" if row.worker_id else None
         s.add(JobEvent(job_id=row.id, at=now, kind="claimed", worker_id=worker_id, detail=detail))
@@ -307,7 +307,7 @@ class JobStore:
                     updated_at=now,
                 )
             )
-            if renewed.rowcount != 1:
+            if _rowcount(renewed) != 1:
                 return Heartbeat(cancel_requested=False, lease_lost=True)
             cancel = s.scalar(sa.select(Job.cancel_requested).where(Job.id == job_id))
         return Heartbeat(cancel_requested=bool(cancel), lease_lost=False)
@@ -349,7 +349,7 @@ class JobStore:
                 .where(Job.id == job_id, Job.worker_id == worker_id, Job.state == "running")
                 .values(**values)
             )
-            if done.rowcount != 1:
+            if _rowcount(done) != 1:
                 return False
             s.add(JobEvent(job_id=job_id, at=now, kind=state, worker_id=worker_id, detail=error))
         return True
@@ -369,7 +369,7 @@ class JobStore:
                     updated_at=now,
                 )
             )
-            if done.rowcount != 1:
+            if _rowcount(done) != 1:
                 return False
             s.add(JobEvent(job_id=job_id, at=now, kind="released", worker_id=worker_id))
         return True
@@ -384,7 +384,12 @@ class JobStore:
             .where(Job.id == job.id, Job.state == expected)
             .values(updated_at=time.time(), **values)
         )
-        return changed.rowcount == 1
+        return _rowcount(changed) == 1
+
+
+def _rowcount(result: sa.Result[Any]) -> int:
+    """Rows an UPDATE or DELETE changed."""
+    return cast(sa.CursorResult[Any], result).rowcount
 
 
 def _digest(token: str) -> str:

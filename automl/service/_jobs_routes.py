@@ -37,7 +37,7 @@ from automl.service._schemas import (
     TrialPublic,
     TrialState,
 )
-from automl.storage import open_storage
+from automl.storage import rdb_storage
 
 router = APIRouter(
     prefix="/api/jobs",
@@ -67,7 +67,7 @@ def list_jobs(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> JobPage:
-    jobs, total = store.list(user.id, state, limit, offset)
+    jobs, total = store.list_jobs(user.id, state, limit, offset)
     return JobPage(items=[JobPublic.of(j) for j in jobs], total=total, limit=limit, offset=offset)
 
 
@@ -188,7 +188,7 @@ def delete_job(job_id: JobId, request: Request, store: Store, user: User) -> Res
     shutil.rmtree(home / "jobs" / job.id, ignore_errors=True)
     shutil.rmtree(home / "predictions" / job.study_name, ignore_errors=True)
     with contextlib.suppress(KeyError):  # a job cancelled before it ran has no study
-        optuna.delete_study(study_name=job.study_name, storage=open_storage(store.url))
+        optuna.delete_study(study_name=job.study_name, storage=rdb_storage(store.url))
     return Response(status_code=204)
 
 

@@ -36,9 +36,7 @@ def model_path(job_id: str) -> Path:
     return job_directory(job_id) / "model.automl"
 
 
-def run_job(
-    job_id: str, url: str, worker_id: str, home: str, worker_alive: Connection
-) -> None:
+def run_job(job_id: str, url: str, worker_id: str, home: str, worker_alive: Connection) -> None:
     """The job process's entry point. The outcome goes to the store; the exit code is 0 unless
     the process could not even record it. `home` is the worker's data directory (a forkserver
     keeps the environment it started with). `worker_alive` reaches end-of-file when the worker

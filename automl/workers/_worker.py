@@ -24,7 +24,7 @@ import optuna
 from automl.executors._process import main_module_hidden
 from automl.jobs import Job, JobStore
 from automl.search import fail_interrupted_trials
-from automl.storage import automl_home, open_storage
+from automl.storage import automl_home, rdb_storage
 from automl.workers._runner import run_job
 
 logger = logging.getLogger(__name__)
@@ -160,7 +160,7 @@ class Worker:
     def _fail_running_trials(self, job: Job) -> None:
         try:
             study = optuna.load_study(
-                study_name=job.study_name, storage=open_storage(self.store.url)
+                study_name=job.study_name, storage=rdb_storage(self.store.url)
             )
         except KeyError:  # stopped before its study was created
             return

@@ -113,8 +113,8 @@ def test_users_only_reach_their_own_jobs(store: JobStore) -> None:
         store.get(job_id, owner_id=bob.id)
     with pytest.raises(JobNotFound):
         store.request_cancel(job_id, owner_id=bob.id)
-    assert store.list(bob.id) == ([], 0)
-    page, total = store.list(alice.id, state="queued", limit=10)
+    assert store.list_jobs(bob.id) == ([], 0)
+    page, total = store.list_jobs(alice.id, state="queued", limit=10)
     assert total == 1 and page[0].id == job_id
 
 
