@@ -1,0 +1,39 @@
+"""There is no Docker engine here: check the Docker files by reading them. The image runs as a
+non-root user with a health check; compose has the API, two workers, PostgreSQL and a Ray head,
+each with a health check, and the workers share the API's database and data volume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+DOCKER = Path(__file__).resolve().parents[1] / "docker"
+
+
+def test_the_image_runs_as_a_non_root_user_with_a_health_check() -> None:
+    lines = [line.strip() for line in (DOCKER / "Dockerfile").read_text().splitlines()]
+    users = [line.split()[1] for line in lines if line.startswith("USER ")]
+    assert users and users[-1] not in ("root", "0")
+    assert any(line.startswith("HEALTHCHECK") for line in lines)
+    assert any("torch==2.13.0" in line for line in lines)  # the CPU build, pinned
+    for line in lines:
+        if line.startswith("COPY "):
+            source = line.split()[1]
+            assert (DOCKER.parent / source).exists(), f"COPY of a missing path: {source}"
+
+
+def test_compose_has_api_two_workers_postgres_and_ray_with_health_checks() -> None:
+    compose = yaml.safe_load((DOCKER / "compose.yaml").read_text())
+    services = compose["services"]
+    assert set(services) == {"api", "worker", "postgres", "ray-head"}
+    for name, service in services.items():
+        assert "healthcheck" in service, f"{name} has no health check"
+    assert services["worker"]["deploy"]["replicas"] == 2
+    api, worker = services["api"], services["worker"]
+    assert api["environment"] == worker["environment"]  # one database, one data directory
+    assert "postgres" in api["environment"]["AUTOML_DATABASE_URL"]
+    assert api["volumes"] == worker["volumes"]
+    assert api["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert api["build"]["dockerfile"] == "docker/Dockerfile"
+    assert set(compose["volumes"]) >= {"automl-data", "postgres-data"}
