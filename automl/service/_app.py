@@ -7,7 +7,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -32,7 +33,9 @@ DESCRIPTION = (
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The service on `settings` (default: from AUTOML_* environment variables)."""
     settings = settings or Settings()
-    app = FastAPI(title="automl", version=__version__, description=DESCRIPTION)
+    app = FastAPI(
+        title="automl", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None
+    )
     app.state.settings = settings
     app.state.store = store = JobStore(settings.database_url)
     app.state.tokens = TokenCache(store)
@@ -88,3 +91,22 @@ def _add_dashboard(app: FastAPI) -> None:
         return FileResponse(str(plotly_js), media_type="text/javascript")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _add_api_docs(app)
+
+
+def _add_api_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs from the swagger-ui-bundle package (FastAPI's default loads it from
+    a CDN, which an offline machine cannot reach)."""
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="automl API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )

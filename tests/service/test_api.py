@@ -41,6 +41,10 @@ def csv_bytes(path: Path) -> bytes:
 
 def test_health_needs_no_token_and_everything_else_does(app_client: TestClient) -> None:
     assert app_client.get("/health").json() == {"status": "ok"}
+    docs = app_client.get("/docs")  # Swagger UI served locally, no CDN
+    assert docs.status_code == 200 and "/docs-assets/swagger-ui-bundle.js" in docs.text
+    assert app_client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
+    assert "/api/jobs" in app_client.get("/openapi.json").json()["paths"]
     for method, path in [("get", "/api/jobs"), ("post", "/api/jobs"), ("get", "/api/datasets")]:
         response = getattr(app_client, method)(path)
         assert response.status_code == 401
