@@ -88,7 +88,12 @@ def _add_dashboard(app: FastAPI) -> None:
 
     @app.get("/static/plotly.min.js", include_in_schema=False)
     def plotly() -> FileResponse:
-        return FileResponse(str(plotly_js), media_type="text/javascript")
+        # Versioned by the installed package: browsers may keep it (and V8 its compiled code).
+        return FileResponse(
+            str(plotly_js),
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_api_docs(app)

@@ -107,6 +107,7 @@ function openJob(id) {
 async function refreshJob() {
   try {
     await Promise.all([refreshOverview(), refreshTrials()]);
+    loadPlotly();
     $("job-error").textContent = "";
   } catch (error) {
     $("job-error").textContent = error.message;
@@ -138,35 +139,52 @@ async function refreshOverview() {
   drawCharts(data);
 }
 
+// plotly.js is 4.6 MB: it loads after the job's numbers and trial table are on screen, then
+// the charts are drawn.
+function loadPlotly() {
+  if (window.Plotly || document.getElementById("plotly-script")) return;
+  const script = document.createElement("script");
+  script.id = "plotly-script";
+  script.src = "/static/plotly.min.js";
+  script.onload = () => { state.lastOverview = ""; if (!$("job-view").hidden) refreshOverview(); };
+  document.head.appendChild(script);
+}
+
 function drawCharts(data) {
   if (!window.Plotly) return;
   const layout = (x, y) => ({ margin: { t: 10, r: 10, b: 40, l: 60 }, xaxis: { title: { text: x } }, yaxis: { title: { text: y } } });
   const line = (points) => [{ x: points.map((p) => p.x), y: points.map((p) => p.best), mode: "lines+markers", line: { shape: "hv" } }];
   Plotly.react("best-time", line(data.best_over_time), layout("seconds", data.metric));
   Plotly.react("best-compute", line(data.best_over_compute), layout("CPU seconds", data.metric));
-  Plotly.react("curves", curveTraces(data.curves), { ...layout("step", data.metric), showlegend: false });
+  Plotly.react("curves", curveTraces(data.curves), { ...layout("step", data.metric), legend: { orientation: "h" } });
   const names = Object.keys(data.importance).reverse();
   Plotly.react("importance", [{ type: "bar", orientation: "h", x: names.map((n) => data.importance[n]), y: names }],
     { ...layout("share of score variance", ""), margin: { t: 10, r: 10, b: 40, l: 200 } });
   Plotly.react("parallel", parallelTrace(data.parallel, data.importance), { margin: { t: 60, r: 60, b: 20, l: 60 } });
 }
 
+// All curves in three traces (complete, stopped, forecasts), joined with gaps: hundreds of
+// separate traces would make Plotly slow on a big job.
 function curveTraces(curves) {
-  const traces = [];
+  const lines = { complete: { x: [], y: [], text: [] }, stopped: { x: [], y: [], text: [] } };
+  const forecasts = { x: [], y: [], error: [], text: [] };
   for (const curve of curves) {
-    const stopped = curve.state !== "complete";
-    traces.push({
-      x: curve.points.map((p) => p.step), y: curve.points.map((p) => p.value), mode: "lines",
-      name: `trial ${curve.trial}`, opacity: 0.6, line: { width: 1, dash: stopped ? "dot" : "solid" },
-    });
-    if (curve.forecast) {
-      traces.push({
-        x: [finalStep(curve.points)], y: [curve.forecast.mean], mode: "markers", name: `forecast ${curve.trial}`,
-        marker: { symbol: "x", size: 7 }, error_y: { type: "data", array: [curve.forecast.std || 0] },
-      });
+    const line = curve.state === "complete" ? lines.complete : lines.stopped;
+    for (const point of curve.points) {
+      line.x.push(point.step); line.y.push(point.value); line.text.push(`trial ${curve.trial}`);
+    }
+    line.x.push(null); line.y.push(null); line.text.push("");
+    if (curve.forecast && curve.points.length) {
+      forecasts.x.push(finalStep(curve.points)); forecasts.y.push(curve.forecast.mean);
+      forecasts.error.push(curve.forecast.std || 0); forecasts.text.push(`forecast, trial ${curve.trial}`);
     }
   }
-  return traces;
+  return [
+    { ...lines.complete, mode: "lines", name: "complete", opacity: 0.5, line: { width: 1 } },
+    { ...lines.stopped, mode: "lines", name: "stopped early", opacity: 0.5, line: { width: 1, dash: "dot" } },
+    { x: forecasts.x, y: forecasts.y, text: forecasts.text, mode: "markers", name: "forecast of the final score",
+      marker: { symbol: "x", size: 6 }, error_y: { type: "data", array: forecasts.error, thickness: 1 } },
+  ];
 }
 
 // Where a curve ends at full fidelity: the last step over its fidelity (share of the full run).
