@@ -17,19 +17,24 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import optuna
+import sqlalchemy as sa
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
-from automl.jobs import JobSpec, JobStore
+from automl.jobs import Job, JobSpec, JobStore
 from automl.storage import open_storage
 
 RESULTS = Path(__file__).resolve().parent / "results"
 WARM_UP_SECONDS = 3
+HEARTBEAT_SECONDS = 2.0
 FAMILIES = ["lightgbm", "linear", "random_forest", "extra_trees", "knn", "hist_gradient_boosting"]
 DISTRIBUTIONS = {
     "model": CategoricalDistribution(FAMILIES),
@@ -178,6 +183,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--database", help="SQLAlchemy URL (default: an SQLite file in --home)")
     parser.add_argument("--home", type=Path, help="data directory; reuses a job built there")
+    parser.add_argument("--out", default="service.md", help="file name in benchmarks/results")
     args = parser.parse_args()
 
     home = args.home or Path(tempfile.mkdtemp(prefix="automl-bench-"))
@@ -224,10 +230,38 @@ def main() -> None:
             result = run_wrk(base, token, paths, args.clients, args.seconds)
             rows.append((name, result))
             print(name, result)
+        live = [f"{jobs}/trials?limit=50&offset=0&sort=-number", f"{jobs}/overview", jobs]
+        with _job_changing(url, job_id):
+            result = run_wrk(base, token, live, args.clients, args.seconds)
+        name = "live job: first page, overview and job, the job changing every 2 s"
+        rows.append((name, result))
+        print(name, result)
     finally:
         server.terminate()
         server.wait(timeout=30)
     _write(args, cold, in_browser, rows, url.split(":")[0])
+
+
+@contextmanager
+def _job_changing(url: str, job_id: str) -> Iterator[None]:
+    """Bump the job's `updated_at` every 2 s, as a running job's heartbeats and trials do, so
+    every cached page goes stale and is rendered again."""
+    store = JobStore(url)
+    stop = threading.Event()
+
+    def bump() -> None:
+        while not stop.wait(HEARTBEAT_SECONDS):
+            with store.session() as s:
+                s.execute(sa.update(Job).where(Job.id == job_id).values(updated_at=time.time()))
+
+    thread = threading.Thread(target=bump, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        store.close()
 
 
 def _build(url: str, n_trials: int) -> tuple[str, str]:
@@ -269,7 +303,8 @@ def _write(
         "# Service latency",
         "",
         f"`python -m benchmarks.service --trials {args.trials} --clients {args.clients}"
-        f" --seconds {args.seconds} --workers {args.workers}` on this 2-core machine ({db};"
+        f" --seconds {args.seconds} --workers {args.workers}` on this 2-core machine ({db}"
+        f"{'' if args.database is None else ' on this machine'};"
         " wrk, one thread, shares the cores with the server). Each scenario runs"
         f" {WARM_UP_SECONDS} s of warm-up first (not counted); the cold case is the first line.",
         "",
@@ -292,7 +327,7 @@ def _write(
             f"| {name} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['requests_per_s']:.0f} | {r['non_2xx']:.0f} |"
         )
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "service.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / args.out).write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

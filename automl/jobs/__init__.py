@@ -13,7 +13,16 @@ from automl.jobs._store import (
     JobNotFound,
     JobStore,
 )
-from automl.jobs._trials import SORTS, StudyRef, all_trials, find_study, trial_detail, trial_page
+from automl.jobs._trials import (
+    SORTS,
+    StudyRef,
+    all_trials,
+    find_study,
+    trial_detail,
+    trial_order,
+    trial_page,
+    trials_by_id,
+)
 
 __all__ = [
     "FINAL_STATES",
@@ -36,6 +45,8 @@ __all__ = [
     "overview",
     "resolve_space",
     "trial_detail",
+    "trial_order",
     "trial_page",
+    "trials_by_id",
     "validate_spec",
 ]

@@ -16,6 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 
 SORTS = ("number", "-number", "best", "worst")
+CHUNK = 2000
+"""Trial ids per `IN (...)` query."""
 STATES = ("running", "complete", "pruned", "fail")
 """Trial states shown; WAITING trials (queued starting points not yet run) are left out."""
 
@@ -44,6 +46,38 @@ def find_study(engine: sa.Engine, study_name: str) -> StudyRef | None:
     return StudyRef(row.study_id, row.direction == "MAXIMIZE", meta.get("metric"))
 
 
+def trial_order(
+    engine: sa.Engine, study: StudyRef, sort: str = "number", state: str | None = None
+) -> list[int]:
+    """The ids of the study's trials (WAITING ones left out; only `state` if given) in `sort`
+    order. One query; callers cache it while the job is unchanged and slice pages from it."""
+    where = "t.study_id = :study_id AND t.state != 'WAITING'"
+    params: dict[str, Any] = {"study_id": study.study_id}
+    if state:
+        where += " AND t.state = :state"
+        params["state"] = state.upper()
+    query = sa.text(
+        "SELECT t.trial_id FROM trials t"
+        " LEFT JOIN trial_values v ON v.trial_id = t.trial_id AND v.objective = 0"
+        f" WHERE {where} ORDER BY {_order_by(sort, study.maximize)}"
+    )
+    with engine.connect() as connection:
+        return [row.trial_id for row in connection.execute(query, params)]
+
+
+def trials_by_id(engine: sa.Engine, trial_ids: list[int]) -> list[dict[str, Any]]:
+    """The trials with these ids, in that order, with configs, scores, fidelity and curves."""
+    if not trial_ids:
+        return []
+    query = sa.text(f"{_TRIAL_COLUMNS} WHERE t.trial_id IN :ids").bindparams(
+        sa.bindparam("ids", expanding=True)
+    )
+    with engine.connect() as connection:
+        rows = {row.trial_id: row for row in connection.execute(query, {"ids": trial_ids})}
+        attrs = _user_attrs(connection, trial_ids)
+    return [_trial(rows[i], attrs.get(i, {})) for i in trial_ids if i in rows]
+
+
 def trial_page(
     engine: sa.Engine,
     study: StudyRef,
@@ -52,22 +86,9 @@ def trial_page(
     sort: str = "number",
     state: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """(trials of one page, total matching) with configs, scores, fidelity and curves."""
-    where = "t.study_id = :study_id AND t.state != 'WAITING'"
-    where += " AND t.state = :state" if state else ""
-    params: dict[str, Any] = {"study_id": study.study_id, "limit": limit, "offset": offset}
-    if state:
-        params["state"] = state.upper()
-    query = sa.text(
-        f"{_TRIAL_COLUMNS} WHERE {where} ORDER BY {_order_by(sort, study.maximize)}"
-        " LIMIT :limit OFFSET :offset"
-    )
-    count = sa.text(f"SELECT count(*) FROM trials t WHERE {where}")
-    with engine.connect() as connection:
-        total = connection.execute(count, params).scalar_one()
-        rows = list(connection.execute(query, params))
-        attrs = _user_attrs(connection, [row.trial_id for row in rows])
-    return [_trial(row, attrs.get(row.trial_id, {})) for row in rows], total
+    """(trials of one page, total matching)."""
+    order = trial_order(engine, study, sort, state)
+    return trials_by_id(engine, order[offset : offset + limit]), len(order)
 
 
 def trial_detail(engine: sa.Engine, study: StudyRef, number: int) -> dict[str, Any] | None:
@@ -83,12 +104,33 @@ def trial_detail(engine: sa.Engine, study: StudyRef, number: int) -> dict[str, A
     return _trial(row, attrs.get(row.trial_id, {}))
 
 
-def all_trials(engine: sa.Engine, study: StudyRef) -> list[dict[str, Any]]:
-    """Every trial in number order, with its `result` record (for the overview's aggregates)."""
-    query = sa.text(f"{_TRIAL_COLUMNS_WITH_RESULT} WHERE t.study_id = :study_id ORDER BY t.number")
+def all_trials(
+    engine: sa.Engine, study: StudyRef, known: dict[int, dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """Every trial (WAITING ones left out) in number order, with its `result` record, for the
+    overview's aggregates. `known` maps trial ids to trials decoded earlier: finished trials no
+    longer change, so only new and running ones are read and decoded again (decoding 10,000
+    records takes most of a second); it is updated in place."""
+    known = {} if known is None else known
+    ids_query = sa.text(
+        "SELECT trial_id, state FROM trials WHERE study_id = :study_id"
+        " AND state != 'WAITING' ORDER BY number"
+    )
     with engine.connect() as connection:
-        rows = list(connection.execute(query, {"study_id": study.study_id}))
-    return [_trial(row, _decode(result=row.result, lc_forecast=row.forecast)) for row in rows]
+        states = list(connection.execute(ids_query, {"study_id": study.study_id}))
+        stale = [row.trial_id for row in states if row.trial_id not in known]
+        stale += [
+            row.trial_id for row in states if known.get(row.trial_id, {}).get("state") == "running"
+        ]
+        for start in range(0, len(stale), CHUNK):
+            query = sa.text(f"{_TRIAL_COLUMNS_WITH_RESULT} WHERE t.trial_id IN :ids").bindparams(
+                sa.bindparam("ids", expanding=True)
+            )
+            for row in connection.execute(query, {"ids": stale[start : start + CHUNK]}):
+                known[row.trial_id] = _trial(
+                    row, _decode(result=row.result, lc_forecast=row.forecast)
+                )
+    return [known[row.trial_id] for row in states if row.trial_id in known]
 
 
 def _decode(**attrs: str | None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from automl import __version__
 from automl.jobs import JobStore
 from automl.service import _datasets_routes, _jobs_routes
 from automl.service._auth import TokenCache
-from automl.service._cache import ResponseCache
+from automl.service._cache import JobRows, Memo, ResponseCache
 from automl.service._datasets_routes import over_limit
 from automl.service._errors import install_error_handlers
 from automl.service._schemas import Health
@@ -40,6 +40,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store = store = JobStore(settings.database_url)
     app.state.tokens = TokenCache(store)
     app.state.cache = ResponseCache()
+    app.state.orders = Memo()
+    app.state.decoded_trials = Memo(max_entries=8)  # job id -> {trial id: decoded trial}
+    app.state.jobs = JobRows()
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -20,11 +20,12 @@ from automl.jobs import (
     find_study,
     overview,
     trial_detail,
-    trial_page,
+    trial_order,
+    trials_by_id,
     validate_spec,
 )
 from automl.service._auth import Store, User
-from automl.service._cache import ResponseCache
+from automl.service._cache import JobRows, Memo, ResponseCache
 from automl.service._errors import ERRORS, reject_unknown_query
 from automl.service._schemas import (
     EventPublic,
@@ -76,8 +77,8 @@ def list_jobs(
 
 
 @router.get("/{job_id}", summary="A job's state and progress")
-async def get_job(job_id: JobId, store: Store, user: User) -> JobPublic:
-    return JobPublic.of(store.get(job_id, user.id))
+async def get_job(job_id: JobId, request: Request, store: Store, user: User) -> JobPublic:
+    return JobPublic.of(_job(request, store, job_id, user.id))
 
 
 @router.get("/{job_id}/trials", summary="A page of the job's trials", response_model=TrialPage)
@@ -91,18 +92,25 @@ async def list_trials(
     sort: Literal["number", "-number", "best", "worst"] = "number",
     state: TrialState | None = None,
 ) -> Response:
-    job = store.get(job_id, user.id)
-    key = ("trials", job.id, job.updated_at, limit, offset, sort, state)
+    job = _job(request, store, job_id, user.id)
+    resource = ("trials", job.id, limit, offset, sort, state)
+    orders: Memo = request.app.state.orders
 
     def render() -> bytes:
         study = _study(store, job)
-        items, total = (
-            trial_page(store.engine, study, limit, offset, sort, state) if study else ([], 0)
+        order: list[int] = (
+            orders.get(
+                (job.id, job.updated_at, sort, state),
+                lambda: trial_order(store.engine, study, sort, state),
+            )
+            if study
+            else []
         )
-        page = TrialPage(items=items, total=total, limit=limit, offset=offset)  # type: ignore[arg-type]
+        items = trials_by_id(store.engine, order[offset : offset + limit])
+        page = TrialPage(items=items, total=len(order), limit=limit, offset=offset)  # type: ignore[arg-type]
         return page.model_dump_json().encode()
 
-    return await _cache(request).json(key, render)
+    return await _cache(request).json(resource, job.updated_at, render)
 
 
 @router.get(
@@ -130,18 +138,20 @@ def get_trial(
     response_model=Overview,
 )
 async def get_overview(job_id: JobId, request: Request, store: Store, user: User) -> Response:
-    job = store.get(job_id, user.id)
+    job = _job(request, store, job_id, user.id)
+    decoded: Memo = request.app.state.decoded_trials
 
     def render() -> bytes:
         study = _study(store, job)
-        trials = all_trials(store.engine, study) if study else []
+        known = decoded.get(job.id, dict)
+        trials = all_trials(store.engine, study, known) if study else []
         maximize = study.maximize if study else True
         data = overview(trials, maximize)
         metric = study.metric if study else None
         page = Overview(job=JobPublic.of(job), metric=metric, maximize=maximize, **data)
         return page.model_dump_json().encode()
 
-    return await _cache(request).json(("overview", job.id, job.updated_at), render)
+    return await _cache(request).json(("overview", job.id), job.updated_at, render)
 
 
 @router.get("/{job_id}/events", summary="What happened to the job (latest 500)")
@@ -152,12 +162,14 @@ def list_events(job_id: JobId, store: Store, user: User) -> list[EventPublic]:
 
 
 @router.post("/{job_id}/cancel", summary="Cancel a queued or running job")
-def cancel_job(job_id: JobId, store: Store, user: User) -> JobPublic:
+def cancel_job(job_id: JobId, request: Request, store: Store, user: User) -> JobPublic:
+    request.app.state.jobs.forget(job_id)
     return JobPublic.of(store.request_cancel(job_id, user.id))
 
 
 @router.post("/{job_id}/resume", summary="Queue a cancelled or failed job again")
-def resume_job(job_id: JobId, store: Store, user: User) -> JobPublic:
+def resume_job(job_id: JobId, request: Request, store: Store, user: User) -> JobPublic:
+    request.app.state.jobs.forget(job_id)
     return JobPublic.of(store.resume(job_id, user.id))
 
 
@@ -183,6 +195,7 @@ def download_model(job_id: JobId, store: Store, user: User) -> FileResponse:
 
 @router.delete("/{job_id}", status_code=204, summary="Delete a job, its study and its files")
 def delete_job(job_id: JobId, request: Request, store: Store, user: User) -> Response:
+    request.app.state.jobs.forget(job_id)
     job = store.delete(job_id, user.id)
     home = request.app.state.settings.home
     shutil.rmtree(home / "jobs" / job.id, ignore_errors=True)
@@ -190,6 +203,18 @@ def delete_job(job_id: JobId, request: Request, store: Store, user: User) -> Res
     with contextlib.suppress(KeyError):  # a job cancelled before it ran has no study
         optuna.delete_study(study_name=job.study_name, storage=rdb_storage(store.url))
     return Response(status_code=204)
+
+
+def _job(request: Request, store: JobStore, job_id: str, owner_id: int) -> Job:
+    """The job if `owner_id` owns it, from the short-lived row cache when fresh."""
+    rows: JobRows = request.app.state.jobs
+    job = rows.get(job_id)
+    if job is None:
+        job = store.get(job_id)
+        rows.put(job)
+    if job.owner_id != owner_id:
+        raise JobNotFound(f"no job with id '{job_id}'")
+    return job
 
 
 def _study(store: JobStore, job: Job) -> StudyRef | None:
