@@ -37,7 +37,16 @@ class ModelFamily:
 def _lightgbm(params: dict[str, Any], task: Task, seed: int) -> BaseEstimator:
     import lightgbm
 
-    settings = {"verbose": -1, "random_state": seed, "subsample_freq": 1, **params}
+    # deterministic + force_row_wise: the same seed gives the same model on the same machine
+    # (multi-threaded histograms otherwise differ in the last bits and steer the search).
+    settings = {
+        "verbose": -1,
+        "random_state": seed,
+        "subsample_freq": 1,
+        "deterministic": True,
+        "force_row_wise": True,
+        **params,
+    }
     if task.is_classification:
         return lightgbm.LGBMClassifier(**settings)
     return lightgbm.LGBMRegressor(**settings)
