@@ -19,7 +19,9 @@ def adult_8k() -> pd.DataFrame:
     return pd.read_csv(dataset_path("adult.csv.gz"), nrows=8000)
 
 
-def test_pruned_search_matches_the_unpruned_one_and_stops_trials_early(adult_8k: pd.DataFrame) -> None:
+def test_pruned_search_matches_the_unpruned_one_and_stops_trials_early(
+    adult_8k: pd.DataFrame,
+) -> None:
     # 6,400 training rows: too few for data-fraction rungs, so `auto` extrapolates LightGBM's
     # boosting-round curves and stops the trials that cannot catch up.
     common: dict[str, Any] = dict(

@@ -12,6 +12,13 @@ branch_labels = None
 depends_on = None
 
 
+def _user_column(name: str) -> sa.Column:
+    """A reference to the owning user; the user's rows go when the user does."""
+    return sa.Column(
+        name, sa.Integer, sa.ForeignKey("automl_users.id", ondelete="CASCADE"), nullable=False
+    )
+
+
 def upgrade() -> None:
     op.create_table(
         "automl_users",
@@ -22,24 +29,14 @@ def upgrade() -> None:
     op.create_table(
         "automl_tokens",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column(
-            "user_id",
-            sa.Integer,
-            sa.ForeignKey("automl_users.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
+        _user_column("user_id"),
         sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
         sa.Column("created_at", sa.Float, nullable=False),
     )
     op.create_table(
         "automl_datasets",
         sa.Column("id", sa.String(32), primary_key=True),
-        sa.Column(
-            "owner_id",
-            sa.Integer,
-            sa.ForeignKey("automl_users.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
+        _user_column("owner_id"),
         sa.Column("filename", sa.String(255), nullable=False),
         sa.Column("path", sa.String(255), nullable=False),
         sa.Column("size_bytes", sa.Integer, nullable=False),
@@ -50,12 +47,7 @@ def upgrade() -> None:
     op.create_table(
         "automl_jobs",
         sa.Column("id", sa.String(32), primary_key=True),
-        sa.Column(
-            "owner_id",
-            sa.Integer,
-            sa.ForeignKey("automl_users.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
+        _user_column("owner_id"),
         sa.Column("dataset_id", sa.String(32), nullable=False),
         sa.Column("spec", sa.JSON, nullable=False),
         sa.Column("state", sa.String(16), nullable=False),
