@@ -160,7 +160,17 @@ function drawCharts(data) {
   const names = Object.keys(data.importance).reverse();
   Plotly.react("importance", [{ type: "bar", orientation: "h", x: names.map((n) => data.importance[n]), y: names }],
     { ...layout("share of score variance", ""), margin: { t: 10, r: 10, b: 40, l: 200 } });
-  Plotly.react("parallel", parallelTrace(data.parallel, data.importance), { margin: { t: 60, r: 60, b: 20, l: 60 } });
+  state.parallel = () => Plotly.react("parallel", parallelTrace(data.parallel, data.importance), { margin: { t: 60, r: 60, b: 20, l: 60 } });
+  if (state.parallelVisible) state.parallel();
+}
+
+// Parallel coordinates need WebGL, whose set-up costs about a second without a GPU: draw them
+// once they scroll into view, not before the rest of the page.
+function watchParallel() {
+  new IntersectionObserver((entries) => {
+    state.parallelVisible = entries.some((entry) => entry.isIntersecting);
+    if (state.parallelVisible && state.parallel) state.parallel();
+  }).observe($("parallel"));
 }
 
 // All curves in three traces (complete, stopped, forecasts), joined with gaps: hundreds of
@@ -282,5 +292,6 @@ document.addEventListener("DOMContentLoaded", () => {
   $("resume-button").addEventListener("click", () => act("resume"));
   $("model-link").addEventListener("click", downloadModel);
   window.addEventListener("hashchange", route);
+  watchParallel();
   route();
 });
