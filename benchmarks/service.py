@@ -249,10 +249,12 @@ def main() -> None:
 
 @contextmanager
 def _job_changing(url: str, job_id: str) -> Iterator[None]:
-    """Bump the job's `updated_at` every 2 s, as a running job's heartbeats and trials do, so
-    every cached page goes stale and is rendered again."""
+    """Mark the job running and bump its `updated_at` every 2 s, as a running job's heartbeats
+    and trials do, so every cached page goes stale and is rendered again."""
     store = JobStore(url)
     stop = threading.Event()
+    with store.session() as s:
+        s.execute(sa.update(Job).where(Job.id == job_id).values(state="running"))
 
     def bump() -> None:
         while not stop.wait(HEARTBEAT_SECONDS):
@@ -266,6 +268,8 @@ def _job_changing(url: str, job_id: str) -> Iterator[None]:
     finally:
         stop.set()
         thread.join()
+        with store.session() as s:
+            s.execute(sa.update(Job).where(Job.id == job_id).values(state="succeeded"))
         store.close()
 
 

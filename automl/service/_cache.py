@@ -28,15 +28,23 @@ MAX_BYTES = 64 * 1024 * 1024
 class ResponseCache:
     def __init__(self, max_bytes: int = MAX_BYTES) -> None:
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[Hashable, tuple[Hashable, bytes]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[Hashable, bytes, float]] = OrderedDict()
         self._size = 0
         self._rendering: dict[Hashable, asyncio.Lock] = {}
 
     async def json(
-        self, resource: Hashable, version: Hashable, render: Callable[[], bytes]
+        self,
+        resource: Hashable,
+        version: Hashable,
+        render: Callable[[], bytes],
+        min_interval: float = 0.0,
     ) -> Response:
-        """The body of `resource` at `version`, rendering it once on a miss."""
+        """The body of `resource` at `version`, rendering it once on a miss. With
+        `min_interval`, a body rendered less than that many seconds ago is still served (for
+        costly aggregates of a live job: at most one render per interval)."""
         entry = self._get(resource)
+        if entry is not None and time.monotonic() - entry[2] < min_interval:
+            return _json(entry[1])
         if entry is None or entry[0] != version:
             lock = self._rendering.setdefault(resource, asyncio.Lock())
             if lock.locked() and entry is not None:
@@ -44,17 +52,17 @@ class ResponseCache:
             async with lock:
                 entry = self._get(resource)  # rendered by another request while this one waited
                 if entry is None or entry[0] != version:
-                    entry = (version, await run_in_threadpool(render))
+                    entry = (version, await run_in_threadpool(render), time.monotonic())
                     self._put(resource, entry)
         return _json(entry[1])
 
-    def _get(self, resource: Hashable) -> tuple[Hashable, bytes] | None:
+    def _get(self, resource: Hashable) -> tuple[Hashable, bytes, float] | None:
         entry = self._entries.get(resource)
         if entry is not None:
             self._entries.move_to_end(resource)
         return entry
 
-    def _put(self, resource: Hashable, entry: tuple[Hashable, bytes]) -> None:
+    def _put(self, resource: Hashable, entry: tuple[Hashable, bytes, float]) -> None:
         old = self._entries.pop(resource, None)
         if old is not None:
             self._size -= len(old[1])

@@ -50,6 +50,8 @@ JobId = Annotated[str, Path(min_length=1, max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=2**31 - 1)]
 MAX_EVENTS = 500
+OVERVIEW_INTERVAL = 5.0
+"""A running job's overview (aggregates over all its trials) is rendered at most this often."""
 
 
 @router.post("", status_code=201, summary="Submit a search job")
@@ -151,7 +153,8 @@ async def get_overview(job_id: JobId, request: Request, store: Store, user: User
         page = Overview(job=JobPublic.of(job), metric=metric, maximize=maximize, **data)
         return page.model_dump_json().encode()
 
-    return await _cache(request).json(("overview", job.id), job.updated_at, render)
+    interval = OVERVIEW_INTERVAL if job.state == "running" else 0.0
+    return await _cache(request).json(("overview", job.id), job.updated_at, render, interval)
 
 
 @router.get("/{job_id}/events", summary="What happened to the job (latest 500)")
