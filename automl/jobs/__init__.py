@@ -5,30 +5,23 @@ from automl.jobs._overview import overview
 from automl.jobs._schema import Job, JobEvent, StoredDataset, User
 from automl.jobs._spec import JobSpec, resolve_space, validate_spec
 from automl.jobs._store import (
-    FINAL_STATES,
     MAX_ATTEMPTS,
-    STATES,
     Heartbeat,
     JobConflict,
     JobNotFound,
     JobStore,
 )
 from automl.jobs._trials import (
-    SORTS,
     StudyRef,
     all_trials,
     find_study,
     trial_detail,
     trial_order,
-    trial_page,
     trials_by_id,
 )
 
 __all__ = [
-    "FINAL_STATES",
     "MAX_ATTEMPTS",
-    "SORTS",
-    "STATES",
     "Heartbeat",
     "Job",
     "JobConflict",
@@ -46,7 +39,6 @@ __all__ = [
     "resolve_space",
     "trial_detail",
     "trial_order",
-    "trial_page",
     "trials_by_id",
     "validate_spec",
 ]

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+import optuna
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -30,8 +31,6 @@ from automl.jobs._schema import Job, JobEvent, StoredDataset, Token, User
 from automl.jobs._spec import JobSpec
 from automl.storage import engine_options, open_storage, resolve_url, use_write_ahead_log
 
-STATES = ("queued", "running", "succeeded", "failed", "cancelled")
-FINAL_STATES = ("succeeded", "failed", "cancelled")
 MAX_ATTEMPTS = 3
 """A job whose worker died this many times is failed rather than handed to another worker."""
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -54,15 +53,17 @@ class Heartbeat:
 
 
 class JobStore:
-    """The job store at `url` (None: the SQLite file in $AUTOML_HOME), migrated on open."""
+    """The job store at `url` (None: the SQLite file in $AUTOML_HOME), migrated on open unless
+    `migrate` is False (a job process, whose worker has migrated already)."""
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, migrate: bool = True) -> None:
         self.url = resolve_url(url)
         self.engine = sa.create_engine(self.url, **engine_options(self.url))
         if self.url.startswith("sqlite:"):
             use_write_ahead_log(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.migrate()
+        if migrate:
+            self.migrate()
 
     def migrate(self) -> None:
         """Bring the tables to the newest schema (alembic, version table automl_alembic_version)
@@ -79,7 +80,9 @@ class JobStore:
             optuna_models.BaseModel.metadata.create_all(connection)
         for attempt in range(5):  # Optuna records its schema version on first open
             try:
-                open_storage(self.url)
+                storage = open_storage(self.url)
+                if isinstance(storage, optuna.storages.RDBStorage):
+                    storage.engine.dispose()
                 return
             except ConfigError:
                 if attempt == 4:
@@ -189,7 +192,7 @@ class JobStore:
         now = time.time()
         with self.session() as s:
             if job.state == "queued":
-                changed = self._set_state(s, job, "queued", "cancelled", finished_at=now)
+                changed = self._update(s, job, "queued", state="cancelled", finished_at=now)
             elif job.state == "running":
                 changed = self._update(s, job, "running", cancel_requested=True)
             else:
@@ -203,11 +206,11 @@ class JobStore:
         """Queue a cancelled or failed job again; its study goes on from the trials it has."""
         job = self.get(job_id, owner_id)
         with self.session() as s:
-            if job.state not in ("cancelled", "failed") or not self._set_state(
+            if job.state not in ("cancelled", "failed") or not self._update(
                 s,
                 job,
                 job.state,
-                "queued",
+                state="queued",
                 attempts=0,
                 elapsed_seconds=0.0,
                 cancel_requested=False,
@@ -373,9 +376,6 @@ class JobStore:
                 return False
             s.add(JobEvent(job_id=job_id, at=now, kind="released", worker_id=worker_id))
         return True
-
-    def _set_state(self, s: Session, job: Job, old: str, new: str, **values: Any) -> bool:
-        return self._update(s, job, old, state=new, **values)
 
     def _update(self, s: Session, job: Job, expected: str, **values: Any) -> bool:
         """UPDATE the job only if it is still in the `expected` state; True if it was."""

@@ -15,11 +15,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-SORTS = ("number", "-number", "best", "worst")
 CHUNK = 2000
 """Trial ids per `IN (...)` query."""
-STATES = ("running", "complete", "pruned", "fail")
-"""Trial states shown; WAITING trials (queued starting points not yet run) are left out."""
 
 
 @dataclass(frozen=True)
@@ -76,19 +73,6 @@ def trials_by_id(engine: sa.Engine, trial_ids: list[int]) -> list[dict[str, Any]
         rows = {row.trial_id: row for row in connection.execute(query, {"ids": trial_ids})}
         attrs = _user_attrs(connection, trial_ids)
     return [_trial(rows[i], attrs.get(i, {})) for i in trial_ids if i in rows]
-
-
-def trial_page(
-    engine: sa.Engine,
-    study: StudyRef,
-    limit: int = 50,
-    offset: int = 0,
-    sort: str = "number",
-    state: str | None = None,
-) -> tuple[list[dict[str, Any]], int]:
-    """(trials of one page, total matching)."""
-    order = trial_order(engine, study, sort, state)
-    return trials_by_id(engine, order[offset : offset + limit]), len(order)
 
 
 def trial_detail(engine: sa.Engine, study: StudyRef, number: int) -> dict[str, Any] | None:

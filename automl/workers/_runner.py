@@ -43,7 +43,7 @@ def run_job(job_id: str, url: str, worker_id: str, home: str, worker_alive: Conn
     is gone: the process then exits at once."""
     _exit_when_closed(worker_alive)
     os.environ["AUTOML_HOME"] = home
-    store = JobStore(url)
+    store = JobStore(url, migrate=False)
     directory = job_directory(job_id)
     directory.mkdir(parents=True, exist_ok=True)
     _log_to(directory / "search.log")
