@@ -7,7 +7,7 @@ from typing import Any
 import optuna
 
 from automl.exceptions import ConfigError
-from automl.storage import MEMORY, new_study_name, open_storage
+from automl.storage import MEMORY, new_study_name, open_storage, resolve_url
 from automl.strategies import Strategy
 
 COMPARED_KEYS = ("kind", "target", "task", "metric", "fingerprint", "directions")
@@ -50,3 +50,8 @@ def open_study(
 
 def is_memory(storage: str | None) -> bool:
     return storage == MEMORY
+
+
+def storage_url(storage: str | None) -> str | None:
+    """The database URL workers on other machines report to; None for in-memory studies."""
+    return None if is_memory(storage) else resolve_url(storage)

@@ -10,12 +10,12 @@ from typing import Any
 import optuna
 import pandas as pd
 
-from automl._study import is_memory, open_study
+from automl._study import is_memory, open_study, storage_url
 from automl.budget import Budget
 from automl.data import Dataset, EvaluationPlan, choose_evaluation
 from automl.evaluation import TabularObjective, TrialResult
 from automl.exceptions import ConfigError
-from automl.executors import make_executor
+from automl.executors import ExecutorSettings, make_executor
 from automl.fidelity import FidelityPlan, data_fraction_plan
 from automl.metrics import Metric, get_metric
 from automl.refit import RefitReserve, ensemble_weights, refit_members
@@ -43,7 +43,7 @@ class TabularSettings:
     study_name: str | None = None
     seed: int | None = None
     evaluation: str | int = "auto"
-    executor: str = "auto"
+    executor: ExecutorSettings = field(default_factory=ExecutorSettings)
     secondary_objective: str = "latency"
     ensemble: bool = True
     budget: Budget = field(default_factory=Budget)
@@ -89,6 +89,7 @@ def run_tabular_search(
         keep,
         on_trial,
         reserve or (lambda: 0.0),
+        storage_url(s.storage),
     )
     try:
         search.run()
@@ -101,7 +102,7 @@ def run_tabular_search(
     best_only = {result.best_trial.number: 1.0}
     weights = ensemble_weights(result, store, dataset, metric) if use_ensemble else best_only
     result.model, notes = refit_members(
-        result, weights, dataset, metric, plan, s.budget, s.executor, s.seed or 0
+        result, weights, dataset, metric, plan, s.budget, s.executor.local, s.seed or 0
     )
     result.notes.extend(notes)
     result.elapsed = s.budget.elapsed

@@ -9,11 +9,11 @@ from typing import Any
 
 import pandas as pd
 
-from automl._study import open_study
+from automl._study import open_study, storage_url
 from automl._tabular import TabularSettings, run_tabular_search
 from automl.budget import DEFAULT_TIME_BUDGET, Budget
 from automl.exceptions import ConfigError
-from automl.executors import make_executor
+from automl.executors import ExecutorSettings, make_executor
 from automl.model import load
 from automl.result import SearchResult
 from automl.search import OnTrial, Search
@@ -43,6 +43,9 @@ def search(
     evaluation: str | int = "auto",
     trial_time_limit: float | None = None,
     executor: str = "auto",
+    n_parallel: int | None = None,
+    trial_resources: Mapping[str, Any] | None = None,
+    ray_address: str | None = None,
     secondary_objective: str = "latency",
     ensemble: bool = True,
     on_trial: OnTrial | None = None,
@@ -55,6 +58,12 @@ def search(
     a tabular search runs for 60 s and an objective for 100 trials. `storage` is an SQLAlchemy
     URL or .db path (default: an SQLite file in $AUTOML_HOME), or ':memory:'. With `ensemble`
     the final model is a Caruana ensemble of the best trials, refit on all rows.
+
+    Trials run in a worker process by default (`executor="process"`; `"inprocess"` has the
+    least overhead; `"ray"` runs them on a Ray cluster at `ray_address`, or a local one).
+    `n_parallel` trials run at once (default one; on Ray, the cluster's CPUs divided by each
+    trial's); `trial_resources` such as {"cpus": 1, "gpus": 0, "memory_mb": 4096} sets what each
+    trial may use (threads, a hard memory limit in the process executor, placement on Ray).
     """
     if (data is None) == (objective is None):
         raise ConfigError("pass either data (with target=...) or objective=..., not both")
@@ -66,6 +75,7 @@ def search(
     if time_budget is not None and trial_time_limit is None and objective is None:
         trial_time_limit = max(10.0, time_budget / 4)
     budget = Budget(time_budget, n_trials, trial_time_limit)
+    executors = ExecutorSettings.build(executor, n_parallel, trial_resources, ray_address)
     budget.start()  # loading and validating the data counts against the time budget too
     if objective is not None:
         return _search_objective(
@@ -77,7 +87,7 @@ def search(
             storage,
             study_name,
             seed,
-            executor,
+            executors,
             on_trial,
         )
     assert data is not None
@@ -93,7 +103,7 @@ def search(
         study_name=study_name,
         seed=seed,
         evaluation=evaluation,
-        executor=executor,
+        executor=executors,
         secondary_objective=secondary_objective,
         ensemble=ensemble,
         budget=budget,
@@ -110,7 +120,7 @@ def _search_objective(
     storage: str | None,
     study_name: str | None,
     seed: int | None,
-    executor_name: str,
+    executors: ExecutorSettings,
     on_trial: OnTrial | None,
 ) -> SearchResult:
     if not callable(objective):
@@ -127,9 +137,16 @@ def _search_objective(
         )
     meta = {"kind": "objective", "space": search_space.to_dict()}
     study, _ = open_study(storage, study_name, strategy, directions, meta)
-    executor = make_executor(executor_name, objective)
+    executor = make_executor(executors, objective)
     search = Search(
-        study, search_space, strategy, executor, budget, values_of=_as_values, on_trial=on_trial
+        study,
+        search_space,
+        strategy,
+        executor,
+        budget,
+        values_of=_as_values,
+        on_trial=on_trial,
+        storage_url=storage_url(storage),
     )
     budget.start()
     try:

@@ -73,6 +73,23 @@ def search_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object instead of tables.")
     ] = False,
+    executor: Annotated[
+        str, typer.Option(help="Where trials run: auto, process, inprocess or ray.")
+    ] = "auto",
+    parallel: Annotated[
+        int | None, typer.Option(min=1, help="Trials at once (default 1; Ray: its CPUs).")
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(help="Run trials on the Ray cluster at this address ('auto', host:port)."),
+    ] = None,
+    trial_cpus: Annotated[
+        float | None, typer.Option(min=0.01, help="CPUs (threads) per trial.")
+    ] = None,
+    trial_gpus: Annotated[float, typer.Option(min=0, help="GPUs per trial (Ray).")] = 0.0,
+    trial_memory: Annotated[
+        int | None, typer.Option(min=16, help="Memory limit per trial in MB.")
+    ] = None,
 ) -> None:
     """Search models and preprocessing for DATA and save the best model."""
     from automl.api import search
@@ -108,6 +125,14 @@ def search_command(
                     study_name=study,
                     seed=seed,
                     evaluation=_evaluation(evaluation),
+                    executor=executor,
+                    n_parallel=parallel,
+                    ray_address=ray_address,
+                    trial_resources={
+                        "cpus": trial_cpus,
+                        "gpus": trial_gpus,
+                        "memory_mb": trial_memory,
+                    },
                     on_trial=on_trial,
                 )
             finally:

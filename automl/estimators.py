@@ -37,6 +37,7 @@ class _AutoMLBase(BaseEstimator):
         seed: int | None = 0,
         evaluation: str | int = "auto",
         executor: str = "auto",
+        n_parallel: int | None = None,
     ) -> None:
         self.time_budget = time_budget
         self.n_trials = n_trials
@@ -48,6 +49,7 @@ class _AutoMLBase(BaseEstimator):
         self.seed = seed
         self.evaluation = evaluation
         self.executor = executor
+        self.n_parallel = n_parallel
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -97,6 +99,7 @@ class _AutoMLBase(BaseEstimator):
             seed=self.seed,
             evaluation=evaluation,
             executor=self.executor,
+            n_parallel=self.n_parallel,
         )
         self.model_ = self.result_._require_model()
         self.best_score_ = self.result_.best_score

@@ -13,7 +13,7 @@ from automl.budget import Budget
 from automl.data import Dataset, EvaluationPlan
 from automl.ensemble import select_ensemble
 from automl.evaluation import TrialResult, fit_final, refit_config
-from automl.executors import make_executor
+from automl.executors import ExecutorSettings, make_executor
 from automl.metrics import Metric
 from automl.model import FittedModel
 from automl.result import SearchResult
@@ -93,12 +93,12 @@ def refit_members(
     metric: Metric,
     plan: EvaluationPlan,
     budget: Budget,
-    executor_name: str,
+    executors: ExecutorSettings,
     seed: int,
 ) -> tuple[FittedModel | None, list[str]]:
     """Refit the members, heaviest first, skipping any that would overrun the budget."""
     trials = {t.number: t for t in result.completed}
-    executor = make_executor(executor_name, RefitWork(dataset, seed))
+    executor = make_executor(executors, RefitWork(dataset, seed))
     fitted: list[tuple[float, Any, FrozenTrial]] = []
     notes: list[str] = []
     skipped: list[int] = []

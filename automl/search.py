@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -12,7 +13,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from automl.budget import Budget
-from automl.executors import Executor, Outcome, Report
+from automl.executors import Executor, Outcome, Report, TrialAddress
 from automl.space import SearchSpace
 from automl.strategies import Strategy, grid_exhausted
 
@@ -28,7 +29,10 @@ class Search:
     """Runs trials until the budget is spent, writing every outcome to the study.
 
     `values_of` turns the work's output into objective values; `keep` receives each successful
-    output (to store predictions); `reserve()` is the time held back for a final refit.
+    output (to store predictions); `reserve()` is the time held back for a final refit. With an
+    executor of several slots, that many trials run at once, each from its own thread; asking,
+    telling and the callbacks take turns under one lock, so only the work runs concurrently.
+    `storage_url` (None for in-memory studies) lets remote workers report to their trial.
     """
 
     def __init__(
@@ -43,6 +47,7 @@ class Search:
         keep: Callable[[int, Any], None] | None = None,
         on_trial: OnTrial | None = None,
         reserve: Callable[[], float] = lambda: 0.0,
+        storage_url: str | None = None,
     ) -> None:
         self.study = study
         self.space = space
@@ -54,70 +59,108 @@ class Search:
         self.keep = keep
         self.on_trial = on_trial
         self.reserve = reserve
+        self.storage_url = storage_url
         self.interrupted = False
+        self._lock = threading.RLock()
+        self._n_started = 0
+        self._errors: list[BaseException] = []
 
     def run(self) -> None:
         fail_interrupted_trials(self.study)
         if not self.budget.started:
             self.budget.start()
-        n_finished = len(self.study.get_trials(deepcopy=False, states=FINISHED))
-        while self.budget.allows_trial(n_finished, self.reserve()):
-            if grid_exhausted(self.strategy.sampler, self.study):
-                logger.info("grid exhausted: every grid point has been tried")
-                break
-            if self.strategy.family_bandit is not None:
-                proposal = self.strategy.family_bandit.propose(self.study)
-                if proposal:
-                    self.study.enqueue_trial(proposal)
-            trial = self.study.ask()
-            try:
-                frozen = self._run_trial(trial)
-            except KeyboardInterrupt:
-                self._interrupt(trial, n_finished)
-                break
-            n_finished += 1
-            if self.on_trial is not None:
-                self.on_trial(self.study, frozen)
+        self._n_started = len(self.study.get_trials(deepcopy=False, states=FINISHED))
+        if self.executor.slots == 1:
+            self._run_slot()
+            return
+        slots = [
+            threading.Thread(target=self._run_slot_catching, name=f"automl-slot-{i}", daemon=True)
+            for i in range(self.executor.slots)
+        ]
+        for slot in slots:
+            slot.start()
+        try:
+            for slot in slots:
+                while slot.is_alive():
+                    slot.join(timeout=0.2)
+        except KeyboardInterrupt:
+            self._interrupt_all(slots)
+        if self._errors:
+            raise self._errors[0]
 
-    def _interrupt(self, trial: optuna.Trial, n_finished: int) -> None:
+    def _run_slot(self) -> None:
+        """Ask, run and tell trials one after another until the budget or the grid is spent."""
+        while True:
+            with self._lock:
+                trial = self._next_trial()
+                if trial is None:
+                    return
+                config = self.space.sample(trial)
+            try:
+                self._run_trial(trial, config)
+            except KeyboardInterrupt:
+                self._interrupt(trial)
+                return
+
+    def _run_slot_catching(self) -> None:
+        try:
+            self._run_slot()
+        except BaseException as exc:  # re-raised on the calling thread by run()
+            self._errors.append(exc)
+            self.interrupted = True
+
+    def _next_trial(self) -> optuna.Trial | None:
+        if self.interrupted or not self.budget.allows_trial(self._n_started, self.reserve()):
+            return None
+        if grid_exhausted(self.strategy.sampler, self.study):
+            logger.info("grid exhausted: every grid point has been tried")
+            return None
+        if self.strategy.family_bandit is not None:
+            proposal = self.strategy.family_bandit.propose(self.study)
+            if proposal:
+                self.study.enqueue_trial(proposal)
+        self._n_started += 1
+        return self.study.ask()
+
+    def _interrupt(self, trial: optuna.Trial) -> None:
         """Ctrl-C: stop the worker, record the trial as failed, keep everything finished."""
         self.interrupted = True
         self.executor.close()
         trial.set_user_attr("result", {"error": "interrupted by the user"})
         self.study.tell(trial, state=TrialState.FAIL)
-        logger.warning("search interrupted; keeping the %d finished trials", n_finished)
+        logger.warning("search interrupted; keeping the finished trials")
 
-    def _run_trial(self, trial: optuna.Trial) -> FrozenTrial:
-        config = self.space.sample(trial)
-        curve: list[dict[str, Any]] = []
-        outcome = self.executor.run(
-            config, self.budget.trial_timeout(self.reserve()), self._reporter(trial, curve)
-        )
-        return self._tell(trial, config, outcome, curve)
+    def _interrupt_all(self, slots: list[threading.Thread]) -> None:
+        """Ctrl-C with trials in flight: start no more, stop the workers (their trials end as
+        failed), wait for every slot to record its trial."""
+        self.interrupted = True
+        self.executor.close()
+        for slot in slots:
+            slot.join()
+        logger.warning("search interrupted; keeping the finished trials")
 
-    def _reporter(
-        self, trial: optuna.Trial, curve: list[dict[str, Any]]
-    ) -> Callable[[Report], bool]:
-        """Record each report on the curve; as an intermediate value where Optuna allows
-        (single-objective studies), asking the pruner whether to stop."""
-
-        def on_report(report: Report) -> bool:
-            if not math.isfinite(report.value):
-                return False
-            curve.append(
-                {
-                    "step": report.step,
-                    "value": report.value,
-                    "fidelity": report.fidelity,
-                    "cpu_seconds": round(report.cpu_seconds, 4),
-                }
+    def _run_trial(self, trial: optuna.Trial, config: dict[str, Any]) -> FrozenTrial:
+        curve = _Curve(trial, self.strategy.multi_objective)
+        address = None
+        if self.storage_url is not None and not self.strategy.multi_objective:
+            address = TrialAddress(
+                self.storage_url, self.study.study_name, trial._trial_id, self.study.pruner
             )
-            if self.strategy.multi_objective:
-                return False
-            trial.report(report.value, report.step)
-            return trial.should_prune()
-
-        return on_report
+        outcome = self.executor.run(
+            config, self.budget.trial_timeout(self.reserve()), curve.on_report, address
+        )
+        with self._lock:
+            for report in outcome.reports:
+                if outcome.reported:
+                    curve.record(report)
+                else:
+                    curve.replay(report)
+            if self.interrupted and outcome.status != "ok":
+                outcome.status, outcome.error = "failed", "interrupted by the user"
+            frozen = self._tell(trial, config, outcome, curve.points)
+            if self.on_trial is not None:
+                self.on_trial(self.study, frozen)
+        return frozen
 
     def _tell(
         self,
@@ -164,6 +207,40 @@ class Search:
             return self.study.tell(trial, values)
         state = TrialState.PRUNED if outcome.status == "pruned" else TrialState.FAIL
         return self.study.tell(trial, state=state)
+
+
+class _Curve:
+    """A trial's intermediate results: kept for its record, and reported to Optuna where it
+    allows (single-objective studies), asking the pruner whether to stop."""
+
+    def __init__(self, trial: optuna.Trial, multi_objective: bool) -> None:
+        self.trial = trial
+        self.multi_objective = multi_objective
+        self.points: list[dict[str, Any]] = []
+
+    def record(self, report: Report) -> bool:
+        """Keep a finite report on the curve; False when it is not finite (nothing to tell)."""
+        if not math.isfinite(report.value):
+            return False
+        self.points.append(
+            {
+                "step": report.step,
+                "value": report.value,
+                "fidelity": report.fidelity,
+                "cpu_seconds": round(report.cpu_seconds, 4),
+            }
+        )
+        return True
+
+    def replay(self, report: Report) -> bool:
+        """Record the report and give it to Optuna; False when Optuna cannot take it."""
+        if not self.record(report) or self.multi_objective:
+            return False
+        self.trial.report(report.value, report.step)
+        return True
+
+    def on_report(self, report: Report) -> bool:
+        return self.replay(report) and self.trial.should_prune()
 
 
 def fail_interrupted_trials(study: optuna.Study) -> None:

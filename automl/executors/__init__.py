@@ -1,33 +1,90 @@
-"""Where trials run: in the calling process or in a killable worker process."""
+"""Where trials run: in the calling process, in killable worker processes, or on Ray."""
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass, field
+from typing import Any
 
 from automl.exceptions import ConfigError
-from automl.executors._base import Executor, Outcome, Report, Reporter, Work
+from automl.executors._base import (
+    Executor,
+    Outcome,
+    Report,
+    Reporter,
+    Resources,
+    TrialAddress,
+    Work,
+)
 from automl.executors._inprocess import InProcessExecutor
 from automl.executors._process import ProcessExecutor
 
-EXECUTORS = ("auto", "process", "inprocess")
+EXECUTORS = ("auto", "process", "inprocess", "ray")
 
 
-def make_executor(name: str, work: Work) -> Executor:
-    """'process' (hard time limits), 'inprocess' (lowest overhead) or 'auto' (process where it works)."""
-    if name not in EXECUTORS:
-        raise ConfigError(f"unknown executor '{name}'; use one of: {', '.join(EXECUTORS)}")
-    if name == "inprocess" or (name == "auto" and sys.platform == "win32"):
-        return InProcessExecutor(work)
-    return ProcessExecutor(work)
+@dataclass(frozen=True)
+class ExecutorSettings:
+    """Which executor runs trials and how many at once (`n_parallel`; None: one locally, the
+    cluster's CPUs / each trial's CPUs on Ray), what each trial may use, and the Ray cluster."""
+
+    name: str = "auto"
+    n_parallel: int | None = None
+    resources: Resources = field(default_factory=Resources)
+    ray_address: str | None = None
+
+    @classmethod
+    def build(
+        cls,
+        name: str = "auto",
+        n_parallel: int | None = None,
+        resources: Any = None,
+        ray_address: str | None = None,
+    ) -> ExecutorSettings:
+        """Checked settings; a Ray address implies the Ray executor."""
+        if ray_address and name == "auto":
+            name = "ray"
+        if name not in EXECUTORS:
+            raise ConfigError(f"unknown executor '{name}'; use one of: {', '.join(EXECUTORS)}")
+        if ray_address and name != "ray":
+            raise ConfigError(f"ray_address needs executor='ray', not '{name}'")
+        if n_parallel is not None and (
+            isinstance(n_parallel, bool) or not isinstance(n_parallel, int) or n_parallel < 1
+        ):
+            raise ConfigError(f"n_parallel must be a positive integer, got {n_parallel!r}")
+        return cls(name, n_parallel, Resources.parse(resources), ray_address)
+
+    @property
+    def local(self) -> ExecutorSettings:
+        """The same limits for work that runs on this machine, one at a time (a final refit)."""
+        name = "auto" if self.name == "ray" else self.name
+        return ExecutorSettings(name, 1, self.resources)
+
+
+def make_executor(settings: ExecutorSettings | str, work: Work) -> Executor:
+    """'process' (hard time and memory limits), 'inprocess' (lowest overhead), 'ray' (a
+    cluster) or 'auto' (process where it works)."""
+    if isinstance(settings, str):
+        settings = ExecutorSettings.build(settings)
+    slots = settings.n_parallel
+    if settings.name == "ray":
+        from automl.executors._ray import RayExecutor
+
+        return RayExecutor(work, slots, settings.resources, settings.ray_address)
+    if settings.name == "inprocess" or (settings.name == "auto" and sys.platform == "win32"):
+        return InProcessExecutor(work, slots or 1)
+    return ProcessExecutor(work, slots or 1, settings.resources)
 
 
 __all__ = [
     "EXECUTORS",
     "Executor",
+    "ExecutorSettings",
     "InProcessExecutor",
     "Outcome",
     "ProcessExecutor",
     "Report",
     "Reporter",
+    "Resources",
+    "TrialAddress",
     "make_executor",
 ]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
+import os
 import time
 import traceback
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import optuna
+
+from automl.exceptions import ConfigError
 
 
 @dataclass(frozen=True)
@@ -49,20 +53,94 @@ Work = Callable[[dict[str, Any], Reporter], Any]
 
 @dataclass
 class Outcome:
-    """How a trial ended: `status` is 'ok', 'failed', 'pruned' or 'timeout'."""
+    """How a trial ended: `status` is 'ok', 'failed', 'pruned' or 'timeout'.
+
+    `reports` are intermediate results the executor could not relay while the trial ran (a
+    remote worker's); `reported` says they already went to the storage from the worker.
+    """
 
     status: str
     value: Any = None
     error: str | None = None
     cpu_seconds: float = 0.0
     wall_seconds: float = 0.0
+    reports: list[Report] = field(default_factory=list)
+    reported: bool = False
+
+
+@dataclass(frozen=True)
+class TrialAddress:
+    """Where a running trial lives, so a worker on another machine can report to it directly:
+    intermediate values go to the storage and the study's pruner decides there."""
+
+    storage_url: str
+    study_name: str
+    trial_id: int
+    pruner: optuna.pruners.BasePruner
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What one trial asks for: CPUs (also its thread count; None: the machine's CPUs shared
+    among the trials in flight), GPUs, and a memory limit in MB (a hard limit in the process
+    executor, a scheduling request on Ray)."""
+
+    cpus: float | None = None
+    gpus: float = 0.0
+    memory_mb: int | None = None
+
+    @classmethod
+    def parse(cls, given: Mapping[str, Any] | Resources | None) -> Resources:
+        """From a dict such as {"cpus": 2, "gpus": 1, "memory_mb": 4096}, checked."""
+        if given is None:
+            return cls()
+        if isinstance(given, Resources):
+            return given
+        unknown = set(given) - {"cpus", "gpus", "memory_mb"}
+        if unknown:
+            raise ConfigError(
+                f"unknown trial resource(s) {sorted(unknown)}; use cpus, gpus, memory_mb"
+            )
+        resources = cls(**given)
+        for name, minimum in (("cpus", 0.01), ("gpus", 0.0), ("memory_mb", 16)):
+            value = getattr(resources, name)
+            if value is None:
+                continue
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+                or value < minimum
+            ):
+                raise ConfigError(
+                    f"trial resource {name} must be a number >= {minimum}, got {value!r}"
+                )
+        return resources
+
+    def threads(self, slots: int) -> int | None:
+        """Threads a trial may use: its whole CPUs, else the machine's shared by `slots` trials
+        (None: one trial at a time, no limit)."""
+        if self.cpus is not None:
+            return max(1, int(self.cpus))
+        if slots == 1:
+            return None
+        return max(1, (os.cpu_count() or 1) // slots)
 
 
 class Executor(Protocol):
-    """Runs `work(config, report)` and returns an Outcome; never raises for a failing trial."""
+    """Runs `work(config, report)` and returns an Outcome; never raises for a failing trial.
+
+    Up to `slots` calls to `run` may be in flight at once, from different threads.
+    """
+
+    slots: int
 
     def run(
-        self, config: dict[str, Any], timeout: float | None, on_report: OnReport
+        self,
+        config: dict[str, Any],
+        timeout: float | None,
+        on_report: OnReport,
+        address: TrialAddress | None = None,
     ) -> Outcome: ...
 
     def close(self) -> None: ...

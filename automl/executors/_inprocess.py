@@ -12,6 +12,7 @@ from automl.executors._base import (
     Outcome,
     Report,
     Reporter,
+    TrialAddress,
     TrialTimeout,
     Work,
     describe_error,
@@ -19,12 +20,20 @@ from automl.executors._base import (
 
 
 class InProcessExecutor:
-    """Calls the work function directly. A trial that never reports cannot be stopped early."""
+    """Calls the work function directly (from up to `slots` threads at once, as Optuna's
+    `n_jobs` does). A trial that never reports cannot be stopped early."""
 
-    def __init__(self, work: Work) -> None:
+    def __init__(self, work: Work, slots: int = 1) -> None:
         self.work = work
+        self.slots = slots
 
-    def run(self, config: dict[str, Any], timeout: float | None, on_report: OnReport) -> Outcome:
+    def run(
+        self,
+        config: dict[str, Any],
+        timeout: float | None,
+        on_report: OnReport,
+        address: TrialAddress | None = None,
+    ) -> Outcome:
         start_wall, start_cpu = time.perf_counter(), time.process_time()
 
         def send(report: Report) -> bool:

@@ -1,15 +1,22 @@
-"""Run trials in a worker process that is killed when a trial overruns its time limit.
+"""Run trials in worker processes that are killed when a trial overruns its time limit.
 
-The worker comes from a `forkserver` (a clean process, so libraries that are not fork-safe,
+Each worker comes from a `forkserver` (a clean process, so libraries that are not fork-safe,
 such as OpenMP in LightGBM, never see a forked state). The work function travels once, by
-cloudpickle; afterwards only configs and results cross the pipe.
+cloudpickle; afterwards only configs and results cross the pipe. A worker holds a hard memory
+limit (RLIMIT_DATA: a trial that allocates past it gets a MemoryError and the worker is
+replaced), caps its threads when several trials share the machine, and exits when the search
+process that started it is gone.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
+import queue
+import resource
 import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,10 +26,20 @@ from typing import Any
 import cloudpickle
 import optuna
 
-from automl.executors._base import OnReport, Outcome, Report, Reporter, Work, describe_error
+from automl.executors._base import (
+    OnReport,
+    Outcome,
+    Report,
+    Reporter,
+    Resources,
+    TrialAddress,
+    Work,
+    describe_error,
+)
 
 PRELOAD = ["automl.evaluation"]
 TERMINATE_GRACE_SECONDS = 0.3
+PARENT_CHECK_SECONDS = 1.0
 
 
 def _exit_cleanly(signum: int, frame: Any) -> None:
@@ -30,15 +47,59 @@ def _exit_cleanly(signum: int, frame: Any) -> None:
     raise SystemExit(128 + signum)
 
 
-def _worker_main(conn: Connection, payload: bytes) -> None:
+def _exit_with_parent(parent_pid: int) -> None:
+    """A daemon thread: end this worker (and its trial) once the search process is gone."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_CHECK_SECONDS)
+            try:
+                os.kill(parent_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:
+                pass
+
+    threading.Thread(target=watch, daemon=True, name="automl-parent-watch").start()
+
+
+def limit_threads(threads: int | None) -> None:
+    """Cap the thread pools (OpenMP, BLAS, joblib) of this process at `threads`."""
+    if threads is None:
+        return
+    from threadpoolctl import threadpool_limits
+
+    for name in (
+        "OMP_NUM_THREADS",
+        "LOKY_MAX_CPU_COUNT",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+    ):
+        os.environ[name] = str(threads)
+    threadpool_limits(threads)
+
+
+def _limit_memory(memory_mb: int | None) -> None:
+    if memory_mb is not None:
+        limit = int(memory_mb) * 2**20
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+
+
+def _worker_main(
+    conn: Connection, payload: bytes, parent_pid: int, threads: int | None, memory_mb: int | None
+) -> None:
     """Worker loop: receive a config, run the work, relay reports, send the result.
 
     Ctrl-C is ignored here (the search handles it and stops this process); when the search has
-    gone away (a closed pipe), the worker exits quietly.
+    gone away (a closed pipe), the worker exits quietly. After a MemoryError it exits too: its
+    heap may be left in no state to run another trial.
     """
     signal.signal(signal.SIGTERM, _exit_cleanly)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent(parent_pid)
+    limit_threads(threads)
     work = cloudpickle.loads(payload)
+    _limit_memory(memory_mb)
 
     def send(report: Report) -> bool:
         conn.send(("report", report))
@@ -48,34 +109,38 @@ def _worker_main(conn: Connection, payload: bytes) -> None:
         while True:
             config, timeout = conn.recv()
             start = time.process_time()
+            out_of_memory = False
             try:
                 result = work(config, Reporter(send, timeout))
                 message: tuple[Any, ...] = ("ok", result, None)
             except optuna.TrialPruned:
                 message = ("pruned", None, None)
+            except MemoryError:
+                out_of_memory = True
+                message = ("failed", None, f"trial exceeded its memory limit of {memory_mb} MB")
             except Exception as exc:
                 message = ("failed", None, describe_error(exc))
-            conn.send((*message, time.process_time() - start))
+            conn.send((*message, time.process_time() - start, out_of_memory))
+            if out_of_memory:
+                return
     except (EOFError, OSError):
         return
 
 
-class ProcessExecutor:
-    """One trial at a time in a separate process; a hung or crashed trial cannot take the search down.
+class _WorkerProcess:
+    """One worker process and its pipe, started on first use and again after it died."""
 
-    The worker is not a daemon so that scikit-learn may still parallelise inside it; it exits
-    by itself when this side's pipe closes.
-    """
-
-    def __init__(self, work: Work) -> None:
-        self._payload = cloudpickle.dumps(work)
-        self._context = mp.get_context("forkserver")
-        self._context.set_forkserver_preload(PRELOAD)
+    def __init__(
+        self, context: Any, payload: bytes, threads: int | None, memory_mb: int | None
+    ) -> None:
+        self._context = context
+        self._args = (payload, os.getpid(), threads, memory_mb)
+        self._memory_mb = memory_mb
         self._process: Any = None
         self._conn: Connection | None = None
 
     def run(self, config: dict[str, Any], timeout: float | None, on_report: OnReport) -> Outcome:
-        conn = self._ensure_worker()
+        conn = self._ensure_started()
         start = time.perf_counter()
         deadline = None if timeout is None else start + timeout
         try:
@@ -83,7 +148,7 @@ class ProcessExecutor:
             while True:
                 remaining = None if deadline is None else max(0.0, deadline - time.perf_counter())
                 if not conn.poll(remaining):
-                    self._kill()
+                    self.kill()
                     limit = f"{timeout:.1f}s" if timeout is not None else "its limit"
                     return Outcome(
                         "timeout",
@@ -95,22 +160,30 @@ class ProcessExecutor:
                 if message[0] == "report":
                     conn.send(bool(on_report(message[1])))
                     continue
-                status, value, error, cpu = message
+                status, value, error, cpu, exiting = message
+                if exiting:
+                    self.kill()
                 return Outcome(status, value, error, cpu, time.perf_counter() - start)
         except (EOFError, OSError, BrokenPipeError):
             code = self._process.exitcode if self._process is not None else None
-            self._kill()
+            self.kill()
             return Outcome(
                 "failed",
-                error=f"worker process died (exit code {code}); out of memory or a crash in native code?",
+                error=f"worker process died (exit code {code}); {self._likely_cause()}",
                 wall_seconds=time.perf_counter() - start,
             )
 
-    def _ensure_worker(self) -> Connection:
+    def _likely_cause(self) -> str:
+        if self._memory_mb is not None:
+            return f"over its memory limit of {self._memory_mb} MB, or a crash in native code?"
+        return "out of memory, killed, or a crash in native code?"
+
+    def _ensure_started(self) -> Connection:
         if self._process is None or not self._process.is_alive():
+            self.kill()
             parent, child = self._context.Pipe()
             process = self._context.Process(
-                target=_worker_main, args=(child, self._payload), daemon=False
+                target=_worker_main, args=(child, *self._args), daemon=False
             )
             with main_module_hidden():
                 process.start()
@@ -119,7 +192,11 @@ class ProcessExecutor:
         assert self._conn is not None
         return self._conn
 
-    def _kill(self) -> None:
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    def kill(self) -> None:
         """Stop the worker: politely first (so it releases its semaphores), then for sure."""
         process = self._process
         if process is not None and process.pid is not None and process.is_alive():
@@ -133,13 +210,52 @@ class ProcessExecutor:
         self._process, self._conn = None, None
 
     def close(self) -> None:
-        """Stop the worker: an idle one exits when its pipe closes, a busy one is terminated."""
+        """An idle worker exits when its pipe closes; a busy one is terminated."""
         if self._conn is not None:
             self._conn.close()
             self._conn = None
         if self._process is not None and self._process.pid is not None:
             self._process.join(timeout=0.5)
-        self._kill()
+        self.kill()
+
+
+class ProcessExecutor:
+    """Up to `slots` trials at once, each in its own worker process: a trial that hangs, leaks
+    memory or crashes cannot take the search down.
+
+    Workers are not daemons so that scikit-learn may still parallelise inside them.
+    """
+
+    def __init__(self, work: Work, slots: int = 1, resources: Resources | None = None) -> None:
+        resources = resources or Resources()
+        context = mp.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
+        payload = cloudpickle.dumps(work)
+        threads = resources.threads(slots)
+        self.slots = slots
+        self.workers = [
+            _WorkerProcess(context, payload, threads, resources.memory_mb) for _ in range(slots)
+        ]
+        self._idle: queue.SimpleQueue[_WorkerProcess] = queue.SimpleQueue()
+        for worker in self.workers:
+            self._idle.put(worker)
+
+    def run(
+        self,
+        config: dict[str, Any],
+        timeout: float | None,
+        on_report: OnReport,
+        address: TrialAddress | None = None,
+    ) -> Outcome:
+        worker = self._idle.get()
+        try:
+            return worker.run(config, timeout, on_report)
+        finally:
+            self._idle.put(worker)
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.close()
 
 
 @contextmanager

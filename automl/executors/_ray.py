@@ -1,0 +1,201 @@
+"""Run trials as Ray tasks: many in flight across a cluster while the Optuna study stays with
+the search (ask/tell on the driver, against the shared storage).
+
+A task reports intermediate values straight to the storage and asks the study's pruner there,
+so pruning works across machines; with in-memory storage the reports travel back with the
+result instead (no pruning mid-trial). A worker process that dies mid-trial is retried by Ray
+(`retries` times) and then recorded as failed with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import optuna
+
+from automl.exceptions import ConfigError
+from automl.executors._base import OnReport, Outcome, Report, Resources, TrialAddress, Work
+from automl.executors._inprocess import InProcessExecutor
+from automl.executors._process import limit_threads
+
+logger = logging.getLogger(__name__)
+DEFAULT_RETRIES = 1
+TIMEOUT_GRACE_SECONDS = 1.0
+"""A task stops itself at its first report past the limit; it is cancelled this long after."""
+INSTALL_HINT = "executor='ray' needs Ray: pip install 'automl[ray]'"
+
+
+def connect(address: str | None) -> bool:
+    """Join the Ray cluster at `address` ('auto', 'host:port' or 'ray://...'), or start a local
+    one when None; returns True when this call started Ray (so closing should stop it)."""
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError(INSTALL_HINT) from None
+    if ray.is_initialized():
+        return False
+    try:
+        ray.init(
+            address=address,
+            include_dashboard=False,
+            logging_level=logging.WARNING,
+            configure_logging=False,
+        )
+    except (ConnectionError, ValueError, RuntimeError) as exc:
+        where = f"at {address}" if address else "locally"
+        raise ConfigError(f"cannot start or reach a Ray cluster {where}: {exc}") from None
+    return True
+
+
+_studies: dict[tuple[str, str], optuna.Study] = {}
+"""Studies this Ray worker process has opened, by (storage URL, study name)."""
+
+
+def _storage_reporter(address: TrialAddress) -> OnReport:
+    """In the worker: report to the trial in the storage and ask the study's pruner."""
+    from automl.storage import rdb_storage
+
+    key = (address.storage_url, address.study_name)
+    if key not in _studies:
+        _studies[key] = optuna.load_study(
+            study_name=address.study_name, storage=rdb_storage(address.storage_url)
+        )
+    study = _studies[key]
+    study.pruner = address.pruner
+    trial = optuna.Trial(study, address.trial_id)
+
+    def send(report: Report) -> bool:
+        trial.report(report.value, report.step)
+        return trial.should_prune()
+
+    return send
+
+
+def run_trial_task(
+    work: Work,
+    config: dict[str, Any],
+    timeout: float | None,
+    address: TrialAddress | None,
+    threads: int,
+) -> Outcome:
+    """The Ray task: run the work like the in-process executor, keeping its reports."""
+    limit_threads(threads)
+    reports: list[Report] = []
+    to_storage = _storage_reporter(address) if address is not None else None
+
+    def on_report(report: Report) -> bool:
+        reports.append(report)
+        return to_storage(report) if to_storage is not None else False
+
+    outcome = InProcessExecutor(work).run(config, timeout, on_report)
+    outcome.reports, outcome.reported = reports, to_storage is not None
+    return outcome
+
+
+class RayExecutor:
+    """Trials as Ray tasks with per-trial CPU/GPU/memory requests.
+
+    `slots` (trials in flight) defaults to the cluster's CPUs divided by each trial's CPUs.
+    Ray is started locally when `address` is None and no Ray is running in this process.
+    """
+
+    def __init__(
+        self,
+        work: Work,
+        slots: int | None = None,
+        resources: Resources | None = None,
+        address: str | None = None,
+        retries: int = DEFAULT_RETRIES,
+    ) -> None:
+        self._started_ray = connect(address)
+        import ray
+
+        self._ray = ray
+        self._in_flight: set[Any] = set()
+        self._lock = threading.Lock()
+        resources = resources or Resources()
+        cpus = 1.0 if resources.cpus is None else resources.cpus
+        total = ray.cluster_resources()
+        try:
+            _check_fits(resources, cpus, total)
+        except ConfigError:
+            self.close()
+            raise
+        self.slots = slots or max(1, int(total.get("CPU", 1) // cpus))
+        self.retries = retries
+        self._threads = max(1, int(cpus))
+        self._work = ray.put(work)
+        options: dict[str, Any] = {
+            "num_cpus": cpus,
+            "num_gpus": resources.gpus,
+            "max_retries": retries,
+            "retry_exceptions": False,
+        }
+        if resources.memory_mb is not None:
+            options["memory"] = int(resources.memory_mb) * 2**20
+        self._task = ray.remote(run_trial_task).options(**options)
+
+    def run(
+        self,
+        config: dict[str, Any],
+        timeout: float | None,
+        on_report: OnReport,
+        address: TrialAddress | None = None,
+    ) -> Outcome:
+        ray = self._ray
+        start = time.perf_counter()
+        ref = self._task.remote(self._work, config, timeout, address, self._threads)
+        with self._lock:
+            self._in_flight.add(ref)
+        try:
+            wait = None if timeout is None else timeout + TIMEOUT_GRACE_SECONDS
+            outcome: Outcome = ray.get(ref, timeout=wait)
+        except ray.exceptions.GetTimeoutError:
+            ray.cancel(ref, force=True)
+            return Outcome(
+                "timeout",
+                error=f"trial ran past its time limit of {timeout:.1f}s",
+                wall_seconds=time.perf_counter() - start,
+            )
+        except ray.exceptions.RayError as exc:
+            return Outcome(
+                "failed",
+                error=_lost_worker_message(exc, self.retries),
+                wall_seconds=time.perf_counter() - start,
+            )
+        finally:
+            with self._lock:
+                self._in_flight.discard(ref)
+        outcome.wall_seconds = time.perf_counter() - start
+        return outcome
+
+    def close(self) -> None:
+        """Cancel trials still in flight; stop Ray if this executor started it."""
+        with self._lock:
+            in_flight = list(self._in_flight)
+        for ref in in_flight:
+            self._ray.cancel(ref, force=True)
+        if self._started_ray and not in_flight:
+            self._ray.shutdown()
+            self._started_ray = False
+
+
+def _check_fits(resources: Resources, cpus: float, total: dict[str, float]) -> None:
+    """Refuse requests no node can meet, instead of waiting for them forever."""
+    if cpus > total.get("CPU", 0):
+        raise ConfigError(
+            f"a trial asks for {cpus:g} CPUs but the Ray cluster has {total.get('CPU', 0):g}"
+        )
+    if resources.gpus > total.get("GPU", 0):
+        raise ConfigError(
+            f"a trial asks for {resources.gpus:g} GPUs but the Ray cluster has {total.get('GPU', 0):g}"
+        )
+
+
+def _lost_worker_message(exc: Exception, retries: int) -> str:
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    tries = f"retried {retries} time{'s' if retries != 1 else ''}, " if retries else ""
+    return f"Ray worker lost mid-trial ({tries}{type(exc).__name__}): {first_line}"[:500]
