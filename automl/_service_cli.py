@@ -6,7 +6,7 @@ import os
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
     app.command("cancel")(cancel)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     err.print(f"[red]error:[/red] {message}", highlight=False)
     raise typer.Exit(code=2)
 
@@ -64,15 +64,28 @@ def worker(
         float, typer.Option(min=3, help="Seconds before a silent worker's jobs are taken over.")
     ] = 30.0,
     burst: Annotated[bool, typer.Option(help="Exit when the queue is empty.")] = False,
+    parallel: Annotated[
+        int | None, typer.Option(min=1, help="Trials at once per job (default 1; Ray: its CPUs).")
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(help="Run the jobs' trials on the Ray cluster at this address."),
+    ] = None,
 ) -> None:
     """Claim jobs from the job store ($AUTOML_DATABASE_URL) and run their searches."""
     import logging
 
+    from automl.exceptions import ConfigError
+    from automl.executors import ExecutorSettings
     from automl.workers import Worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     url = os.environ.get("AUTOML_DATABASE_URL")
-    Worker(url, concurrency, lease, min(2.0, lease / 3), burst).run()
+    try:
+        executor = ExecutorSettings.build(n_parallel=parallel, ray_address=ray_address)
+    except ConfigError as exc:
+        _fail(str(exc))
+    Worker(url, concurrency, lease, min(2.0, lease / 3), burst, executor).run()
 
 
 @token_app.command("create")

@@ -13,7 +13,7 @@ from automl._study import open_study, storage_url
 from automl._tabular import TabularSettings, run_tabular_search
 from automl.budget import DEFAULT_TIME_BUDGET, Budget
 from automl.exceptions import ConfigError
-from automl.executors import ExecutorSettings, make_executor
+from automl.executors import ExecutorSettings, Resources, make_executor
 from automl.model import load
 from automl.result import SearchResult
 from automl.search import OnTrial, Search
@@ -44,7 +44,7 @@ def search(
     trial_time_limit: float | None = None,
     executor: str = "auto",
     n_parallel: int | None = None,
-    trial_resources: Mapping[str, Any] | None = None,
+    trial_resources: Mapping[str, Any] | Resources | None = None,
     ray_address: str | None = None,
     secondary_objective: str = "latency",
     ensemble: bool = True,

@@ -137,6 +137,12 @@ class RayExecutor:
         if resources.memory_mb is not None:
             options["memory"] = int(resources.memory_mb) * 2**20
         self._task = ray.remote(run_trial_task).options(**options)
+        logger.info(
+            "trials run on Ray (%s): %d at once, %g CPUs each",
+            address or "local",
+            self.slots,
+            cpus,
+        )
 
     def run(
         self,

@@ -20,6 +20,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from automl.api import search
 from automl.exceptions import AutoMLError
+from automl.executors import ExecutorSettings
 from automl.jobs import JobSpec, JobStore
 from automl.storage import automl_home
 
@@ -36,7 +37,14 @@ def model_path(job_id: str) -> Path:
     return job_directory(job_id) / "model.automl"
 
 
-def run_job(job_id: str, url: str, worker_id: str, home: str, worker_alive: Connection) -> None:
+def run_job(
+    job_id: str,
+    url: str,
+    worker_id: str,
+    home: str,
+    worker_alive: Connection,
+    executor: ExecutorSettings | None = None,
+) -> None:
     """The job process's entry point. The outcome goes to the store; the exit code is 0 unless
     the process could not even record it. `home` is the worker's data directory (a forkserver
     keeps the environment it started with). `worker_alive` reaches end-of-file when the worker
@@ -48,7 +56,7 @@ def run_job(job_id: str, url: str, worker_id: str, home: str, worker_alive: Conn
     directory.mkdir(parents=True, exist_ok=True)
     _log_to(directory / "search.log")
     try:
-        state, error, saved = _search(store, job_id, worker_id)
+        state, error, saved = _search(store, job_id, worker_id, executor or ExecutorSettings())
     except AutoMLError as exc:
         state, error, saved = "failed", str(exc), None
     except Exception as exc:
@@ -58,7 +66,9 @@ def run_job(job_id: str, url: str, worker_id: str, home: str, worker_alive: Conn
     store.close()
 
 
-def _search(store: JobStore, job_id: str, worker_id: str) -> tuple[str, str | None, str | None]:
+def _search(
+    store: JobStore, job_id: str, worker_id: str, executor: ExecutorSettings
+) -> tuple[str, str | None, str | None]:
     job = store.get(job_id)
     spec = JobSpec.from_dict(job.spec)
     dataset = store.get_dataset(job.dataset_id)
@@ -77,6 +87,10 @@ def _search(store: JobStore, job_id: str, worker_id: str) -> tuple[str, str | No
         storage=store.url,
         study_name=job.study_name,
         seed=spec.seed,
+        executor=executor.name,
+        n_parallel=executor.n_parallel,
+        trial_resources=executor.resources,
+        ray_address=executor.ray_address,
         on_trial=ProgressRecorder(store, job_id, worker_id),
     )
     for note in result.notes:

@@ -21,6 +21,7 @@ from typing import Any
 
 import optuna
 
+from automl.executors import ExecutorSettings
 from automl.executors._process import main_module_hidden
 from automl.jobs import Job, JobStore
 from automl.search import fail_interrupted_trials
@@ -50,7 +51,8 @@ class RunningJob:
 
 class Worker:
     """Runs up to `concurrency` jobs at once until stopped (or, with `burst`, until the queue is
-    empty). `lease_seconds` is how long a silent worker keeps its jobs before others take them."""
+    empty). `lease_seconds` is how long a silent worker keeps its jobs before others take them.
+    `executor` says where each job's trials run (worker processes here, or a Ray cluster)."""
 
     def __init__(
         self,
@@ -59,6 +61,7 @@ class Worker:
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS,
         burst: bool = False,
+        executor: ExecutorSettings | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -69,6 +72,7 @@ class Worker:
         self.lease_seconds = lease_seconds
         self.heartbeat_seconds = heartbeat_seconds
         self.burst = burst
+        self.executor = executor or ExecutorSettings()
         self.id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:4]}"
         self.running: dict[str, RunningJob] = {}
         self._stopping = False
@@ -107,7 +111,14 @@ class Worker:
             alive_reader, alive = self._context.Pipe(duplex=False)
             process = self._context.Process(
                 target=run_job,
-                args=(job.id, self.store.url, self.id, str(automl_home()), alive_reader),
+                args=(
+                    job.id,
+                    self.store.url,
+                    self.id,
+                    str(automl_home()),
+                    alive_reader,
+                    self.executor,
+                ),
                 name=f"job-{job.id}",
             )
             with main_module_hidden():

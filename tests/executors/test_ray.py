@@ -22,6 +22,8 @@ from optuna.trial import TrialState
 
 import automl
 from automl.exceptions import ConfigError
+from automl.jobs import JobSpec, JobStore
+from automl.storage import automl_home
 from tests.executors.test_process import most_at_once
 from tests.processes import free_port, wait_for
 
@@ -228,3 +230,26 @@ def test_requests_no_node_can_meet_are_refused(cluster: str) -> None:
             ray_address=cluster,
             trial_resources={"gpus": 1},
         )
+
+
+def test_a_service_worker_runs_its_jobs_trials_on_ray(
+    cluster: str, adult_csv: Path, tmp_path: Path
+) -> None:
+    """`automl worker --ray-address`: the job's trials run as Ray tasks that write to the
+    job store's PostgreSQL database."""
+    from tests.jobs.conftest import schema_url
+    from tests.jobs.test_workers import finished_trials, start_worker, upload
+
+    for url in schema_url():
+        store = JobStore(url)
+        owner, dataset = upload(store, adult_csv, tmp_path)
+        job = store.submit(owner, dataset, JobSpec(target="income", n_trials=4, seed=0))
+        worker = start_worker(url, "--burst", "--ray-address", cluster, "--parallel", "2")
+        assert worker.wait(timeout=300) == 0
+        done = store.get(job.id)
+        assert done.state == "succeeded", done.error
+        trials = finished_trials(url, done.study_name)
+        assert [state for state, _ in trials.values()].count(TrialState.COMPLETE) >= 3
+        log = (automl_home() / "jobs" / job.id / "search.log").read_text()
+        assert f"trials run on Ray ({cluster}): 2 at once" in log
+        store.close()
