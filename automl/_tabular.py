@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+import pickle
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,9 @@ from automl.exceptions import ConfigError
 from automl.executors import ExecutorSettings, make_executor
 from automl.fidelity import FidelityPlan, data_fraction_plan
 from automl.metrics import Metric, get_metric
+from automl.model import FittedModel
+from automl.models._mlp import SCHEDULE_PARAMS
+from automl.pbt import MLPSegment, PBTSettings, PopulationSearch
 from automl.refit import RefitReserve, ensemble_weights, refit_members
 from automl.result import SearchResult
 from automl.search import OnTrial, Search
@@ -28,6 +32,8 @@ from automl.strategies import MULTI_FIDELITY, Strategy, make_strategy
 logger = logging.getLogger(__name__)
 SECONDARY_OBJECTIVES = ("latency", "size")
 DEFAULT_MAX_ROUNDS = 2000
+MAX_GENERATIONS = 10_000
+"""PBT rounds when only a time budget bounds them."""
 
 
 @dataclass
@@ -60,6 +66,8 @@ def run_tabular_search(
     logger.info("data: %s", dataset.describe())
     metric = get_metric(s.metric, dataset.task)
     plan = choose_evaluation(dataset.y, dataset.task, s.evaluation)
+    if s.strategy == "pbt":
+        return _run_population(dataset, metric, plan, s, on_trial)
     space = tabular_space(s.space)
     splits = plan.splits(dataset.y, dataset.task, s.seed or 0)
     fidelity = choose_fidelity(s.strategy, len(splits[0][0]), space)
@@ -106,6 +114,59 @@ def run_tabular_search(
     )
     result.notes.extend(notes)
     result.elapsed = s.budget.elapsed
+    return result
+
+
+def _run_population(
+    dataset: Dataset,
+    metric: Metric,
+    plan: EvaluationPlan,
+    s: TabularSettings,
+    on_trial: OnTrial | None,
+) -> SearchResult:
+    """Population-based training of the torch MLP on the first split (see automl.pbt). The
+    model is the best member as trained: PBT's schedule of settings cannot be replayed on all
+    rows, so there is no refit."""
+    space = tabular_space(s.space if s.space is not None else {"models": ["mlp"]})
+    if space.families != ("mlp",):
+        raise ConfigError(
+            "strategy 'pbt' trains torch MLPs: use space={'models': ['mlp']} (or leave space unset)"
+        )
+    strategy = make_strategy("pbt", space.space, s.seed)
+    study = _open_study(dataset, metric, plan, space, strategy, s)
+    train, valid = plan.splits(dataset.y, dataset.task, s.seed or 0)[0]
+    work = MLPSegment(dataset, train, valid, metric, s.seed or 0)
+    executor = make_executor(s.executor, work)
+    settings = PBTSettings()
+    if s.budget.n_trials is not None:
+        settings = replace(settings, generations=max(1, s.budget.n_trials // settings.population))
+    elif s.budget.time_budget is not None:
+        settings = replace(settings, generations=MAX_GENERATIONS)
+    explorable = {f"mlp.{name}" for name in SCHEDULE_PARAMS}
+    search = PopulationSearch(
+        study, space.space, executor, s.budget, explorable, settings, s.seed, on_trial
+    )
+    try:
+        search.run()
+    finally:
+        executor.close()
+    result = SearchResult(study, metric.name, elapsed=s.budget.elapsed)
+    best = search.best_member()
+    assert best.checkpoint is not None and best.config is not None
+    info = {"study": study.study_name, "evaluation": "pbt", "pbt_member": best.id}
+    result.model = FittedModel(
+        [pickle.loads(best.checkpoint)],
+        [1.0],
+        dataset.task,
+        dataset.target,
+        dataset.classes,
+        best.config,
+        metric.name,
+        info,
+    )
+    result.notes.append(
+        "PBT: the model is the best member as trained on the training split (no refit)"
+    )
     return result
 
 

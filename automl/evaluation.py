@@ -152,7 +152,7 @@ class TabularObjective:
         )
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
-        predictions = _predict(pipe[-1], X_valid, data)
+        predictions = predict_scores(pipe[-1], X_valid, data)
         predict_seconds = time.perf_counter() - start
         score = self.metric.score(data.y[valid], predictions)
         if not math.isfinite(score):
@@ -218,7 +218,8 @@ class RoundsReporter:
         self.report(self.best, done, self.plan.fidelity_of(done))
 
 
-def _predict(model: Any, X: Any, data: Dataset) -> np.ndarray:
+def predict_scores(model: Any, X: Any, data: Dataset) -> np.ndarray:
+    """What the metric scores: values for regression, a probability per class otherwise."""
     if not data.task.is_classification:
         return np.asarray(model.predict(X), dtype=float)
     return _full_proba(np.asarray(model.predict_proba(X), dtype=float), model.classes_, data)

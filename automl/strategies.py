@@ -42,6 +42,7 @@ STRATEGIES = (
     "hyperband",
     "bohb",
     "lc",
+    "pbt",
 )
 MULTI_FIDELITY = ("auto", "asha", "hyperband", "bohb", "lc")
 Bounds = tuple[float | None, float | None]
@@ -117,7 +118,7 @@ def make_strategy(
             seed=seed, warn_independent_sampling=False, restart_strategy=None
         )
         return Strategy(name, cma, nop)
-    if name == "random":
+    if name in ("random", "pbt"):  # pbt: a random first population (see automl.pbt)
         return Strategy(name, optuna.samplers.RandomSampler(seed=seed), nop)
     if name == "qmc":
         return Strategy(

@@ -63,12 +63,17 @@ def _exit_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, daemon=True, name="automl-parent-watch").start()
 
 
+_thread_limit: list[int] = []
+"""The cap this process applied last (applying one costs milliseconds)."""
+
+
 def limit_threads(threads: int | None) -> None:
     """Cap the thread pools (OpenMP, BLAS, joblib) of this process at `threads`."""
-    if threads is None:
+    if threads is None or _thread_limit == [threads]:
         return
     from threadpoolctl import threadpool_limits
 
+    _thread_limit[:] = [threads]
     for name in (
         "OMP_NUM_THREADS",
         "LOKY_MAX_CPU_COUNT",

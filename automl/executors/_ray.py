@@ -74,14 +74,32 @@ def _storage_reporter(address: TrialAddress) -> OnReport:
     return send
 
 
+_works: dict[str, Work] = {}
+"""Work functions this Ray worker process has loaded, by object id: a search's data is
+deserialised once per worker, not once per trial."""
+
+
+def _load_work(packed: list[Any]) -> Work:
+    import ray
+
+    [ref] = packed
+    key = ref.hex()
+    if key not in _works:
+        _works.clear()
+        _works[key] = ray.get(ref)
+    return _works[key]
+
+
 def run_trial_task(
-    work: Work,
+    packed_work: list[Any],
     config: dict[str, Any],
     timeout: float | None,
     address: TrialAddress | None,
     threads: int,
 ) -> Outcome:
-    """The Ray task: run the work like the in-process executor, keeping its reports."""
+    """The Ray task: run the work like the in-process executor, keeping its reports.
+    `packed_work` holds the work's object ref in a list, so that Ray does not resolve it."""
+    work = _load_work(packed_work)
     limit_threads(threads)
     reports: list[Report] = []
     to_storage = _storage_reporter(address) if address is not None else None
@@ -153,7 +171,7 @@ class RayExecutor:
     ) -> Outcome:
         ray = self._ray
         start = time.perf_counter()
-        ref = self._task.remote(self._work, config, timeout, address, self._threads)
+        ref = self._task.remote([self._work], config, timeout, address, self._threads)
         with self._lock:
             self._in_flight.add(ref)
         try:

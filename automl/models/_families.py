@@ -88,6 +88,12 @@ def _knn(params: dict[str, Any], task: Task, seed: int) -> BaseEstimator:
     return cls(n_jobs=-1, **params)
 
 
+def _mlp(params: dict[str, Any], task: Task, seed: int) -> BaseEstimator:
+    from automl.models._mlp import TorchMLP
+
+    return TorchMLP(task=task.value, random_state=seed, **params)
+
+
 ALL_TASKS = frozenset(Task)
 FOREST_PARAMS = frozenset(
     {"n_estimators", "max_features", "min_samples_leaf", "max_depth", "bootstrap"}
@@ -149,6 +155,24 @@ FAMILIES: dict[str, ModelFamily] = {
         ModelFamily(
             "knn", ALL_TASKS, frozenset({"n_neighbors", "weights", "p"}), _knn, needs_scaling=True
         ),
+        ModelFamily(
+            "mlp",
+            ALL_TASKS,
+            frozenset(
+                {
+                    "epochs",
+                    "hidden_layers",
+                    "width",
+                    "dropout",
+                    "learning_rate",
+                    "weight_decay",
+                    "batch_size",
+                }
+            ),
+            _mlp,
+            rounds_param="epochs",
+            needs_scaling=True,
+        ),
     ]
 }
 
@@ -181,6 +205,9 @@ def fit_estimator(
             steps.extend(callbacks)
             estimator.fit(X, y, eval_X=(X_val,), eval_y=(y_val,), callbacks=steps)
             return int(estimator.best_iteration_ or estimator.n_estimators)
+        if family.name == "mlp" and X_val is not None:
+            estimator.fit(X, y, X_val, y_val, deadline)
+            return int(estimator.best_epoch_ or estimator.epochs)
         if family.name == "hist_gradient_boosting" and X_val is not None:
             estimator.set_params(early_stopping=True, n_iter_no_change=EARLY_STOPPING_ROUNDS // 2)
             estimator.fit(X, y, X_val=X_val, y_val=y_val)
