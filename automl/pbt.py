@@ -33,7 +33,7 @@ from automl.data import Dataset
 from automl.executors import Executor, Reporter
 from automl.metrics import Metric
 from automl.pipeline import build_pipeline
-from automl.space import SearchSpace
+from automl.space import Param, SearchSpace
 
 logger = logging.getLogger(__name__)
 PERTURB_FACTORS = (0.8, 1.25)
@@ -43,7 +43,8 @@ PBT_ATTR = "pbt"
 
 @dataclass(frozen=True)
 class PBTSettings:
-    """Population size, epochs per round, the most rounds, and the share replaced each round."""
+    """Population size, epochs per round, the most rounds, and the share replaced each round
+    (0: none, which makes the population a random search with the same compute)."""
 
     population: int = 8
     interval: int = 3
@@ -177,6 +178,8 @@ class PopulationSearch:
                 self.on_trial(self.study, frozen)
 
     def _exploit_and_explore(self) -> None:
+        if self.settings.quantile <= 0:
+            return  # no exploitation: independent members (random search at equal compute)
         ranked = sorted(self.members, key=lambda m: self._signed(m.score), reverse=True)
         count = max(1, int(len(ranked) * self.settings.quantile))
         top, bottom = ranked[:count], ranked[-count:]
@@ -189,30 +192,39 @@ class PopulationSearch:
             member.checkpoint, member.epochs = donor.checkpoint, donor.epochs
             member.last_trial = donor.last_trial
             member.copied_from = {"member": donor.id, "trial": int(donor.last_trial or 0)}
-            member.config = self._explore(donor.config)
+            member.config = explore(donor.config, self.space, self.explorable, self._random)
 
-    def _explore(self, config: dict[str, Any]) -> dict[str, Any]:
-        explored = dict(config)
-        for param in self.space.params:
-            if param.name not in self.explorable or param.name not in config:
-                continue
-            if param.type in ("float", "int"):
-                explored[param.name] = self._perturb(param, float(config[param.name]))
-            elif param.type == "categorical" and self._random.random() < RESAMPLE_PROBABILITY:
-                explored[param.name] = self._random.choice(list(param.choices))
-        return explored
 
-    def _perturb(self, param: Any, value: float) -> float | int:
-        low, high = float(param.low), float(param.high)
-        if self._random.random() < RESAMPLE_PROBABILITY:
-            if param.log:
-                value = math.exp(self._random.uniform(math.log(low), math.log(high)))
-            else:
-                value = self._random.uniform(low, high)
-        else:
-            value *= self._random.choice(PERTURB_FACTORS)
-        value = min(high, max(low, value))
-        return round(value) if param.type == "int" else value
+def explore(
+    config: dict[str, Any], space: SearchSpace, explorable: set[str], rng: random.Random
+) -> dict[str, Any]:
+    """A copy of `config` with its explorable settings perturbed, inside the space's bounds:
+    numbers x0.8 or x1.25 (or redrawn with probability 1/4), choices redrawn with probability
+    1/4."""
+    explored = dict(config)
+    for param in space.params:
+        if param.name not in explorable or param.name not in config:
+            continue
+        if param.type in ("float", "int"):
+            explored[param.name] = _perturb(param, float(config[param.name]), rng)
+        elif param.type == "categorical" and rng.random() < RESAMPLE_PROBABILITY:
+            explored[param.name] = rng.choice(list(param.choices))
+    return explored
+
+
+def _perturb(param: Param, value: float, rng: random.Random) -> float | int:
+    assert param.low is not None and param.high is not None
+    low, high = float(param.low), float(param.high)
+    if rng.random() < RESAMPLE_PROBABILITY:
+        value = (
+            math.exp(rng.uniform(math.log(low), math.log(high)))
+            if param.log
+            else rng.uniform(low, high)
+        )
+    else:
+        value *= rng.choice(PERTURB_FACTORS)
+    value = min(high, max(low, value))
+    return round(value) if param.type == "int" else value
 
 
 class MLPSegment:

@@ -253,3 +253,27 @@ def test_a_service_worker_runs_its_jobs_trials_on_ray(
         log = (automl_home() / "jobs" / job.id / "search.log").read_text()
         assert f"trials run on Ray ({cluster}): 2 at once" in log
         store.close()
+
+
+def sleepy(config: dict[str, Any], report: Any) -> float:
+    time.sleep(30 if config["x"] < 0.5 else 0.1)
+    return config["x"]
+
+
+def test_time_limits_hold_on_ray(cluster: str) -> None:
+    start = time.monotonic()
+    result = automl.search(
+        objective=sleepy,
+        space=SPACE,
+        time_budget=6,
+        trial_time_limit=1.5,
+        strategy="random",
+        storage=":memory:",
+        seed=0,
+        ray_address=cluster,
+    )
+    assert time.monotonic() - start < 6 * 1.05
+    board = result.leaderboard
+    timed_out = board[board["error"].fillna("").str.contains("time limit")]
+    assert len(timed_out) >= 1 and (timed_out["seconds"] < 3).all()
+    assert (board["state"] == "complete").sum() >= 3
