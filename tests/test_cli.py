@@ -44,6 +44,8 @@ def test_search_json_then_predict(adult_csv: Path, tmp_path: Path, automl_home: 
         str(model),
         "--seed",
         "0",
+        "--parallel",
+        "2",
         home=automl_home,
     )
     assert done.returncode == 0, done.stderr
@@ -78,6 +80,11 @@ def test_human_output_has_leaderboard_and_progress(adult_csv: Path, automl_home:
             "unknown strategy 'bayes'",
         ),
         (["--target", "income", "--time", "-1"], "time_budget must be a positive"),
+        (["--target", "income", "--executor", "gpu"], "unknown executor 'gpu'"),
+        (
+            ["--target", "income", "--executor", "process", "--ray-address", "auto"],
+            "ray_address needs executor='ray'",
+        ),
     ],
 )
 def test_user_mistakes_exit_2_with_one_line(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+import pandas as pd
 import pytest
 from optuna.trial import TrialState
 
@@ -277,3 +278,21 @@ def test_time_limits_hold_on_ray(cluster: str) -> None:
     timed_out = board[board["error"].fillna("").str.contains("time limit")]
     assert len(timed_out) >= 1 and (timed_out["seconds"] < 3).all()
     assert (board["state"] == "complete").sum() >= 3
+
+
+def test_population_based_training_on_ray(cluster: str, letter: pd.DataFrame) -> None:
+    """PBT's rounds run as Ray tasks; checkpoints travel with them between members."""
+    result = automl.search(
+        letter,
+        target="Letter",
+        strategy="pbt",
+        n_trials=16,
+        metric="accuracy",
+        storage=":memory:",
+        seed=0,
+        ray_address=cluster,
+    )
+    lineage = [t.user_attrs["pbt"] for t in result.study.trials]
+    assert [entry["generation"] for entry in lineage].count(1) == 8
+    assert sum(1 for entry in lineage if entry["copied_from"]) == 2
+    assert result.best_score > 0.5
