@@ -148,7 +148,6 @@ def _search_objective(
         on_trial=on_trial,
         storage_url=storage_url(storage),
     )
-    budget.start()
     try:
         search.run()
     finally:

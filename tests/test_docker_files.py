@@ -37,3 +37,13 @@ def test_compose_has_api_two_workers_postgres_and_ray_with_health_checks() -> No
     assert api["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert api["build"]["dockerfile"] == "docker/Dockerfile"
     assert set(compose["volumes"]) >= {"automl-data", "postgres-data"}
+
+
+def test_workers_run_their_trials_on_the_ray_head_built_from_the_automl_image() -> None:
+    compose = yaml.safe_load((DOCKER / "compose.yaml").read_text())
+    worker, head = compose["services"]["worker"], compose["services"]["ray-head"]
+    assert worker["command"][-2:] == ["--ray-address", "ray-head:6379"]
+    assert worker["depends_on"]["ray-head"]["condition"] == "service_healthy"
+    assert head["build"]["dockerfile"] == "docker/Dockerfile"  # Ray's tasks import automl
+    assert head["environment"]["RAY_AUTH_TOKEN"] == worker["environment"]["RAY_AUTH_TOKEN"]
+    assert 'pip install ".[service,postgres,ray]"' in (DOCKER / "Dockerfile").read_text()

@@ -4,7 +4,10 @@ the search (ask/tell on the driver, against the shared storage).
 A task reports intermediate values straight to the storage and asks the study's pruner there,
 so pruning works across machines; with in-memory storage the reports travel back with the
 result instead (no pruning mid-trial). A worker process that dies mid-trial is retried by Ray
-(`retries` times) and then recorded as failed with the reason.
+(`retries` times) and then recorded as failed with the reason. A trial's time limit counts
+from its submission, so the budget holds; a task also stops itself at its first report past
+the limit. A trial killed at its limit costs the next one a fresh worker process (about a
+second to start and import automl), so very short limits suit the process executor better.
 """
 
 from __future__ import annotations
@@ -23,23 +26,29 @@ from automl.executors._process import limit_threads
 
 logger = logging.getLogger(__name__)
 DEFAULT_RETRIES = 1
-TIMEOUT_GRACE_SECONDS = 1.0
-"""A task stops itself at its first report past the limit; it is cancelled this long after."""
 INSTALL_HINT = "executor='ray' needs Ray: pip install 'automl[ray]'"
 
 
-def connect(address: str | None) -> bool:
+_connected_to: list[str | None] = []
+"""The address this process joined (None: the local Ray it started), once it has."""
+
+
+def connect(address: str | None) -> None:
     """Join the Ray cluster at `address` ('auto', 'host:port' or 'ray://...'), or start a local
-    one when None; returns True when this call started Ray (so closing should stop it)."""
+    one when None. Ray then stays up until the process exits, so later searches start at once
+    (stopping it would also cost the budget a second or two); a different address reconnects.
+    A Ray the caller started with `ray.init` is used as it is when no address is given."""
     try:
         import ray
     except ImportError:
         raise ConfigError(INSTALL_HINT) from None
     if ray.is_initialized():
-        return False
+        if address in (None, "auto") or _connected_to == [address]:
+            return
+        ray.shutdown()
     try:
         ray.init(
-            address=address,
+            address=address or "local",  # None means this machine, not a cluster found on it
             include_dashboard=False,
             logging_level=logging.WARNING,
             configure_logging=False,
@@ -47,7 +56,7 @@ def connect(address: str | None) -> bool:
     except (ConnectionError, ValueError, RuntimeError) as exc:
         where = f"at {address}" if address else "locally"
         raise ConfigError(f"cannot start or reach a Ray cluster {where}: {exc}") from None
-    return True
+    _connected_to[:] = [address]
 
 
 _studies: dict[tuple[str, str], optuna.Study] = {}
@@ -117,7 +126,7 @@ class RayExecutor:
     """Trials as Ray tasks with per-trial CPU/GPU/memory requests.
 
     `slots` (trials in flight) defaults to the cluster's CPUs divided by each trial's CPUs.
-    Ray is started locally when `address` is None and no Ray is running in this process.
+    Ray is started locally when `address` is None and no Ray runs in this process yet.
     """
 
     def __init__(
@@ -128,7 +137,7 @@ class RayExecutor:
         address: str | None = None,
         retries: int = DEFAULT_RETRIES,
     ) -> None:
-        self._started_ray = connect(address)
+        connect(address)
         import ray
 
         self._ray = ray
@@ -137,11 +146,7 @@ class RayExecutor:
         resources = resources or Resources()
         cpus = 1.0 if resources.cpus is None else resources.cpus
         total = ray.cluster_resources()
-        try:
-            _check_fits(resources, cpus, total)
-        except ConfigError:
-            self.close()
-            raise
+        _check_fits(resources, cpus, total)
         self.slots = slots or max(1, int(total.get("CPU", 1) // cpus))
         self.retries = retries
         self._threads = max(1, int(cpus))
@@ -175,9 +180,10 @@ class RayExecutor:
         with self._lock:
             self._in_flight.add(ref)
         try:
-            wait = None if timeout is None else timeout + TIMEOUT_GRACE_SECONDS
-            outcome: Outcome = ray.get(ref, timeout=wait)
+            outcome: Outcome = ray.get(ref, timeout=timeout)
         except ray.exceptions.GetTimeoutError:
+            # Only killing the worker stops a task for sure (a polite cancel does not interrupt
+            # sleeping or native code); Ray starts a fresh worker for the next task.
             ray.cancel(ref, force=True)
             return Outcome(
                 "timeout",
@@ -197,14 +203,11 @@ class RayExecutor:
         return outcome
 
     def close(self) -> None:
-        """Cancel trials still in flight; stop Ray if this executor started it."""
+        """Cancel the trials still in flight (Ray itself stays up: see `connect`)."""
         with self._lock:
             in_flight = list(self._in_flight)
         for ref in in_flight:
             self._ray.cancel(ref, force=True)
-        if self._started_ray and not in_flight:
-            self._ray.shutdown()
-            self._started_ray = False
 
 
 def _check_fits(resources: Resources, cpus: float, total: dict[str, float]) -> None:
