@@ -2,16 +2,16 @@
 the one full-fidelity TPE ends with.
 
 For each dataset (80/20 split with seed 0, as in the quality benchmark), every strategy runs a
-`--budget`-second search (seed 0, no ensemble). Each time a strategy's best validation score
+`--budget`-second search (`--seed`, default 0; no ensemble). Each time a strategy's best validation score
 improves, that configuration is refit on all training rows and scored on the held-out 20%
 (ROC AUC, accuracy or R2, as in `quality.py`). The target is the test score of full-fidelity
 TPE's final best configuration; a strategy's cost is the CPU seconds summed over all its trials
 (pruned ones included) up to the first configuration whose test score is within `--tolerance`
 of the target. Refits for scoring are not counted: they are the benchmark's, not the search's.
 
-    python -m benchmarks.cost [--budget 60] [--datasets adult ...] [--strategies tpe auto ...]
+    python -m benchmarks.cost [--budget 60] [--seed 0] [--datasets adult ...] [--strategies tpe auto ...]
 
-Writes benchmarks/results/cost.{md,json}.
+Writes benchmarks/results/cost.{md,json} (seed 0) or cost_seed<N>.{md,json}.
 """
 
 from __future__ import annotations
@@ -72,14 +72,16 @@ def test_score(
     return score(data, proba.to_numpy(), list(proba.columns))
 
 
-def run_strategy(data: BenchmarkData, strategy: str, budget: float) -> dict[str, Any]:
+def run_strategy(
+    data: BenchmarkData, strategy: str, budget: float, seed: int = 0
+) -> dict[str, Any]:
     result = automl.search(
         data.train,
         target=data.target,
         strategy=strategy,
         time_budget=budget,
         storage=":memory:",
-        seed=0,
+        seed=seed,
         ensemble=False,
     )
     dataset = Dataset.from_source(data.train, data.target)
@@ -142,7 +144,7 @@ def write(summary: dict[str, dict[str, Any]], strategies: list[str], args: Any) 
     lines = [
         "# Compute to reach full-fidelity TPE's result",
         "",
-        f"{args.budget:g} s searches, seed 0, 80/20 split; target = test score of TPE's final best"
+        f"{args.budget:g} s searches, seed {args.seed}, 80/20 split; target = test score of TPE's final best"
         f" configuration; cost = CPU seconds over all trials until a strategy's best-so-far"
         f" configuration scores within {args.tolerance} of it on test (`python -m benchmarks.cost`)."
         " Cells: CPU seconds (ratio to TPE's own cost); `never` = not reached in the budget.",
@@ -169,7 +171,11 @@ def write(summary: dict[str, dict[str, Any]], strategies: list[str], args: Any) 
     for name, table in summary.items():
         parts = [f"{s} {table[s]['trials']} ({table[s]['pruned']})" for s in strategies]
         lines.append(f"- {name}: " + ", ".join(parts))
-    (RESULTS / "cost.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / f"{results_name(args.seed)}.md").write_text("\n".join(lines) + "\n")
+
+
+def results_name(seed: int) -> str:
+    return "cost" if seed == 0 else f"cost_seed{seed}"
 
 
 def main() -> None:
@@ -178,18 +184,21 @@ def main() -> None:
     parser.add_argument("--tolerance", type=float, default=0.002)
     parser.add_argument("--datasets", nargs="+", default=list(SPECS))
     parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES))
+    parser.add_argument("--seed", type=int, default=0, help="the searches' seed (not the split's)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     for noisy in ("automl", "optuna"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     RESULTS.mkdir(exist_ok=True)
-    raw_path = RESULTS / "cost.json"
+    raw_path = RESULTS / f"{results_name(args.seed)}.json"
     raw: dict[str, Any] = json.loads(raw_path.read_text()) if raw_path.exists() else {}
     for name in args.datasets:
         data = load(name)
         for strategy in args.strategies:
-            raw.setdefault(name, {})[strategy] = run_strategy(data, strategy, args.budget)
+            raw.setdefault(name, {})[strategy] = run_strategy(
+                data, strategy, args.budget, args.seed
+            )
             raw_path.write_text(json.dumps(raw, indent=1))  # keep partial results
     shown = [s for s in STRATEGIES if any(s in runs for runs in raw.values())]
     summary = {
@@ -198,7 +207,7 @@ def main() -> None:
         if all(s in runs for s in shown)  # the target comes from strategy 'tpe'
     }
     write(summary, shown, args)
-    print((RESULTS / "cost.md").read_text())
+    print((RESULTS / f"{results_name(args.seed)}.md").read_text())
 
 
 if __name__ == "__main__":

@@ -98,8 +98,8 @@ def test_trials_spread_over_both_nodes_and_prune_through_the_storage(
     )
     trials = result.study.trials
     states = [t.state for t in trials]
-    assert len(trials) == 24
-    assert states.count(TrialState.COMPLETE) >= 3
+    assert len(trials) == 24 and TrialState.FAIL not in states
+    assert states.count(TrialState.COMPLETE) >= 1  # how many depends on the order of reports
     assert states.count(TrialState.PRUNED) >= 3, "ASHA decided in the workers, via the storage"
     assert all(t.intermediate_values for t in trials if t.state == TrialState.PRUNED)
     assert most_at_once(trials) == 3, "slots = the cluster's 3 CPUs / 1 CPU per trial"
