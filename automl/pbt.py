@@ -59,8 +59,6 @@ class Segment:
     score: float
     checkpoint: bytes
     epochs: int
-    indices: np.ndarray | None = None
-    predictions: np.ndarray | None = None
 
 
 @dataclass
@@ -103,7 +101,6 @@ class PopulationSearch:
         self.settings = settings or PBTSettings()
         self.on_trial = on_trial
         self.members = [Member(i) for i in range(self.settings.population)]
-        self.segments: dict[int, Segment] = {}
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
@@ -152,9 +149,12 @@ class PopulationSearch:
             "continued_from": member.last_trial,
             "copied_from": member.copied_from,
         }
+        record: dict[str, Any] = {
+            "config": member.config,
+            "wall_seconds": round(outcome.wall_seconds, 4),
+            "cpu_seconds": round(outcome.cpu_seconds, 4),
+        }
         with self._lock:
-            record: dict[str, Any] = {"config": member.config, "wall_seconds": round(outcome.wall_seconds, 4),
-                                      "cpu_seconds": round(outcome.cpu_seconds, 4)}  # fmt: skip
             if outcome.status == "ok":
                 segment: Segment = outcome.value
                 member.checkpoint, member.score, member.epochs = (
@@ -165,7 +165,6 @@ class PopulationSearch:
                 trial.set_user_attr(PBT_ATTR, {**lineage, "epochs": segment.epochs})
                 trial.set_user_attr("result", record)
                 frozen: FrozenTrial = self.study.tell(trial, segment.score)
-                self.segments[frozen.number] = segment
             else:
                 member.score = None
                 record["error"] = outcome.error or outcome.status
@@ -265,6 +264,4 @@ class MLPSegment:
         )
         score = float(self.metric.score(y[self.valid], predictions))
         report(score, model.epochs_trained_)
-        return Segment(
-            score, pickle.dumps(pipeline), model.epochs_trained_, self.valid, predictions
-        )
+        return Segment(score, pickle.dumps(pipeline), model.epochs_trained_)

@@ -78,8 +78,13 @@ def run(name: str, seed: int, quantile: float, settings: PBTSettings) -> dict[st
     predictions = predict_scores(pipeline[-1], pipeline[:-1].transform(features), dataset)
     score = metric.score(truth, predictions)
     cpu = sum(t.user_attrs["result"]["cpu_seconds"] for t in study.trials)
-    return {"validation": best.score, "test": float(score), "cpu_seconds": cpu, "wall_seconds": wall,
-            "epochs": sum(s.epochs for s in [search.segments[m.history[-1]] for m in search.members if m.history])}  # fmt: skip
+    return {
+        "validation": best.score,
+        "test": float(score),
+        "cpu_seconds": cpu,
+        "wall_seconds": wall,
+        "epochs": sum(member.epochs for member in search.members),
+    }
 
 
 def main() -> None:

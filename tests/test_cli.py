@@ -105,7 +105,10 @@ def test_missing_files_exit_2(tmp_path: Path, automl_home: Path) -> None:
     assert done.returncode == 2 and "model file not found" in done.stderr
 
 
-def test_ctrl_c_keeps_finished_trials_and_saves_a_model(adult_csv: Path, automl_home: Path) -> None:
+@pytest.mark.parametrize("parallel", [[], ["--parallel", "2"]], ids=["one slot", "two slots"])
+def test_ctrl_c_keeps_finished_trials_and_saves_a_model(
+    adult_csv: Path, automl_home: Path, parallel: list[str]
+) -> None:
     import signal
     import time
 
@@ -120,6 +123,7 @@ def test_ctrl_c_keeps_finished_trials_and_saves_a_model(adult_csv: Path, automl_
             "income",
             "--time",
             "60",
+            *parallel,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
