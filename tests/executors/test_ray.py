@@ -246,26 +246,28 @@ def test_a_service_worker_runs_its_jobs_trials_on_ray(
 
 
 def sleepy(config: dict[str, Any], report: Any) -> float:
-    time.sleep(30 if config["x"] < 0.5 else 0.1)
+    time.sleep(30 if config["x"] < 0.25 else 0.1)
     return config["x"]
 
 
 def test_time_limits_hold_on_ray(cluster: str) -> None:
+    """A trial killed at its limit leaves the next one a fresh Ray worker to start (seconds on
+    a busy 2-core machine), so the limit here leaves room for that."""
     start = time.monotonic()
     result = automl.search(
         objective=sleepy,
         space=SPACE,
-        time_budget=10,
-        trial_time_limit=3,
+        time_budget=12,
+        trial_time_limit=5,
         strategy="random",
         storage=":memory:",
         seed=0,
         ray_address=cluster,
     )
-    assert time.monotonic() - start < 10 * 1.05
+    assert time.monotonic() - start < 12 * 1.05
     board = result.leaderboard
     timed_out = board[board["error"].fillna("").str.contains("time limit")]
-    assert len(timed_out) >= 1 and (timed_out["seconds"] < 3.5).all()
+    assert len(timed_out) >= 1 and (timed_out["seconds"] < 5.5).all()
     assert (board["state"] == "complete").sum() >= 3
 
 
