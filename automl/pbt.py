@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -63,7 +63,7 @@ class Segment:
 
 @dataclass
 class Member:
-    """One member of the population: its current settings, weights and history."""
+    """One member of the population: its current settings, weights and lineage."""
 
     id: int
     config: dict[str, Any] | None = None
@@ -72,7 +72,6 @@ class Member:
     epochs: int = 0
     last_trial: int | None = None
     copied_from: dict[str, int] | None = None
-    history: list[int] = field(default_factory=list)
 
 
 class PopulationSearch:
@@ -172,7 +171,6 @@ class PopulationSearch:
                 trial.set_user_attr("result", record)
                 frozen = self.study.tell(trial, state=TrialState.FAIL)
             member.last_trial, member.copied_from = frozen.number, None
-            member.history.append(frozen.number)
             if self.on_trial is not None:
                 self.on_trial(self.study, frozen)
 

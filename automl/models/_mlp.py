@@ -32,9 +32,6 @@ def _torch() -> Any:
         raise ConfigError(
             "the 'mlp' model family needs torch: pip install torch==2.13.0 (CPU build)"
         ) from None
-    threads = os.environ.get("OMP_NUM_THREADS")
-    if threads and threads.isdigit():
-        torch.set_num_threads(int(threads))
     return torch
 
 
@@ -111,6 +108,9 @@ class TorchMLP(BaseEstimator):
     def start(self, X: Any, y: Any) -> None:
         """A fresh network and optimiser for this data (classes, target scale, input width)."""
         torch = _torch()
+        threads = os.environ.get("OMP_NUM_THREADS")  # set by the executor when trials share CPUs
+        if threads and threads.isdigit():
+            torch.set_num_threads(int(threads))
         X = _matrix(X)
         y = np.asarray(y)
         self.generator_ = torch.Generator().manual_seed(int(self.random_state))
