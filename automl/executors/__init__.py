@@ -20,6 +20,8 @@ from automl.executors._inprocess import InProcessExecutor
 from automl.executors._process import ProcessExecutor
 
 EXECUTORS = ("auto", "process", "inprocess", "ray")
+MAX_PARALLEL = 256
+"""More trials at once than this is a typo, not a plan (each is a thread, and a process)."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class ExecutorSettings:
             isinstance(n_parallel, bool) or not isinstance(n_parallel, int) or n_parallel < 1
         ):
             raise ConfigError(f"n_parallel must be a positive integer, got {n_parallel!r}")
+        if n_parallel is not None and n_parallel > MAX_PARALLEL:
+            raise ConfigError(f"n_parallel must be at most {MAX_PARALLEL}, got {n_parallel}")
         return cls(name, n_parallel, Resources.parse(resources), ray_address)
 
     @property

@@ -72,6 +72,8 @@ def test_a_trial_over_its_memory_limit_fails_and_the_search_goes_on() -> None:
 def test_executor_settings_are_checked() -> None:
     with pytest.raises(ConfigError, match="n_parallel"):
         ExecutorSettings.build("process", n_parallel=0)
+    with pytest.raises(ConfigError, match="at most 256"):
+        ExecutorSettings.build("process", n_parallel=100_000)
     with pytest.raises(ConfigError, match="unknown trial resource"):
         ExecutorSettings.build("process", resources={"ram": 3})
     with pytest.raises(ConfigError, match="memory_mb"):
