@@ -55,7 +55,14 @@ class ExecutorSettings:
             raise ConfigError(f"n_parallel must be a positive integer, got {n_parallel!r}")
         if n_parallel is not None and n_parallel > MAX_PARALLEL:
             raise ConfigError(f"n_parallel must be at most {MAX_PARALLEL}, got {n_parallel}")
-        return cls(name, n_parallel, Resources.parse(resources), ray_address)
+        parsed = Resources.parse(resources)
+        if parsed.gpus and name != "ray":
+            raise ConfigError(
+                "trial_resources 'gpus' is honoured by executor='ray' only (it reserves GPUs per"
+                " trial on the cluster); local trials see all of this machine's GPUs, so leave"
+                " gpus out, or use executor='ray'"
+            )
+        return cls(name, n_parallel, parsed, ray_address)
 
     @property
     def local(self) -> ExecutorSettings:

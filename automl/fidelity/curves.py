@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.stats
 from scipy.optimize import least_squares
 
 MIN_POINTS = 4
@@ -111,14 +112,20 @@ class CurveForecast:
     weights: dict[str, float] = field(default_factory=dict)
     shift: float = 0.0
     """The calibration applied to the curve ensemble's mean (see `pruners.calibrated`)."""
+    dof: float = math.inf
+    """Degrees of freedom of the spread: finite when it was estimated from a few past errors,
+    so the forecast is a Student t (wide tails), not a normal."""
 
     def prob_better_than(self, value: float, maximize: bool = True) -> float:
-        """Probability (normal approximation) that the final score beats `value`."""
+        """Probability that the final score beats `value` (normal, or Student t for small
+        calibration records)."""
         if self.std <= 0:
             return float(self.mean > value if maximize else self.mean < value)
         z = (self.mean - value) / self.std
         if not maximize:
             z = -z
+        if math.isfinite(self.dof):
+            return float(scipy.stats.t.cdf(z, self.dof))
         return 0.5 * math.erfc(-z / math.sqrt(2.0))
 
     def to_dict(self) -> dict[str, object]:
@@ -127,6 +134,7 @@ class CurveForecast:
             "std": round(self.std, 6),
             "weights": {k: round(v, 4) for k, v in self.weights.items()},
             "shift": round(self.shift, 6),
+            "dof": None if math.isinf(self.dof) else self.dof,
         }
 
 

@@ -80,6 +80,9 @@ def test_executor_settings_are_checked() -> None:
         ExecutorSettings.build("process", resources={"memory_mb": -1})
     with pytest.raises(ConfigError, match="needs executor='ray'"):
         ExecutorSettings.build("process", ray_address="127.0.0.1:6379")
+    for local in ("auto", "process", "inprocess"):  # a GPU reservation only Ray can honour
+        with pytest.raises(ConfigError, match="executor='ray' only"):
+            ExecutorSettings.build(local, resources={"gpus": 1})
     assert ExecutorSettings.build(ray_address="auto").name == "ray"
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from automl.fidelity import FORECAST_ATTR, AshaPruner, LearningCurvePruner, geometric_rungs
 from automl.fidelity.curves import CurveForecast
-from automl.fidelity.pruners import calibrated
+from automl.fidelity.pruners import DEFAULT_THRESHOLD, calibrated
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -105,3 +105,24 @@ def test_two_point_curves_are_judged_on_what_finished_trials_gained() -> None:
     record = study.trials[-1].user_attrs[FORECAST_ATTR]
     assert record["mean"] == pytest.approx(0.82, abs=0.005)
     assert not run_curve(study, {1: 0.88, 3: 0.905}, final=0.93)
+
+
+def test_curve_rule_waits_for_finished_trials_that_calibrate_it() -> None:
+    # Two trials finished after 3 steps (early-stopped, say): nothing calibrates a forecast from
+    # 4 or 6 steps, so the curve rule does not judge those lengths yet; an uncalibrated curve
+    # ensemble is too sure of itself (it stopped slow learners that ended up best).
+    study = lc_study()
+    for top in (0.90, 0.88):
+        run_curve(study, rising(top, range(1, 4)), final=top)
+    assert not run_curve(study, rising(0.70), final=0.70)
+    assert FORECAST_ATTR not in study.trials[-1].user_attrs
+    run_curve(study, rising(0.72), final=0.72)
+    assert run_curve(study, rising(0.60))  # two finished 8-step curves now calibrate the rule
+
+
+def test_a_spread_from_few_errors_has_wide_tails() -> None:
+    # Two past errors that agree closely say little about the next one: Student t, 1 dof.
+    few = calibrated(CurveForecast(0.80, 0.001), [0.010, 0.011])
+    many = calibrated(CurveForecast(0.80, 0.001), [0.010, 0.011] * 10)
+    assert few.dof == 1
+    assert few.prob_better_than(0.815) > DEFAULT_THRESHOLD > many.prob_better_than(0.815)
