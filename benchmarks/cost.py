@@ -149,6 +149,17 @@ def summarise(
     return table
 
 
+def median_row(ratios: list[list[float | None]]) -> str:
+    """The table's last row: each strategy's median ratio over datasets (None: infinite)."""
+    medians = [
+        f"{statistics.median([float('inf') if r is None else r for r in column]):.2f}"
+        if column
+        else "-"
+        for column in ratios
+    ]
+    return "| **median ratio** | | " + " | ".join(medians) + " |"
+
+
 def pool_seeds(
     raws: list[dict[str, Any]], strategies: list[str], tolerance: float
 ) -> dict[str, dict[str, Any]]:
@@ -204,14 +215,14 @@ def write_pooled(
             seeds_costs = " / ".join(f"{c:.1f}" for c in entry["per_seed"])
             cells.append(f"{mark}{entry['cost']:.1f} ({mark}{entry['ratio']:.2f}): {seeds_costs}")
         lines.append(f"| {name} | {row['target']:.4f} | " + " | ".join(cells) + " |")
-    medians = []
-    for strategy in strategies:
-        ratios = [
-            float("inf") if row[strategy]["censored"] else row[strategy]["ratio"]
-            for row in table.values()
-        ]
-        medians.append(f"{statistics.median(ratios):.2f}")
-    lines.append("| **median ratio** | | " + " | ".join(medians) + " |")
+    lines.append(
+        median_row(
+            [
+                [None if r[s]["censored"] else r[s]["ratio"] for r in table.values()]
+                for s in strategies
+            ]
+        )
+    )
     text = "\n".join(lines) + "\n"
     (RESULTS / "cost_seeds.md").write_text(text)
     (RESULTS / "cost_seeds.json").write_text(json.dumps(table, indent=1))
@@ -239,12 +250,7 @@ def write(summary: dict[str, dict[str, Any]], strategies: list[str], args: Any) 
             else:
                 cells.append(f"{entry['cost']:.1f} ({entry['ratio']:.2f})")
         lines.append(f"| {name} | {table['target']:.4f} | " + " | ".join(cells) + " |")
-    medians = []
-    for strategy in strategies:
-        ratios = [t[strategy]["ratio"] for t in summary.values()]
-        finite = [r if r is not None else float("inf") for r in ratios]
-        medians.append(f"{statistics.median(finite):.2f}" if finite else "-")
-    lines.append("| **median ratio** | | " + " | ".join(medians) + " |")
+    lines.append(median_row([[t[s]["ratio"] for t in summary.values()] for s in strategies]))
     lines += ["", "Trials run (pruned) per strategy:", ""]
     for name, table in summary.items():
         parts = [f"{s} {table[s]['trials']} ({table[s]['pruned']})" for s in strategies]
