@@ -7,7 +7,10 @@ import pytest
 
 from automl.fidelity import FORECAST_ATTR, AshaPruner, LearningCurvePruner, geometric_rungs
 from automl.fidelity.curves import CurveForecast
+from automl.fidelity.plan import FidelityPlan
 from automl.fidelity.pruners import DEFAULT_THRESHOLD, calibrated
+from automl.space import SearchSpace
+from automl.strategies import make_strategy
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -126,3 +129,22 @@ def test_a_spread_from_few_errors_has_wide_tails() -> None:
     many = calibrated(CurveForecast(0.80, 0.001), [0.010, 0.011] * 10)
     assert few.dof == 1
     assert few.prob_better_than(0.815) > DEFAULT_THRESHOLD > many.prob_better_than(0.815)
+
+
+def test_hyperband_on_data_fraction_rungs_runs_brackets_of_successive_halving() -> None:
+    # `hyperband` on a 1/9, 1/3, all-rows ladder: three brackets that start at 1/9, 1/3 and all
+    # rows. Each trial is worse than every earlier one, so within the two lower brackets only
+    # their first trial passes its rungs; the top bracket never prunes (full data is not a rung).
+    space = SearchSpace.from_dict({"x": {"type": "float", "low": 0, "high": 1}})
+    plan = FidelityPlan("data_fraction", (1 / 9, 1 / 3))
+    pruner = make_strategy("hyperband", space, 0, plan).pruner
+    study = optuna.create_study(direction="maximize", pruner=pruner, study_name="hyperband-test")
+    stopped_at = []
+    for i in range(30):
+        top = 0.9 - 0.01 * i
+        pruned = run_curve(study, {1: top - 0.1, 3: top - 0.05}, final=top)
+        stopped_at.append(max(study.trials[-1].intermediate_values) if pruned else None)
+    assert {s for s in stopped_at if s is not None} == {1, 3}  # both rungs of the ladder
+    completed = [i for i, s in enumerate(stopped_at) if s is None]
+    assert len(completed) >= 5 and max(completed) > 20  # the top bracket keeps late trials
+    assert not run_curve(study, {1: 0.95, 3: 0.97}, final=0.99)  # a new best is promoted
