@@ -135,6 +135,10 @@ def search_command(
                     },
                     on_trial=on_trial,
                 )
+            except AutoMLError:
+                # a bad setting or dataset: the one-line error alone, not an empty progress bar
+                progress.live.transient = True
+                raise
             finally:
                 ticker.set()
         path = model_out or automl_home() / "models" / f"{result.study_name}.automl"

@@ -94,6 +94,7 @@ def test_user_mistakes_exit_2_with_one_line(
     assert done.returncode == 2
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+    assert "searching" not in done.stderr  # no progress bar for a search that never started
 
 
 def test_missing_files_exit_2(tmp_path: Path, automl_home: Path) -> None:
