@@ -150,7 +150,11 @@ def _run_population(
         search.run()
     finally:
         executor.close()
+    if search.interrupted and not any(m.score is not None for m in search.members):
+        raise KeyboardInterrupt  # nothing finished: the caller reports the interruption
     result = SearchResult(study, metric.name, elapsed=s.budget.elapsed)
+    if search.interrupted:
+        result.notes.append("the search was interrupted; the model is the best finished round")
     best = search.best_member()
     assert best.checkpoint is not None and best.config is not None
     info = {"study": study.study_name, "evaluation": "pbt", "pbt_member": best.id}

@@ -103,21 +103,31 @@ class PopulationSearch:
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
+        self.interrupted = False
 
     def run(self) -> None:
+        """Train the population round by round. Ctrl-C stops the rounds in flight (recorded as
+        failed) and starts no more; members keep their last finished round."""
         if not self.budget.started:
             self.budget.start()
         slowest_round = 0.0
         with ThreadPoolExecutor(max(1, self.executor.slots)) as pool:
-            for generation in range(self.settings.generations):
-                if self.budget.remaining < max(slowest_round, 1.0):
-                    logger.info("PBT: stopping before round %d, the budget is spent", generation)
-                    break
-                started = time.monotonic()
-                list(pool.map(self._train, self.members, [generation] * len(self.members)))
-                slowest_round = max(slowest_round, time.monotonic() - started)
-                if generation < self.settings.generations - 1:
-                    self._exploit_and_explore()
+            try:
+                for generation in range(self.settings.generations):
+                    if self.budget.remaining < max(slowest_round, 1.0):
+                        logger.info(
+                            "PBT: stopping before round %d, the budget is spent", generation
+                        )
+                        break
+                    started = time.monotonic()
+                    list(pool.map(self._train, self.members, [generation] * len(self.members)))
+                    slowest_round = max(slowest_round, time.monotonic() - started)
+                    if generation < self.settings.generations - 1:
+                        self._exploit_and_explore()
+            except KeyboardInterrupt:
+                self.interrupted = True
+                self.executor.close()
+                logger.warning("search interrupted; keeping the finished trials")
 
     def best_member(self) -> Member:
         scored = [m for m in self.members if m.score is not None]
@@ -131,6 +141,8 @@ class PopulationSearch:
         return score if self._maximize else -score
 
     def _train(self, member: Member, generation: int) -> None:
+        if self.interrupted:
+            return
         with self._lock:
             if member.config is not None:
                 self.study.enqueue_trial(member.config)
@@ -165,8 +177,11 @@ class PopulationSearch:
                 trial.set_user_attr("result", record)
                 frozen: FrozenTrial = self.study.tell(trial, segment.score)
             else:
-                member.score = None
-                record["error"] = outcome.error or outcome.status
+                if self.interrupted:  # the member keeps its last finished round
+                    record["error"] = "interrupted by the user"
+                else:
+                    member.score = None
+                    record["error"] = outcome.error or outcome.status
                 trial.set_user_attr(PBT_ATTR, {**lineage, "epochs": member.epochs})
                 trial.set_user_attr("result", record)
                 frozen = self.study.tell(trial, state=TrialState.FAIL)

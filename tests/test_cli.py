@@ -106,9 +106,13 @@ def test_missing_files_exit_2(tmp_path: Path, automl_home: Path) -> None:
     assert done.returncode == 2 and "model file not found" in done.stderr
 
 
-@pytest.mark.parametrize("parallel", [[], ["--parallel", "2"]], ids=["one slot", "two slots"])
+@pytest.mark.parametrize(
+    "options",
+    [[], ["--parallel", "2"], ["--strategy", "pbt", "--parallel", "2"]],
+    ids=["one slot", "two slots", "pbt"],
+)
 def test_ctrl_c_keeps_finished_trials_and_saves_a_model(
-    adult_csv: Path, automl_home: Path, parallel: list[str]
+    adult_csv: Path, automl_home: Path, options: list[str]
 ) -> None:
     import signal
     import time
@@ -124,7 +128,7 @@ def test_ctrl_c_keeps_finished_trials_and_saves_a_model(
             "income",
             "--time",
             "60",
-            *parallel,
+            *options,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
