@@ -192,9 +192,7 @@ def pool_seeds(
 def write_pooled(
     table: dict[str, dict[str, Any]], strategies: list[str], seeds: list[int], args: Any
 ) -> str:
-    lines = [
-        "# Compute to reach full-fidelity TPE's result, pooled over search seeds",
-        "",
+    intro = (
         f"{args.budget:g} s searches, search seeds {', '.join(map(str, seeds))}, 80/20 split"
         " (seed 0). Per dataset the target is the lowest of TPE's final test scores over the"
         " seeds (a quality every TPE run reached); cost = CPU seconds over all trials until a"
@@ -202,11 +200,11 @@ def write_pooled(
         " averaged over the seeds (`python -m benchmarks.cost --summarise-seeds"
         f" {' '.join(map(str, seeds))}`). Cells: mean CPU seconds (ratio to TPE's mean), then"
         " the seeds' costs; `>=`: some run never reached the target and counts its whole"
-        " search (a lower bound; such a ratio counts as infinite in the median).",
-        "",
-        "| dataset | target | " + " | ".join(strategies) + " |",
-        "|---|---|" + "---|" * len(strategies),
-    ]
+        " search (a lower bound; such a ratio counts as infinite in the median)."
+    )
+    lines = table_head(
+        "Compute to reach full-fidelity TPE's result, pooled over search seeds", intro, strategies
+    )
     for name, row in table.items():
         cells = []
         for strategy in strategies:
@@ -229,18 +227,26 @@ def write_pooled(
     return text
 
 
-def write(summary: dict[str, dict[str, Any]], strategies: list[str], args: Any) -> None:
-    lines = [
-        "# Compute to reach full-fidelity TPE's result",
+def table_head(title: str, intro: str, strategies: list[str]) -> list[str]:
+    """A results page's title, its explanation and the head of its dataset x strategy table."""
+    return [
+        f"# {title}",
         "",
-        f"{args.budget:g} s searches, seed {args.seed}, 80/20 split; target = test score of TPE's final best"
-        f" configuration; cost = CPU seconds over all trials until a strategy's best-so-far"
-        f" configuration scores within {args.tolerance} of it on test (`python -m benchmarks.cost`)."
-        " Cells: CPU seconds (ratio to TPE's own cost); `never` = not reached in the budget.",
+        intro,
         "",
         "| dataset | target | " + " | ".join(strategies) + " |",
         "|---|---|" + "---|" * len(strategies),
     ]
+
+
+def write(summary: dict[str, dict[str, Any]], strategies: list[str], args: Any) -> None:
+    intro = (
+        f"{args.budget:g} s searches, seed {args.seed}, 80/20 split; target = test score of TPE's final best"
+        f" configuration; cost = CPU seconds over all trials until a strategy's best-so-far"
+        f" configuration scores within {args.tolerance} of it on test (`python -m benchmarks.cost`)."
+        " Cells: CPU seconds (ratio to TPE's own cost); `never` = not reached in the budget."
+    )
+    lines = table_head("Compute to reach full-fidelity TPE's result", intro, strategies)
     for name, table in summary.items():
         cells = []
         for strategy in strategies:
