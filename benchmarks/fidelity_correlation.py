@@ -12,7 +12,7 @@ fixed validation split, this measures:
   against the naive guess "the last value seen", with the share of finals inside the
   forecast's 90% interval.
 
-    python -m benchmarks.fidelity_correlation [--configs 50] [--datasets adult letter ...]
+    python -m benchmarks.fidelity_correlation [--configs 50] [--datasets adult letter ...] [--resume]
 
 Writes benchmarks/results/fidelity_correlation.{md,json}.
 """
@@ -104,7 +104,9 @@ def prefix_points(length: int) -> np.ndarray:
     return np.array([r for r in FidelityPlan("rounds").round_checkpoints() if r <= length])
 
 
-def run_dataset(name: str, n_configs: int, seed: int) -> dict[str, Any]:
+def run_dataset(name: str, n_configs: int, seed: int, resume: bool = False) -> dict[str, Any]:
+    """Evaluate `n_configs` configurations; with `resume`, keep the ones already saved in
+    fidelity_curves_<name>.json (the configurations are the same for the same seed)."""
     bench = load(name)
     data = Dataset.from_source(bench.train, bench.target, bench.task)
     metric = get_metric(None, data.task)
@@ -115,7 +117,15 @@ def run_dataset(name: str, n_configs: int, seed: int) -> dict[str, Any]:
     curves: list[np.ndarray] = []
     seconds: list[float] = []
     raw: dict[str, Any] = {"dataset": name, "metric": metric.name}
+    saved_path = RESULTS / f"fidelity_curves_{name}.json"
+    if resume and saved_path.exists():
+        saved = json.loads(saved_path.read_text())
+        fraction_scores = saved["fraction_scores"]
+        curves = [np.asarray(c) for c in saved["curves"]]
+        seconds = [saved["seconds_per_config"]] * saved["configs"]
     for i, config in enumerate(configurations(n_configs, seed)):
+        if i < len(curves):
+            continue
         start = time.perf_counter()
         scores, curve = evaluate(config, data, train, valid, metric)
         seconds.append(time.perf_counter() - start)
@@ -131,7 +141,7 @@ def run_dataset(name: str, n_configs: int, seed: int) -> dict[str, Any]:
             "curves": [c.tolist() for c in curves],
         }
         RESULTS.mkdir(exist_ok=True)
-        (RESULTS / f"fidelity_curves_{name}.json").write_text(json.dumps(raw))
+        saved_path.write_text(json.dumps(raw))
     return summarise(raw)
 
 
@@ -254,6 +264,11 @@ def main() -> None:
         action="store_true",
         help="recompute the tables from the saved fidelity_curves_*.json (no training)",
     )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the configurations already saved in fidelity_curves_*.json, run the rest",
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     if args.summarise_only:
@@ -262,7 +277,9 @@ def main() -> None:
             for name in args.datasets
         ]
     else:
-        results = [run_dataset(name, args.configs, args.seed) for name in args.datasets]
+        results = [
+            run_dataset(name, args.configs, args.seed, args.resume) for name in args.datasets
+        ]
     write(results, args.configs)
     print((RESULTS / "fidelity_correlation.md").read_text())
 
