@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import tempfile
 import time
 from pathlib import Path
@@ -97,7 +98,9 @@ def lightgbm_search(executor: str, n_parallel: int, cpus: int, n_trials: int) ->
     )
     total = time.perf_counter() - start
     trials = result.study.trials
-    span = max(t.datetime_complete for t in trials) - min(t.datetime_start for t in trials)
+    ends = [t.datetime_complete for t in trials if t.datetime_complete is not None]
+    starts = [t.datetime_start for t in trials if t.datetime_start is not None]
+    span = max(ends) - min(starts)
     return {"total": total, "trials": span.total_seconds(), "score": result.best_score}
 
 
@@ -112,7 +115,7 @@ def main() -> None:
     import ray
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
+    ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING)
     automl_overhead("ray", None, 20)  # warm the Ray workers, as a running cluster has them
     automl_overhead("process", 1, 2)  # start the worker process server once (about 1 s)
     overhead: list[tuple[str, float, int]] = []

@@ -32,7 +32,7 @@ import optuna
 from scipy.stats import spearmanr
 
 from automl.data import Dataset, choose_evaluation
-from automl.evaluation import _predict
+from automl.evaluation import predict_scores
 from automl.fidelity import FidelityPlan, NestedSubsamples, forecast
 from automl.metrics import METRICS, get_metric
 from automl.models import fit_estimator
@@ -87,7 +87,7 @@ def evaluate(
             data.y[valid],
             callbacks=[lightgbm.record_evaluation(record)],
         )
-        scores.append(metric.score(data.y[valid], _predict(pipe[-1], X_valid, data)))
+        scores.append(metric.score(data.y[valid], predict_scores(pipe[-1], X_valid, data)))
         if fraction == 1.0:
             (values,) = record["valid_0"].values()
             curve = [float(v) for v in values]

@@ -46,7 +46,8 @@ def run(name: str, seed: int, quantile: float, settings: PBTSettings) -> dict[st
     )[0]
     space = tabular_space({"models": ["mlp"]}).space
     study = optuna.create_study(
-        direction=metric.direction, sampler=optuna.samplers.RandomSampler(seed=seed)
+        direction="maximize" if metric.greater_is_better else "minimize",
+        sampler=optuna.samplers.RandomSampler(seed=seed),
     )
     work = MLPSegment(dataset, train, valid, metric, seed)
     executor = make_executor(ExecutorSettings.build("process", 2, {"cpus": 1}), work)

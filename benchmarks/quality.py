@@ -17,6 +17,7 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,7 +61,7 @@ def _xy(data: BenchmarkData) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
     )
 
 
-def _lgbm(task: str, **params):  # type: ignore[no-untyped-def]
+def _lgbm(task: str, **params: Any) -> Any:
     import lightgbm
 
     cls = lightgbm.LGBMRegressor if task == "regression" else lightgbm.LGBMClassifier

@@ -97,7 +97,7 @@ def _trial(rng: random.Random, number: int) -> optuna.trial.FrozenTrial:
         params=params,
         distributions=DISTRIBUTIONS,
         user_attrs=attrs,
-        intermediate_values={p["step"]: p["value"] for p in curve},
+        intermediate_values={int(p["step"]): p["value"] for p in curve},
     )
 
 
