@@ -32,6 +32,7 @@ from automl.strategies import MULTI_FIDELITY, Strategy, make_strategy
 logger = logging.getLogger(__name__)
 SECONDARY_OBJECTIVES = ("latency", "size")
 DEFAULT_MAX_ROUNDS = 2000
+DEFAULT_MAX_EPOCHS = 60
 MAX_GENERATIONS = 10_000
 """PBT rounds when only a time budget bounds them."""
 
@@ -176,25 +177,33 @@ def _run_population(
 
 def choose_fidelity(strategy: str, train_rows: int, space: TabularSpace) -> FidelityPlan:
     """What trials report on: data-fraction rungs when the first split's training rows allow at
-    least one rung of MIN_RUNG_ROWS (multi-fidelity strategies), else LightGBM boosting rounds;
-    the `lc` strategy always extrapolates rounds; other strategies report folds."""
+    least one rung of MIN_RUNG_ROWS (multi-fidelity strategies), else iterations (LightGBM's
+    boosting rounds, or epochs when the space holds only the MLP); the `lc` strategy always
+    extrapolates iterations; other strategies report folds."""
     if strategy not in MULTI_FIDELITY:
         return FidelityPlan()
-    rounds = FidelityPlan("rounds", max_rounds=_max_rounds(space))
+    if space.families == ("mlp",):
+        iterations = FidelityPlan(
+            "epochs", max_epochs=_largest(space, "mlp.epochs", DEFAULT_MAX_EPOCHS)
+        )
+    else:
+        iterations = FidelityPlan(
+            "rounds", max_rounds=_largest(space, "lightgbm.n_estimators", DEFAULT_MAX_ROUNDS)
+        )
     if strategy == "lc":
-        return rounds
-    return data_fraction_plan(train_rows) or rounds
+        return iterations
+    return data_fraction_plan(train_rows) or iterations
 
 
-def _max_rounds(space: TabularSpace) -> int:
-    """LightGBM's largest n_estimators in the space (full fidelity for the rounds kind)."""
+def _largest(space: TabularSpace, name: str, default: int) -> int:
+    """The largest value of an int parameter in the space (full fidelity for iterations)."""
     for param in space.space.params:
-        if param.name == "lightgbm.n_estimators":
+        if param.name == name:
             if param.high is not None:
                 return int(param.high)
             if param.choices:
                 return int(max(float(c) for c in param.choices if c is not None))
-    return DEFAULT_MAX_ROUNDS
+    return default
 
 
 def _open_study(

@@ -46,7 +46,8 @@ class TabularObjective:
 
     Picklable (it is sent once to a worker process). What it reports depends on `fidelity`:
     the score after each fold, the first split's score on growing data fractions before the
-    full evaluation, or LightGBM's validation score at growing boosting rounds.
+    full evaluation, or the first split's validation score at growing LightGBM boosting rounds
+    or after each MLP epoch.
     """
 
     def __init__(
@@ -83,7 +84,8 @@ class TabularObjective:
             self._climb_rungs(config, pipeline, report, fold_deadline(0))
         fits: list[FoldFit] = []
         for fold, (train, valid) in enumerate(self.splits):
-            rounds_report = report if self.fidelity.kind == "rounds" and fold == 0 else None
+            iterative = self.fidelity.kind in ("rounds", "epochs")
+            rounds_report = report if iterative and fold == 0 else None
             fit = self._fit_and_score(
                 config, pipeline, train, valid, fold_deadline(fold), rounds_report
             )
@@ -134,10 +136,22 @@ class TabularObjective:
         start = time.perf_counter()
         X_train = pipe[:-1].fit_transform(data.features.iloc[train], data.y[train])
         X_valid = pipe[:-1].transform(data.features.iloc[valid])
-        callbacks = []
+        callbacks: list[Any] = []
         if rounds_report is not None and family.name == "lightgbm":
             callbacks.append(
                 RoundsReporter(
+                    self.fidelity,
+                    rounds_report,
+                    pipe[-1],
+                    X_valid,
+                    data.y[valid],
+                    self.metric,
+                    data,
+                )
+            )
+        if rounds_report is not None and family.name == "mlp":
+            callbacks.append(
+                EpochReporter(
                     self.fidelity,
                     rounds_report,
                     pipe[-1],
@@ -216,6 +230,42 @@ class RoundsReporter:
             self.best = score
         assert self.best is not None
         self.report(self.best, done, self.plan.fidelity_of(done))
+
+
+class EpochReporter:
+    """The torch MLP's `on_epoch` callback: after each epoch, report the best validation score
+    so far in the search's metric (the `epochs` fidelity). A prune decision stops training."""
+
+    def __init__(
+        self,
+        plan: FidelityPlan,
+        report: Reporter,
+        model: Any,
+        X_valid: Any,
+        y_valid: np.ndarray,
+        metric: Metric,
+        data: Dataset,
+    ) -> None:
+        self.plan = plan
+        self.report = report
+        self.model = model
+        self.X_valid = X_valid
+        self.y_valid = y_valid
+        self.metric = metric
+        self.data = data
+        self.best: float | None = None
+
+    def __call__(self, epoch: int, validation_loss: float) -> None:
+        if epoch >= int(self.model.epochs):
+            return  # a finished trial is never pruned, so the last epoch is not reported
+        score = self.metric.score(self.y_valid, predict_scores(self.model, self.X_valid, self.data))
+        if not math.isfinite(score):
+            return
+        if self.best is None or (
+            score > self.best if self.metric.greater_is_better else score < self.best
+        ):
+            self.best = score
+        self.report(self.best, epoch, self.plan.fidelity_of(epoch))
 
 
 def predict_scores(model: Any, X: Any, data: Dataset) -> np.ndarray:

@@ -138,7 +138,7 @@ def _bandit(name: str, fidelity: FidelityPlan | None) -> BasePruner:
         if name == "asha":
             return SuccessiveHalvingPruner(reduction_factor=3)
         return HyperbandPruner(reduction_factor=3)
-    low = 1 if fidelity.kind == "data_fraction" else fidelity.round_checkpoints()[0]
+    low = fidelity.first_step
     if name == "asha":
         return AshaPruner(geometric_rungs(low, fidelity.full_step, fidelity.eta), fidelity.eta)
     return HyperbandPruner(

@@ -10,7 +10,9 @@ import pytest
 from optuna.trial import TrialState
 
 import automl
+from automl._tabular import choose_fidelity
 from automl.fidelity import FORECAST_ATTR
+from automl.space import tabular_space
 from tests.conftest import dataset_path
 
 
@@ -96,6 +98,34 @@ def test_lc_strategy_extrapolates_boosting_rounds(adult_8k: pd.DataFrame) -> Non
     assert forecasts and all(0 <= f["p_better"] <= 1 for f in forecasts)
     assert [t.state for t in result.study.trials].count(TrialState.PRUNED) >= 2
     assert result.best_score > 0.88
+
+
+def test_asha_on_the_mlp_epochs(adult: pd.DataFrame) -> None:
+    # An MLP-only space on small data: trials report their validation score after every epoch,
+    # and ASHA stops the weaker ones at epochs 1, 3 or 9.
+    learning_rate = {"type": "float", "low": 1e-5, "high": 1e-2, "log": True}
+    result = automl.search(
+        adult,
+        target="income",
+        strategy="asha",
+        space={"models": {"mlp": {"epochs": 12, "width": 32, "learning_rate": learning_rate}}},
+        n_trials=8,
+        storage=":memory:",
+        seed=0,
+        evaluation="holdout",
+        executor="inprocess",
+        ensemble=False,
+    )
+    trials = result.study.trials
+    first = trials[0].user_attrs["result"]["curve"]
+    assert [p["step"] for p in first][:3] == [1, 2, 3]
+    assert first[0]["fidelity"] == pytest.approx(1 / 12)
+    stopped = [t for t in trials if t.state == TrialState.PRUNED]
+    assert stopped and all(max(t.intermediate_values) in (1, 3, 9) for t in stopped)
+    assert all(max(t.intermediate_values) < 12 for t in trials)  # the last epoch: the result
+    assert result.best_score > 0.85
+    plan = choose_fidelity("auto", 1000, tabular_space({"models": ["mlp"]}))
+    assert (plan.kind, plan.full_step) == ("epochs", 60)
 
 
 def epochs(config: dict[str, Any], report: Any) -> float:

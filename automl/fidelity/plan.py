@@ -7,6 +7,7 @@ Three kinds share one contract for the schedulers: a trial reports `(value, step
   (fractions eta^-k: 1/9 and 1/3) and scored on that split's full validation rows, then
   evaluated in full. Steps count in units of the smallest fraction.
 - `rounds`: LightGBM reports its validation score at growing boosting rounds of the first split.
+- `epochs`: the torch MLP reports its validation score after every epoch on the first split.
 - `folds`: the score after each cross-validation fold (the core search's behaviour).
 """
 
@@ -29,18 +30,20 @@ MIN_RUNG_ROWS = 3000
 best configurations that full-fidelity TPE found."""
 ROUND_CHECKPOINT_GROWTH = math.sqrt(2)
 FIRST_ROUND_CHECKPOINT = 16
-KINDS = ("folds", "data_fraction", "rounds")
+KINDS = ("folds", "data_fraction", "rounds", "epochs")
 
 
 @dataclass(frozen=True)
 class FidelityPlan:
     """`fractions` are the data-fraction rungs below full data (ascending); `max_rounds` is the
-    boosting-round cap that counts as full fidelity for the `rounds` kind."""
+    boosting-round cap that counts as full fidelity for the `rounds` kind, `max_epochs` the
+    epoch cap for the `epochs` kind."""
 
     kind: str = "folds"
     fractions: tuple[float, ...] = ()
     eta: int = ETA
     max_rounds: int = 2000
+    max_epochs: int = 60
 
     @property
     def full_step(self) -> int:
@@ -49,6 +52,8 @@ class FidelityPlan:
             return self.eta ** len(self.fractions)
         if self.kind == "rounds":
             return self.max_rounds
+        if self.kind == "epochs":
+            return self.max_epochs
         return 1
 
     def step_of(self, fraction: float) -> int:
@@ -56,6 +61,13 @@ class FidelityPlan:
 
     def fidelity_of(self, step: int) -> float:
         return min(1.0, step / self.full_step)
+
+    @property
+    def first_step(self) -> int:
+        """The lowest step a trial reports: the bandits' smallest rung."""
+        if self.kind == "rounds":
+            return self.round_checkpoints()[0]
+        return 1
 
     def round_checkpoints(self) -> list[int]:
         """Rounds at which LightGBM reports: about two per doubling, up to `max_rounds`."""
@@ -73,6 +85,8 @@ class FidelityPlan:
             return f"data fractions {rungs}, then all rows"
         if self.kind == "rounds":
             return "LightGBM boosting rounds"
+        if self.kind == "epochs":
+            return "MLP epochs"
         return "cross-validation folds"
 
 

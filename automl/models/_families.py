@@ -191,7 +191,7 @@ def fit_estimator(
 
     LightGBM also stops adding rounds at `deadline` (time.monotonic()), so a slow configuration
     yields a usable, shorter model instead of being killed at the trial's time limit; extra
-    LightGBM `callbacks` (such as a learning-curve reporter) run after each round.
+    `callbacks` (learning-curve reporters) run after each LightGBM round or MLP epoch.
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)
@@ -206,7 +206,7 @@ def fit_estimator(
             estimator.fit(X, y, eval_X=(X_val,), eval_y=(y_val,), callbacks=steps)
             return int(estimator.best_iteration_ or estimator.n_estimators)
         if family.name == "mlp" and X_val is not None:
-            estimator.fit(X, y, X_val, y_val, deadline)
+            estimator.fit(X, y, X_val, y_val, deadline, _each(callbacks))
             return int(estimator.best_epoch_ or estimator.epochs)
         if family.name == "hist_gradient_boosting" and X_val is not None:
             estimator.set_params(early_stopping=True, n_iter_no_change=EARLY_STOPPING_ROUNDS // 2)
@@ -235,3 +235,15 @@ class _StopAt:
 
 def get_family(name: str) -> ModelFamily:
     return FAMILIES[name]
+
+
+def _each(callbacks: Sequence[Any]) -> Any:
+    """One `on_epoch(epoch, loss)` callable that calls every callback, or None."""
+    if not callbacks:
+        return None
+
+    def on_epoch(epoch: int, loss: float) -> None:
+        for callback in callbacks:
+            callback(epoch, loss)
+
+    return on_epoch
