@@ -137,30 +137,13 @@ class TabularObjective:
         X_train = pipe[:-1].fit_transform(data.features.iloc[train], data.y[train])
         X_valid = pipe[:-1].transform(data.features.iloc[valid])
         callbacks: list[Any] = []
-        if rounds_report is not None and family.name == "lightgbm":
-            callbacks.append(
-                RoundsReporter(
-                    self.fidelity,
-                    rounds_report,
-                    pipe[-1],
-                    X_valid,
-                    data.y[valid],
-                    self.metric,
-                    data,
-                )
-            )
-        if rounds_report is not None and family.name == "mlp":
-            callbacks.append(
-                EpochReporter(
-                    self.fidelity,
-                    rounds_report,
-                    pipe[-1],
-                    X_valid,
-                    data.y[valid],
-                    self.metric,
-                    data,
-                )
-            )
+        if rounds_report is not None:
+            curve = BestSoFar(self.fidelity, rounds_report, data.y[valid], self.metric)
+            if family.name == "lightgbm":
+                classes = np.unique(data.y[train])
+                callbacks.append(RoundsReporter(curve, X_valid, classes, data))
+            elif family.name == "mlp":
+                callbacks.append(EpochReporter(curve, pipe[-1], X_valid, data))
         found = fit_estimator(
             family, pipe[-1], X_train, data.y[train], X_valid, data.y[valid], deadline, callbacks
         )
@@ -186,31 +169,43 @@ class FoldFit:
     pipeline: Any
 
 
+class BestSoFar:
+    """Reports the best validation score so far, in the search's metric, at a step of an
+    iterative fit (the `rounds` and `epochs` fidelities). A prune decision raises."""
+
+    def __init__(
+        self, plan: FidelityPlan, report: Reporter, y_valid: np.ndarray, metric: Metric
+    ) -> None:
+        self.plan = plan
+        self.report = report
+        self.y_valid = y_valid
+        self.metric = metric
+        self.best: float | None = None
+
+    def add(self, predictions: np.ndarray, step: int) -> None:
+        score = self.metric.score(self.y_valid, predictions)
+        if not math.isfinite(score):
+            return
+        if self.best is None or (
+            score > self.best if self.metric.greater_is_better else score < self.best
+        ):
+            self.best = score
+        self.report(self.best, step, self.plan.fidelity_of(step))
+
+
 class RoundsReporter:
-    """A LightGBM callback: at the plan's round checkpoints, report the best validation score
-    so far in the search's metric (the `rounds` fidelity). A prune decision stops training."""
+    """A LightGBM callback: scores the validation rows at the plan's round checkpoints."""
 
     order = 35  # after early stopping (30) has seen the round
 
     def __init__(
-        self,
-        plan: FidelityPlan,
-        report: Reporter,
-        train_classes: np.ndarray,
-        X_valid: Any,
-        y_valid: np.ndarray,
-        metric: Metric,
-        data: Dataset,
+        self, curve: BestSoFar, X_valid: Any, train_classes: np.ndarray, data: Dataset
     ) -> None:
-        self.checkpoints = set(plan.round_checkpoints())
-        self.plan = plan
-        self.report = report
-        self.train_classes = train_classes  # LightGBM's class k is the k-th of these
+        self.curve = curve
+        self.checkpoints = set(curve.plan.round_checkpoints())
         self.X_valid = X_valid
-        self.y_valid = y_valid
-        self.metric = metric
+        self.train_classes = train_classes  # LightGBM's class k is the k-th of these
         self.data = data
-        self.best: float | None = None
 
     def __call__(self, env: Any) -> None:
         done = env.iteration + 1
@@ -220,52 +215,22 @@ class RoundsReporter:
         if self.data.task.is_classification:
             proba = np.column_stack([1 - raw, raw]) if raw.ndim == 1 else raw
             raw = _full_proba(proba, self.train_classes, self.data)
-        score = self.metric.score(self.y_valid, raw)
-        if not math.isfinite(score):
-            return
-        better = self.best is None or (
-            score > self.best if self.metric.greater_is_better else score < self.best
-        )
-        if better:
-            self.best = score
-        assert self.best is not None
-        self.report(self.best, done, self.plan.fidelity_of(done))
+        self.curve.add(raw, done)
 
 
 class EpochReporter:
-    """The torch MLP's `on_epoch` callback: after each epoch, report the best validation score
-    so far in the search's metric (the `epochs` fidelity). A prune decision stops training."""
+    """The torch MLP's `on_epoch` callback: scores the validation rows after each epoch."""
 
-    def __init__(
-        self,
-        plan: FidelityPlan,
-        report: Reporter,
-        model: Any,
-        X_valid: Any,
-        y_valid: np.ndarray,
-        metric: Metric,
-        data: Dataset,
-    ) -> None:
-        self.plan = plan
-        self.report = report
+    def __init__(self, curve: BestSoFar, model: Any, X_valid: Any, data: Dataset) -> None:
+        self.curve = curve
         self.model = model
         self.X_valid = X_valid
-        self.y_valid = y_valid
-        self.metric = metric
         self.data = data
-        self.best: float | None = None
 
     def __call__(self, epoch: int, validation_loss: float) -> None:
         if epoch >= int(self.model.epochs):
             return  # a finished trial is never pruned, so the last epoch is not reported
-        score = self.metric.score(self.y_valid, predict_scores(self.model, self.X_valid, self.data))
-        if not math.isfinite(score):
-            return
-        if self.best is None or (
-            score > self.best if self.metric.greater_is_better else score < self.best
-        ):
-            self.best = score
-        self.report(self.best, epoch, self.plan.fidelity_of(epoch))
+        self.curve.add(predict_scores(self.model, self.X_valid, self.data), epoch)
 
 
 def predict_scores(model: Any, X: Any, data: Dataset) -> np.ndarray:
