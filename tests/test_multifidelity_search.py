@@ -15,6 +15,11 @@ from automl.fidelity import FORECAST_ATTR
 from automl.space import tabular_space
 from tests.conftest import dataset_path
 
+QUICK: dict[str, Any] = dict(
+    storage=":memory:", seed=0, evaluation="holdout", executor="inprocess", ensemble=False
+)
+"""A search in memory, in this process, on one holdout split, without an ensemble."""
+
 
 @pytest.fixture(scope="module")
 def adult_8k() -> pd.DataFrame:
@@ -26,15 +31,7 @@ def test_pruned_search_matches_the_unpruned_one_and_stops_trials_early(
 ) -> None:
     # 6,400 training rows: too few for data-fraction rungs, so `auto` extrapolates LightGBM's
     # boosting-round curves and stops the trials that cannot catch up.
-    common: dict[str, Any] = dict(
-        target="income",
-        n_trials=24,
-        storage=":memory:",
-        seed=0,
-        evaluation="holdout",
-        executor="inprocess",
-        ensemble=False,
-    )
+    common: dict[str, Any] = dict(target="income", n_trials=24, **QUICK)
     full = automl.search(adult_8k, strategy="tpe", **common)
     pruned = automl.search(adult_8k, strategy="auto", **common)
     assert pruned.best_score >= full.best_score - 0.005
@@ -60,11 +57,7 @@ def test_data_fraction_rungs_on_the_whole_of_adult() -> None:
         strategy="asha",
         space={"models": {"lightgbm": {}}},
         n_trials=8,
-        storage=":memory:",
-        seed=0,
-        evaluation="holdout",
-        executor="inprocess",
-        ensemble=False,
+        **QUICK,
     )
     stopped = [t for t in result.study.trials if t.state == TrialState.PRUNED]
     assert len(stopped) >= 3  # ASHA keeps the top third at each rung
@@ -83,11 +76,7 @@ def test_lc_strategy_extrapolates_boosting_rounds(adult_8k: pd.DataFrame) -> Non
         strategy="lc",
         space=space,
         n_trials=10,
-        storage=":memory:",
-        seed=1,
-        evaluation="holdout",
-        executor="inprocess",
-        ensemble=False,
+        **{**QUICK, "seed": 1},
     )
     curves = [t.user_attrs["result"].get("curve", []) for t in result.study.trials]
     assert all(len(c) >= 3 for c in curves)  # every LightGBM trial reports rounds 16, 23, 32...
@@ -110,11 +99,7 @@ def test_asha_on_the_mlp_epochs(adult: pd.DataFrame) -> None:
         strategy="asha",
         space={"models": {"mlp": {"epochs": 12, "width": 32, "learning_rate": learning_rate}}},
         n_trials=8,
-        storage=":memory:",
-        seed=0,
-        evaluation="holdout",
-        executor="inprocess",
-        ensemble=False,
+        **QUICK,
     )
     trials = result.study.trials
     first = trials[0].user_attrs["result"]["curve"]
