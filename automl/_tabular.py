@@ -20,7 +20,7 @@ from automl.executors import ExecutorSettings, make_executor
 from automl.fidelity import FidelityPlan, data_fraction_plan
 from automl.metrics import Metric, get_metric
 from automl.model import FittedModel
-from automl.models._mlp import SCHEDULE_PARAMS
+from automl.models._mlp import DEFAULT_EPOCHS, SCHEDULE_PARAMS
 from automl.pbt import MLPSegment, PBTSettings, PopulationSearch
 from automl.refit import RefitReserve, ensemble_weights, refit_members
 from automl.result import SearchResult
@@ -32,7 +32,6 @@ from automl.strategies import MULTI_FIDELITY, Strategy, make_strategy
 logger = logging.getLogger(__name__)
 SECONDARY_OBJECTIVES = ("latency", "size")
 DEFAULT_MAX_ROUNDS = 2000
-DEFAULT_MAX_EPOCHS = 60
 MAX_GENERATIONS = 10_000
 """PBT rounds when only a time budget bounds them."""
 
@@ -183,13 +182,10 @@ def choose_fidelity(strategy: str, train_rows: int, space: TabularSpace) -> Fide
     if strategy not in MULTI_FIDELITY:
         return FidelityPlan()
     if space.families == ("mlp",):
-        iterations = FidelityPlan(
-            "epochs", max_epochs=_largest(space, "mlp.epochs", DEFAULT_MAX_EPOCHS)
-        )
+        iterations = FidelityPlan("epochs", max_steps=_largest(space, "mlp.epochs", DEFAULT_EPOCHS))
     else:
-        iterations = FidelityPlan(
-            "rounds", max_rounds=_largest(space, "lightgbm.n_estimators", DEFAULT_MAX_ROUNDS)
-        )
+        max_rounds = _largest(space, "lightgbm.n_estimators", DEFAULT_MAX_ROUNDS)
+        iterations = FidelityPlan("rounds", max_steps=max_rounds)
     if strategy == "lc":
         return iterations
     return data_fraction_plan(train_rows) or iterations

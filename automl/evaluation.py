@@ -83,11 +83,11 @@ class TabularObjective:
         if self.fidelity.kind == "data_fraction":
             self._climb_rungs(config, pipeline, report, fold_deadline(0))
         fits: list[FoldFit] = []
+        iterative = self.fidelity.kind in ("rounds", "epochs")
         for fold, (train, valid) in enumerate(self.splits):
-            iterative = self.fidelity.kind in ("rounds", "epochs")
-            rounds_report = report if iterative and fold == 0 else None
+            curve_report = report if iterative and fold == 0 else None
             fit = self._fit_and_score(
-                config, pipeline, train, valid, fold_deadline(fold), rounds_report
+                config, pipeline, train, valid, fold_deadline(fold), curve_report
             )
             fits.append(fit)
             if self.fidelity.kind == "folds" and fold < len(self.splits) - 1:
@@ -127,7 +127,7 @@ class TabularObjective:
         train: np.ndarray,
         valid: np.ndarray,
         deadline: float | None,
-        rounds_report: Reporter | None,
+        curve_report: Reporter | None,
     ) -> FoldFit:
         """Fit a fresh copy of `pipeline` on `train`, predict and score `valid`."""
         data = self.dataset
@@ -137,8 +137,8 @@ class TabularObjective:
         X_train = pipe[:-1].fit_transform(data.features.iloc[train], data.y[train])
         X_valid = pipe[:-1].transform(data.features.iloc[valid])
         callbacks: list[Any] = []
-        if rounds_report is not None:
-            curve = BestSoFar(self.fidelity, rounds_report, data.y[valid], self.metric)
+        if curve_report is not None:
+            curve = BestSoFar(self.fidelity, curve_report, data.y[valid], self.metric)
             if family.name == "lightgbm":
                 classes = np.unique(data.y[train])
                 callbacks.append(RoundsReporter(curve, X_valid, classes, data))

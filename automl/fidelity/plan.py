@@ -35,25 +35,22 @@ KINDS = ("folds", "data_fraction", "rounds", "epochs")
 
 @dataclass(frozen=True)
 class FidelityPlan:
-    """`fractions` are the data-fraction rungs below full data (ascending); `max_rounds` is the
-    boosting-round cap that counts as full fidelity for the `rounds` kind, `max_epochs` the
-    epoch cap for the `epochs` kind."""
+    """`fractions` are the data-fraction rungs below full data (ascending); `max_steps` is the
+    iteration cap (boosting rounds or epochs) that counts as full fidelity for the `rounds` and
+    `epochs` kinds."""
 
     kind: str = "folds"
     fractions: tuple[float, ...] = ()
     eta: int = ETA
-    max_rounds: int = 2000
-    max_epochs: int = 60
+    max_steps: int = 2000
 
     @property
     def full_step(self) -> int:
         """The step that stands for full fidelity."""
         if self.kind == "data_fraction":
             return self.eta ** len(self.fractions)
-        if self.kind == "rounds":
-            return self.max_rounds
-        if self.kind == "epochs":
-            return self.max_epochs
+        if self.kind in ("rounds", "epochs"):
+            return self.max_steps
         return 1
 
     def step_of(self, fraction: float) -> int:
@@ -70,10 +67,10 @@ class FidelityPlan:
         return 1
 
     def round_checkpoints(self) -> list[int]:
-        """Rounds at which LightGBM reports: about two per doubling, up to `max_rounds`."""
+        """Rounds at which LightGBM reports: about two per doubling, up to `max_steps`."""
         points: list[int] = []
         value = float(FIRST_ROUND_CHECKPOINT)
-        while value < self.max_rounds:
+        while value < self.max_steps:
             if not points or round(value) > points[-1]:
                 points.append(round(value))
             value *= ROUND_CHECKPOINT_GROWTH

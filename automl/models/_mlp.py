@@ -21,6 +21,8 @@ from automl.exceptions import ConfigError
 
 PATIENCE = 8
 """Epochs without a better validation loss before early stopping (when fit gets X_val)."""
+DEFAULT_EPOCHS = 30
+"""Epochs when the space does not set them (the bundled space sets 60)."""
 SCHEDULE_PARAMS = ("learning_rate", "weight_decay", "dropout", "batch_size")
 """Settings that may change while a network trains (the rest fix its shape)."""
 
@@ -52,7 +54,7 @@ class TorchMLP(BaseEstimator):
         learning_rate: float = 1e-3,
         weight_decay: float = 1e-5,
         batch_size: int = 256,
-        epochs: int = 30,
+        epochs: int = DEFAULT_EPOCHS,
         random_state: int = 0,
     ) -> None:
         self.task = task

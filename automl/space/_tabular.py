@@ -130,6 +130,8 @@ def _family_params(family: str, spec: Mapping[str, Any]) -> list[Param]:
                 f"model '{family}' has no parameter '{name}'{hint}; known: {', '.join(sorted(allowed))}"
             )
         param = parse_param(f"{family}.{name}", value)
+        if name == FAMILIES[family].rounds_param:
+            _check_iteration_count(param)
         cond = param.condition
         if cond is None:
             cond = Condition(MODEL_PARAM, (family,))
@@ -137,6 +139,19 @@ def _family_params(family: str, spec: Mapping[str, Any]) -> list[Param]:
             cond = Condition(f"{family}.{cond.parent}", cond.values)
         result.append(_with_condition(param, cond))
     return result
+
+
+def _check_iteration_count(param: Param) -> None:
+    """An iteration count (boosting rounds, epochs) must be a positive integer, whatever the
+    space lets it take: it is also full fidelity for the multi-fidelity strategies."""
+    values = [param.low] if param.low is not None else list(param.choices)
+    whole = [
+        isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer()
+        for v in values
+    ]
+    if not all(whole) or min(values) < 1:
+        shown = values[0] if len(values) == 1 else values
+        raise SpaceError(f"{param.name} must be a positive integer, got {shown!r}")
 
 
 def _with_condition(param: Param, condition: Condition) -> Param:

@@ -124,6 +124,11 @@ def test_user_tabular_space_from_yaml() -> None:
         ),
         ({"model": ["lightgbm"]}, "unknown top-level key 'model'"),
         ({"models": []}, "non-empty"),
+        ({"models": {"mlp": {"epochs": 0}}}, "mlp.epochs must be a positive integer, got 0"),
+        (
+            {"models": {"lightgbm": {"n_estimators": "many"}}},
+            "lightgbm.n_estimators must be a positive integer",
+        ),
     ],
 )
 def test_invalid_tabular_spaces(spec: dict, message: str) -> None:
