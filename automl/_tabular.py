@@ -13,7 +13,7 @@ import pandas as pd
 
 from automl._study import is_memory, open_study, storage_url
 from automl.budget import Budget
-from automl.data import Dataset, EvaluationPlan, choose_evaluation
+from automl.data import Dataset, EvaluationPlan, choose_evaluation, meta_features
 from automl.evaluation import TabularObjective, TrialResult
 from automl.exceptions import ConfigError
 from automl.executors import ExecutorSettings, make_executor
@@ -22,12 +22,13 @@ from automl.metrics import Metric, get_metric
 from automl.model import FittedModel
 from automl.models._mlp import DEFAULT_EPOCHS, SCHEDULE_PARAMS
 from automl.pbt import MLPSegment, PBTSettings, PopulationSearch
+from automl.record import StudyMeta
 from automl.refit import RefitReserve, ensemble_weights, refit_members
 from automl.result import SearchResult
 from automl.search import OnTrial, Search
 from automl.space import TabularSpace, tabular_space
 from automl.storage import PredictionStore
-from automl.strategies import MULTI_FIDELITY, Strategy, make_strategy
+from automl.strategies import Strategy, make_strategy, strategy_info
 
 logger = logging.getLogger(__name__)
 SECONDARY_OBJECTIVES = ("latency", "size")
@@ -66,7 +67,7 @@ def run_tabular_search(
     logger.info("data: %s", dataset.describe())
     metric = get_metric(s.metric, dataset.task)
     plan = choose_evaluation(dataset.y, dataset.task, s.evaluation)
-    if s.strategy == "pbt":
+    if strategy_info(s.strategy).population:
         return _run_population(dataset, metric, plan, s, on_trial)
     space = tabular_space(s.space)
     splits = plan.splits(dataset.y, dataset.task, s.seed or 0)
@@ -179,7 +180,7 @@ def choose_fidelity(strategy: str, train_rows: int, space: TabularSpace) -> Fide
     least one rung of MIN_RUNG_ROWS (multi-fidelity strategies), else iterations (LightGBM's
     boosting rounds, or epochs when the space holds only the MLP); the `lc` strategy always
     extrapolates iterations; other strategies report folds."""
-    if strategy not in MULTI_FIDELITY:
+    if not strategy_info(strategy).multi_fidelity:
         return FidelityPlan()
     if space.families == ("mlp",):
         iterations = FidelityPlan("epochs", max_steps=_largest(space, "mlp.epochs", DEFAULT_EPOCHS))
@@ -211,17 +212,19 @@ def _open_study(
     s: TabularSettings,
 ) -> optuna.Study:
     """Open or resume the study; a new one gets the strategy's starting points queued."""
-    directions = [metric.direction] + (["minimize"] if strategy.multi_objective else [])
-    meta = {
-        "kind": "tabular",
-        "target": s.target,
-        "task": dataset.task.value,
-        "metric": metric.name,
-        "fingerprint": dataset.fingerprint(),
-        "evaluation": plan.name,
-        "space": space.space.to_dict(),
-    }
-    study, is_new = open_study(s.storage, s.study_name, strategy, directions, meta)
+    directions = (metric.direction,) + (("minimize",) if strategy.multi_objective else ())
+    meta = StudyMeta(
+        kind="tabular",
+        directions=directions,
+        target=s.target,
+        task=dataset.task.value,
+        metric=metric.name,
+        fingerprint=dataset.fingerprint(),
+        evaluation=plan.name,
+        space=space.space.to_dict(),
+        meta_features=meta_features(dataset),
+    )
+    study, is_new = open_study(s.storage, s.study_name, strategy, meta)
     if is_new and strategy.use_starting_points:
         for point in space.starting_points:
             study.enqueue_trial(point, skip_if_exists=True)
@@ -244,7 +247,7 @@ def _summary(result: TrialResult) -> dict[str, Any]:
     return {
         "fold_scores": [round(v, 6) for v in result.fold_scores],
         "fit_seconds": round(result.fit_seconds, 4),
-        "rounds": result.rounds,
+        "iterations": result.rounds,
         "predict_ms_per_1k_rows": round(result.predict_ms_per_1k_rows, 4),
         "model_bytes": result.model_bytes or None,
     }

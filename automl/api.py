@@ -15,10 +15,11 @@ from automl.budget import DEFAULT_TIME_BUDGET, Budget
 from automl.exceptions import ConfigError
 from automl.executors import ExecutorSettings, Resources, make_executor
 from automl.model import load
+from automl.record import StudyMeta
 from automl.result import SearchResult
 from automl.search import OnTrial, Search
 from automl.space import SearchSpace, load_yaml
-from automl.strategies import make_strategy
+from automl.strategies import make_strategy, strategy_info
 
 logger = logging.getLogger(__name__)
 DEFAULT_OBJECTIVE_TRIALS = 100
@@ -130,13 +131,13 @@ def _search_objective(
     for d in directions:
         if d not in ("maximize", "minimize"):
             raise ConfigError(f"direction must be 'maximize' or 'minimize', got {d!r}")
-    strategy = make_strategy(strategy_name, search_space, seed)
-    if len(directions) > 1 and not strategy.multi_objective and strategy_name != "random":
+    if len(directions) > 1 and not strategy_info(strategy_name).several_objectives:
         raise ConfigError(
             "several directions need a multi-objective strategy: use strategy='nsga2'"
         )
-    meta = {"kind": "objective", "space": search_space.to_dict()}
-    study, _ = open_study(storage, study_name, strategy, directions, meta)
+    strategy = make_strategy(strategy_name, search_space, seed)
+    meta = StudyMeta("objective", tuple(directions), space=search_space.to_dict())
+    study, _ = open_study(storage, study_name, strategy, meta)
     executor = make_executor(executors, objective)
     search = Search(
         study,

@@ -20,6 +20,7 @@ from rich.text import Text
 from automl._service_cli import register as register_service_commands
 from automl.exceptions import AutoMLError
 from automl.storage import automl_home
+from automl.strategies import strategy_names
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="AutoML search on Optuna.")
 out = Console()
@@ -48,9 +49,7 @@ def search_command(
     trials: Annotated[int | None, typer.Option("--trials", help="Number of trials.")] = None,
     strategy: Annotated[
         str,
-        typer.Option(
-            help="auto, tpe, gp, cmaes, random, qmc, grid, nsga2, asha, hyperband, bohb, lc."
-        ),
+        typer.Option(help=f"{', '.join(strategy_names())}."),
     ] = "auto",
     metric: Annotated[
         str | None, typer.Option(help="Metric to optimise (default per task).")

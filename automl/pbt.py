@@ -33,12 +33,12 @@ from automl.data import Dataset
 from automl.executors import Executor, Reporter
 from automl.metrics import Metric
 from automl.pipeline import build_pipeline
+from automl.record import TrialRecord, save_lineage
 from automl.space import Param, SearchSpace
 
 logger = logging.getLogger(__name__)
 PERTURB_FACTORS = (0.8, 1.25)
 RESAMPLE_PROBABILITY = 0.25
-PBT_ATTR = "pbt"
 
 
 @dataclass(frozen=True)
@@ -160,11 +160,11 @@ class PopulationSearch:
             "continued_from": member.last_trial,
             "copied_from": member.copied_from,
         }
-        record: dict[str, Any] = {
-            "config": member.config,
-            "wall_seconds": round(outcome.wall_seconds, 4),
-            "cpu_seconds": round(outcome.cpu_seconds, 4),
-        }
+        record = TrialRecord(
+            config=member.config,
+            wall_seconds=round(outcome.wall_seconds, 4),
+            cpu_seconds=round(outcome.cpu_seconds, 4),
+        )
         with self._lock:
             if outcome.status == "ok":
                 segment: Segment = outcome.value
@@ -173,17 +173,17 @@ class PopulationSearch:
                     segment.score,
                     segment.epochs,
                 )
-                trial.set_user_attr(PBT_ATTR, {**lineage, "epochs": segment.epochs})
-                trial.set_user_attr("result", record)
+                save_lineage(trial, {**lineage, "epochs": segment.epochs})
+                record.save(trial)
                 frozen: FrozenTrial = self.study.tell(trial, segment.score)
             else:
                 if self.interrupted:  # the member keeps its last finished round
-                    record["error"] = "interrupted by the user"
+                    record.error = "interrupted by the user"
                 else:
                     member.score = None
-                    record["error"] = outcome.error or outcome.status
-                trial.set_user_attr(PBT_ATTR, {**lineage, "epochs": member.epochs})
-                trial.set_user_attr("result", record)
+                    record.error = outcome.error or outcome.status
+                save_lineage(trial, {**lineage, "epochs": member.epochs})
+                record.save(trial)
                 frozen = self.study.tell(trial, state=TrialState.FAIL)
             member.last_trial, member.copied_from = frozen.number, None
             if self.on_trial is not None:

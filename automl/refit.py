@@ -16,6 +16,7 @@ from automl.evaluation import TrialResult, fit_final, refit_config
 from automl.executors import ExecutorSettings, make_executor
 from automl.metrics import Metric
 from automl.model import FittedModel
+from automl.record import TrialRecord
 from automl.result import SearchResult
 from automl.storage import PredictionStore
 
@@ -105,15 +106,15 @@ def refit_members(
     try:
         for number, weight in sorted(weights.items(), key=lambda item: -item[1]):
             trial = trials[number]
-            record = trial.user_attrs.get("result", {})
+            record = TrialRecord.of(trial)
             timeout = budget.hard_remaining - SAFETY_SECONDS
-            expected = refit_seconds(record.get("fit_seconds", 0.0), plan)
+            expected = refit_seconds(record.fit_seconds or 0.0, plan)
             if fitted and expected > timeout:
                 skipped.append(number)
                 continue
             if timeout <= 0:
                 break
-            config = refit_config(record.get("config", trial.params), record.get("rounds"), plan)
+            config = refit_config(record.config, record.iterations, plan)
             outcome = executor.run(
                 config, None if math.isinf(timeout) else timeout, lambda report: False
             )
@@ -159,7 +160,7 @@ def _assemble(
         dataset.task,
         dataset.target,
         dataset.classes,
-        best.user_attrs.get("result", {}).get("config", best.params),
+        TrialRecord.of(best).config,
         metric.name,
         info,
     )

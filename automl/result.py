@@ -13,6 +13,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from automl.exceptions import AutoMLError
 from automl.model import FittedModel
+from automl.record import TrialRecord
 from automl.space import MODEL_PARAM
 from automl.storage import PredictionStore
 
@@ -37,7 +38,7 @@ class SearchResult:
         self.notes = notes or []
         self._predictions = predictions
         if not self.completed:
-            errors = [t.user_attrs.get("result", {}).get("error") for t in study.trials]
+            errors = [TrialRecord.of(t).error for t in study.trials]
             detail = next(
                 (e for e in reversed(errors) if e), "no trial ran (is the budget too small?)"
             )
@@ -76,9 +77,7 @@ class SearchResult:
 
     @property
     def best_config(self) -> dict[str, Any]:
-        return dict(
-            self.best_trial.user_attrs.get("result", {}).get("config", self.best_trial.params)
-        )
+        return dict(TrialRecord.of(self.best_trial).config)
 
     @property
     def n_trials(self) -> int:
@@ -93,18 +92,17 @@ class SearchResult:
         for t in self.study.get_trials(deepcopy=False):
             if t.state == TrialState.WAITING:
                 continue
-            record = t.user_attrs.get("result", {})
-            config = record.get("config", t.params)
+            record = TrialRecord.of(t)
             row: dict[str, Any] = {
                 "trial": t.number,
                 "state": t.state.name.lower(),
                 self.metric: t.values[0] if t.values else np.nan,
-                "model": config.get(MODEL_PARAM),
-                "seconds": record.get("wall_seconds"),
-                "cpu_seconds": record.get("cpu_seconds"),
-                "fidelity": record.get("fidelity"),
-                "config": config,
-                "error": record.get("error"),
+                "model": record.config.get(MODEL_PARAM),
+                "seconds": record.wall_seconds,
+                "cpu_seconds": record.cpu_seconds,
+                "fidelity": record.fidelity,
+                "config": record.config,
+                "error": record.error,
             }
             if self.multi_objective and t.values:
                 row["objective_2"] = t.values[1]
@@ -156,7 +154,7 @@ class SearchResult:
             "elapsed_seconds": round(self.elapsed, 2),
             "cpu_seconds": round(
                 sum(
-                    t.user_attrs.get("result", {}).get("cpu_seconds", 0.0)
+                    TrialRecord.of(t).cpu_seconds or 0.0
                     for t in self.study.get_trials(deepcopy=False)
                 ),
                 2,

@@ -7,6 +7,7 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import optuna
@@ -14,6 +15,8 @@ from optuna.trial import FrozenTrial, TrialState
 
 from automl.budget import Budget
 from automl.executors import Executor, Outcome, Report, TrialAddress
+from automl.fidelity import ask_pruner
+from automl.record import CurvePoint, TrialRecord
 from automl.space import SearchSpace
 from automl.strategies import Strategy, grid_exhausted
 
@@ -28,8 +31,9 @@ FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 class Search:
     """Runs trials until the budget is spent, writing every outcome to the study.
 
-    `values_of` turns the work's output into objective values; `keep` receives each successful
-    output (to store predictions); `reserve()` is the time held back for a final refit. With an
+    `values_of` turns the work's output into objective values; `summary_of` into TrialRecord
+    fields (fit seconds, iterations...); `keep` receives each successful output (to store
+    predictions); `reserve()` is the time held back for a final refit. With an
     executor of several slots, that many trials run at once, each from its own thread; asking,
     telling and the callbacks take turns under one lock, so only the work runs concurrently.
     `storage_url` (None for in-memory studies) lets remote workers report to their trial.
@@ -65,8 +69,12 @@ class Search:
         self._n_started = 0
         self._errors: list[BaseException] = []
 
+    @property
+    def multi_objective(self) -> bool:
+        """Several directions: Optuna then takes no intermediate reports and prunes nothing."""
+        return len(self.study.directions) > 1
+
     def run(self) -> None:
-        fail_interrupted_trials(self.study)
         if not self.budget.started:
             self.budget.start()
         self._n_started = len(self.study.get_trials(deepcopy=False, states=FINISHED))
@@ -126,7 +134,7 @@ class Search:
         """Ctrl-C: stop the worker, record the trial as failed, keep everything finished."""
         self.interrupted = True
         self.executor.close()
-        trial.set_user_attr("result", {"error": "interrupted by the user"})
+        TrialRecord(error="interrupted by the user").save(trial)
         self.study.tell(trial, state=TrialState.FAIL)
         logger.warning("search interrupted; keeping the finished trials")
 
@@ -140,11 +148,11 @@ class Search:
         logger.warning("search interrupted; keeping the finished trials")
 
     def _run_trial(self, trial: optuna.Trial, config: dict[str, Any]) -> FrozenTrial:
-        curve = _Curve(trial, self.strategy.multi_objective)
+        curve = _Curve(trial, self.multi_objective)
         address = None
-        if self.storage_url is not None and not self.strategy.multi_objective:
+        if self.storage_url is not None and not self.multi_objective:
             address = TrialAddress(
-                self.storage_url, self.study.study_name, trial._trial_id, self.study.pruner
+                self.storage_url, self.study.study_name, trial.number, self.study.pruner
             )
         outcome = self.executor.run(
             config, self.budget.trial_timeout(self.reserve()), curve.on_report, address
@@ -163,50 +171,50 @@ class Search:
         return frozen
 
     def _tell(
-        self,
-        trial: optuna.Trial,
-        config: dict[str, Any],
-        outcome: Outcome,
-        curve: list[dict[str, Any]],
+        self, trial: optuna.Trial, config: dict[str, Any], outcome: Outcome, curve: list[CurvePoint]
     ) -> FrozenTrial:
-        record: dict[str, Any] = {
-            "config": config,
-            "wall_seconds": round(outcome.wall_seconds, 4),
-            "cpu_seconds": round(outcome.cpu_seconds, 4),
-        }
-        if curve:
-            record["curve"] = curve
-        reached = [p["fidelity"] for p in curve if p["fidelity"] is not None]
-        record["fidelity"] = 1.0 if outcome.status == "ok" else max(reached, default=None)
-        values: Sequence[float] | None = None
+        record = TrialRecord(
+            config=config,
+            wall_seconds=round(outcome.wall_seconds, 4),
+            cpu_seconds=round(outcome.cpu_seconds, 4),
+            curve=curve,
+        )
+        reached = [p.fidelity for p in curve if p.fidelity is not None]
+        values = self._values(outcome) if outcome.status == "ok" else None
+        record.fidelity = 1.0 if outcome.status == "ok" else max(reached, default=None)
         if outcome.status == "ok":
-            try:
-                values = [float(v) for v in self.values_of(outcome.value)]
-            except (TypeError, ValueError) as exc:
-                outcome.status, outcome.error = (
-                    "failed",
-                    f"objective returned {outcome.value!r}: {exc}",
-                )
-            if values is not None and not all(math.isfinite(v) for v in values):
-                outcome.status, outcome.error = (
-                    "failed",
-                    f"objective returned a non-finite value {values}",
-                )
-            if values is not None and len(values) != len(self.study.directions):
-                outcome.status = "failed"
-                outcome.error = f"objective returned {len(values)} values, expected {len(self.study.directions)}"
-        if outcome.status == "ok":
-            record.update(self.summary_of(outcome.value))
+            record = replace(record, **self.summary_of(outcome.value))
             if self.keep is not None:
                 self.keep(trial.number, outcome.value)
         elif outcome.error:
-            record["error"] = outcome.error
+            record.error = outcome.error
             logger.info("trial %d %s: %s", trial.number, outcome.status, outcome.error)
-        trial.set_user_attr("result", record)
-        if outcome.status == "ok":
+        record.save(trial)
+        if values is not None:
             return self.study.tell(trial, values)
         state = TrialState.PRUNED if outcome.status == "pruned" else TrialState.FAIL
         return self.study.tell(trial, state=state)
+
+    def _values(self, outcome: Outcome) -> list[float] | None:
+        """The objective values of a finished trial; None (and the outcome marked failed) when
+        they are not finite numbers, one per direction."""
+        try:
+            values = [float(v) for v in self.values_of(outcome.value)]
+        except (TypeError, ValueError) as exc:
+            outcome.status, outcome.error = "failed", f"objective returned {outcome.value!r}: {exc}"
+            return None
+        if not all(math.isfinite(v) for v in values):
+            outcome.status, outcome.error = (
+                "failed",
+                f"objective returned a non-finite value {values}",
+            )
+            return None
+        expected = len(self.study.directions)
+        if len(values) != expected:
+            outcome.status = "failed"
+            outcome.error = f"objective returned {len(values)} values, expected {expected}"
+            return None
+        return values
 
 
 class _Curve:
@@ -216,20 +224,14 @@ class _Curve:
     def __init__(self, trial: optuna.Trial, multi_objective: bool) -> None:
         self.trial = trial
         self.multi_objective = multi_objective
-        self.points: list[dict[str, Any]] = []
+        self.points: list[CurvePoint] = []
 
     def record(self, report: Report) -> bool:
         """Keep a finite report on the curve; False when it is not finite (nothing to tell)."""
         if not math.isfinite(report.value):
             return False
-        self.points.append(
-            {
-                "step": report.step,
-                "value": report.value,
-                "fidelity": report.fidelity,
-                "cpu_seconds": round(report.cpu_seconds, 4),
-            }
-        )
+        point = CurvePoint(report.step, report.value, report.fidelity, round(report.cpu_seconds, 4))
+        self.points.append(point)
         return True
 
     def replay(self, report: Report) -> bool:
@@ -240,15 +242,4 @@ class _Curve:
         return True
 
     def on_report(self, report: Report) -> bool:
-        return self.replay(report) and self.trial.should_prune()
-
-
-def fail_interrupted_trials(study: optuna.Study) -> None:
-    """Trials left RUNNING by a killed earlier run can never finish: mark them failed."""
-    for stale in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        study._storage.set_trial_user_attr(
-            stale._trial_id,
-            "result",
-            {"error": "interrupted: the search process stopped mid-trial"},
-        )
-        study.tell(stale.number, state=TrialState.FAIL, skip_if_finished=True)
+        return self.replay(report) and ask_pruner(self.trial)

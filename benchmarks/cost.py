@@ -39,6 +39,7 @@ import automl
 from automl.data import Dataset, choose_evaluation
 from automl.evaluation import fit_final, refit_config
 from automl.model import FittedModel
+from automl.record import TrialRecord
 from benchmarks.datasets import SPECS, BenchmarkData, load
 from benchmarks.quality import SCORING, score
 
@@ -53,7 +54,7 @@ def incumbents(result: automl.SearchResult) -> list[tuple[float, int, int]]:
     spent, best = 0.0, -np.inf
     found: list[tuple[float, int, int]] = []
     for count, trial in enumerate(sorted(result.study.trials, key=lambda t: t.number), 1):
-        spent += trial.user_attrs.get("result", {}).get("cpu_seconds", 0.0)
+        spent += TrialRecord.of(trial).cpu_seconds or 0.0
         value = trial.value if trial.state == TrialState.COMPLETE else None
         if value is not None and sign * value > best:
             best = sign * value
@@ -66,9 +67,9 @@ def test_score(
 ) -> float:
     """Refit trial `number` on all training rows (as the search's refit does) and score it."""
     trial = result.study.trials[number]
-    record = trial.user_attrs["result"]
+    record = TrialRecord.of(trial)
     plan = choose_evaluation(dataset.y, dataset.task, "auto")
-    config = refit_config(record["config"], record.get("rounds"), plan)
+    config = refit_config(record.config, record.iterations, plan)
     pipeline = fit_final(config, dataset, 0)
     model = FittedModel(
         [pipeline], [1.0], dataset.task, dataset.target, dataset.classes, config, result.metric
@@ -104,7 +105,7 @@ def run_strategy(
         }
         for cpu, number, count in incumbents(result)
     ]
-    total = sum(t.user_attrs.get("result", {}).get("cpu_seconds", 0.0) for t in result.study.trials)
+    total = sum(TrialRecord.of(t).cpu_seconds or 0.0 for t in result.study.trials)
     logging.info(
         "%s %s: %d trials (%d pruned), final test %.4f, %.0f CPU s",
         data.name,

@@ -31,6 +31,7 @@ from automl.executors import ExecutorSettings, make_executor
 from automl.metrics import get_metric
 from automl.models._mlp import SCHEDULE_PARAMS
 from automl.pbt import MLPSegment, PBTSettings, PopulationSearch
+from automl.record import TrialRecord
 from automl.space import tabular_space
 from benchmarks.datasets import load
 
@@ -78,7 +79,7 @@ def run(name: str, seed: int, quantile: float, settings: PBTSettings) -> dict[st
         truth = np.array([codes[label] for label in labels])
     predictions = predict_scores(pipeline[-1], pipeline[:-1].transform(features), dataset)
     score = metric.score(truth, predictions)
-    cpu = sum(t.user_attrs["result"]["cpu_seconds"] for t in study.trials)
+    cpu = sum(TrialRecord.of(t).cpu_seconds or 0.0 for t in study.trials)
     return {
         "validation": best.score,
         "test": float(score),

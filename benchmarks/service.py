@@ -22,7 +22,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 import optuna
@@ -30,6 +29,7 @@ import sqlalchemy as sa
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
 from automl.jobs import Job, JobSpec, JobStore
+from automl.record import CurvePoint, StudyMeta, TrialRecord, forecast_attrs
 from automl.storage import open_storage
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -55,7 +55,7 @@ def build_job(url: str, n_trials: int, seed: int = 0) -> tuple[str, str]:
     study = optuna.create_study(
         study_name=job.study_name, storage=open_storage(url), direction="maximize"
     )
-    study.set_user_attr("automl", {"kind": "tabular", "metric": "roc_auc"})
+    StudyMeta("tabular", ("maximize",), metric="roc_auc").save(study)
     rng = random.Random(seed)
     trials = [_trial(rng, number) for number in range(n_trials)]
     for start in range(0, n_trials, 500):
@@ -77,27 +77,24 @@ def _trial(rng: random.Random, number: int) -> optuna.trial.FrozenTrial:
     final = 0.85 + 0.08 * rng.random()
     pruned = rng.random() < 0.3
     steps = [16, 23, 32, 45, 64, 91, 128, 181][: 3 if pruned else 8]
-    curve = [
-        {"step": s, "value": final - 0.05 / (1 + i), "fidelity": s / 2000, "cpu_seconds": 0.01 * s}
-        for i, s in enumerate(steps)
-    ]
-    result: dict[str, Any] = {
-        "config": params,
-        "wall_seconds": 0.5,
-        "cpu_seconds": 0.01 * steps[-1],
-        "fidelity": steps[-1] / 2000 if pruned else 1.0,
-        "curve": curve,
-    }
-    attrs: dict[str, Any] = {"result": result}
+    curve = [CurvePoint(s, final - 0.05 / (1 + i), s / 2000, 0.01 * s) for i, s in enumerate(steps)]
+    record = TrialRecord(
+        config=params,
+        wall_seconds=0.5,
+        cpu_seconds=0.01 * steps[-1],
+        fidelity=steps[-1] / 2000 if pruned else 1.0,
+        curve=curve,
+    )
+    attrs = record.to_attrs()
     if pruned:
-        attrs["lc_forecast"] = {"mean": final - 0.01, "std": 0.01, "p_better": 0.02}
+        attrs |= forecast_attrs({"mean": final - 0.01, "std": 0.01, "p_better": 0.02})
     return optuna.trial.create_trial(
         state=optuna.trial.TrialState.PRUNED if pruned else optuna.trial.TrialState.COMPLETE,
         value=None if pruned else final,
         params=params,
         distributions=DISTRIBUTIONS,
         user_attrs=attrs,
-        intermediate_values={int(p["step"]): p["value"] for p in curve},
+        intermediate_values={p.step: p.value for p in curve},
     )
 
 

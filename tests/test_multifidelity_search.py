@@ -11,7 +11,7 @@ from optuna.trial import TrialState
 
 import automl
 from automl._tabular import choose_fidelity
-from automl.fidelity import FORECAST_ATTR
+from automl.record import TrialRecord
 from automl.space import tabular_space
 from tests.conftest import dataset_path
 
@@ -37,16 +37,16 @@ def test_pruned_search_matches_the_unpruned_one_and_stops_trials_early(
     assert pruned.best_score >= full.best_score - 0.005
     stopped = [t for t in pruned.study.trials if t.state == TrialState.PRUNED]
     assert stopped
-    records = [t.user_attrs["result"] for t in stopped]
-    assert all(r["fidelity"] < 1.0 for r in records)
+    records = [TrialRecord.of(t) for t in stopped]
+    assert all(r.fidelity is not None and r.fidelity < 1.0 for r in records)
     full_runs = [
-        t.user_attrs["result"]["cpu_seconds"]
+        TrialRecord.of(t).cpu_seconds or 0.0
         for t in pruned.study.trials
         if t.state == TrialState.COMPLETE and t.params.get("model") == "lightgbm"
     ]
     # the stopped trials cost less than running them in full would have (the compute saved
     # over a whole search is measured by benchmarks/cost.py)
-    assert sum(r["cpu_seconds"] for r in records) < len(records) * statistics.median(full_runs)
+    assert sum(r.cpu_seconds or 0.0 for r in records) < len(records) * statistics.median(full_runs)
 
 
 def test_data_fraction_rungs_on_the_whole_of_adult() -> None:
@@ -61,10 +61,10 @@ def test_data_fraction_rungs_on_the_whole_of_adult() -> None:
     )
     stopped = [t for t in result.study.trials if t.state == TrialState.PRUNED]
     assert len(stopped) >= 3  # ASHA keeps the top third at each rung
-    record = stopped[0].user_attrs["result"]
-    assert record["fidelity"] in (1 / 9, 1 / 3)
-    assert [p["step"] for p in record["curve"]] == sorted(stopped[0].intermediate_values)
-    assert all(p["cpu_seconds"] > 0 for p in record["curve"])
+    record = TrialRecord.of(stopped[0])
+    assert record.fidelity in (1 / 9, 1 / 3)
+    assert [p.step for p in record.curve] == sorted(stopped[0].intermediate_values)
+    assert all(p.cpu_seconds > 0 for p in record.curve)
     assert result.best_score > 0.92
 
 
@@ -78,12 +78,10 @@ def test_lc_strategy_extrapolates_boosting_rounds(adult_8k: pd.DataFrame) -> Non
         n_trials=10,
         **{**QUICK, "seed": 1},
     )
-    curves = [t.user_attrs["result"].get("curve", []) for t in result.study.trials]
+    curves = [TrialRecord.of(t).curve for t in result.study.trials]
     assert all(len(c) >= 3 for c in curves)  # every LightGBM trial reports rounds 16, 23, 32...
-    assert curves[0][0]["step"] == 16 and curves[0][0]["fidelity"] == pytest.approx(16 / 2000)
-    forecasts = [
-        t.user_attrs[FORECAST_ATTR] for t in result.study.trials if FORECAST_ATTR in t.user_attrs
-    ]
+    assert curves[0][0].step == 16 and curves[0][0].fidelity == pytest.approx(16 / 2000)
+    forecasts = [f for t in result.study.trials if (f := TrialRecord.of(t).forecast)]
     assert forecasts and all(0 <= f["p_better"] <= 1 for f in forecasts)
     assert [t.state for t in result.study.trials].count(TrialState.PRUNED) >= 2
     assert result.best_score > 0.88
@@ -102,9 +100,9 @@ def test_asha_on_the_mlp_epochs(adult: pd.DataFrame) -> None:
         **QUICK,
     )
     trials = result.study.trials
-    first = trials[0].user_attrs["result"]["curve"]
-    assert [p["step"] for p in first][:3] == [1, 2, 3]
-    assert first[0]["fidelity"] == pytest.approx(1 / 12)
+    first = TrialRecord.of(trials[0]).curve
+    assert [p.step for p in first][:3] == [1, 2, 3]
+    assert first[0].fidelity == pytest.approx(1 / 12)
     stopped = [t for t in trials if t.state == TrialState.PRUNED]
     assert stopped and all(max(t.intermediate_values) in (1, 3, 9) for t in stopped)
     assert all(max(t.intermediate_values) < 12 for t in trials)  # the last epoch: the result

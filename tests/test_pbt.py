@@ -11,6 +11,7 @@ import pytest
 import automl
 from automl.exceptions import ConfigError
 from automl.pbt import explore
+from automl.record import lineage_of
 from automl.space import tabular_space
 
 
@@ -26,7 +27,7 @@ def test_pbt_exploits_the_best_and_records_lineage(letter: pd.DataFrame) -> None
         n_parallel=2,
     )
     trials = result.study.trials
-    lineage = [t.user_attrs["pbt"] for t in trials]
+    lineage = [lineage_of(t) for t in trials]
     assert len(trials) == 16
     assert sorted({entry["generation"] for entry in lineage}) == [0, 1]
     second = [

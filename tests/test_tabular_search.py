@@ -11,6 +11,7 @@ import pytest
 
 import automl
 from automl.exceptions import ConfigError, DataError, ModelFileError
+from automl.record import StudyMeta
 
 
 def test_binary_search_finds_a_good_model(adult: pd.DataFrame) -> None:
@@ -148,7 +149,9 @@ def test_postgresql_storage(adult: pd.DataFrame, postgres_url: str, study_name: 
         search_then_resume(adult, postgres_url, study_name)
         stored = optuna.load_study(study_name=study_name, storage=postgres_url)
         assert sum(t.state.is_finished() for t in stored.trials) == 4
-        assert stored.user_attrs["automl"]["metric"] == "roc_auc"
+        meta = StudyMeta.from_attrs(stored.user_attrs)
+        assert meta is not None and meta.metric == "roc_auc"
+        assert meta.meta_features is not None and meta.meta_features.classes == 2
     finally:
         optuna.delete_study(study_name=study_name, storage=postgres_url)
 

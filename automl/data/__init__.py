@@ -1,6 +1,7 @@
 """Loading, validating and splitting tabular data."""
 
 from automl.data._dataset import Dataset
+from automl.data._meta import MetaFeatures, meta_features
 from automl.data._read import MISSING_MARKERS, read_table
 from automl.data._roles import ColumnRoles, infer_roles
 from automl.data._split import EvaluationPlan, choose_evaluation
@@ -11,9 +12,11 @@ __all__ = [
     "ColumnRoles",
     "Dataset",
     "EvaluationPlan",
+    "MetaFeatures",
     "Task",
     "choose_evaluation",
     "infer_roles",
     "infer_task",
+    "meta_features",
     "read_table",
 ]

@@ -75,7 +75,7 @@ class TrialAddress:
 
     storage_url: str
     study_name: str
-    trial_id: int
+    trial_number: int
     pruner: optuna.pruners.BasePruner
 
 

@@ -37,9 +37,15 @@ from automl.executors._base import (
     describe_error,
 )
 
-PRELOAD = ["automl.evaluation"]
 TERMINATE_GRACE_SECONDS = 0.3
 PARENT_CHECK_SECONDS = 1.0
+
+
+def _preload_modules(work: Work) -> list[str]:
+    """Modules the fork server imports once, so each worker starts warm: the module defining
+    the work's class when it is part of automl (a user's script is never imported)."""
+    module = type(work).__module__
+    return [module] if module.split(".")[0] == "automl" else ["automl"]
 
 
 def _exit_cleanly(signum: int, frame: Any) -> None:
@@ -234,7 +240,7 @@ class ProcessExecutor:
     def __init__(self, work: Work, slots: int = 1, resources: Resources | None = None) -> None:
         resources = resources or Resources()
         context = mp.get_context("forkserver")
-        context.set_forkserver_preload(PRELOAD)
+        context.set_forkserver_preload(_preload_modules(work))
         payload = cloudpickle.dumps(work)
         threads = resources.threads(slots)
         self.slots = slots

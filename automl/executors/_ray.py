@@ -59,26 +59,29 @@ def connect(address: str | None) -> None:
     _connected_to[:] = [address]
 
 
-_studies: dict[tuple[str, str], optuna.Study] = {}
+_studies: dict[tuple[str, str], tuple[optuna.Study, optuna.storages.BaseStorage]] = {}
 """Studies this Ray worker process has opened, by (storage URL, study name)."""
 
 
 def _storage_reporter(address: TrialAddress) -> OnReport:
     """In the worker: report to the trial in the storage and ask the study's pruner."""
+    from automl.fidelity import ask_pruner
     from automl.storage import rdb_storage
 
     key = (address.storage_url, address.study_name)
     if key not in _studies:
-        _studies[key] = optuna.load_study(
-            study_name=address.study_name, storage=rdb_storage(address.storage_url)
-        )
-    study = _studies[key]
+        storage = rdb_storage(address.storage_url)
+        _studies[key] = (optuna.load_study(study_name=address.study_name, storage=storage), storage)
+    study, storage = _studies[key]
     study.pruner = address.pruner
-    trial = optuna.Trial(study, address.trial_id)
+    study_id = storage.get_study_id_from_name(address.study_name)
+    trial = optuna.Trial(
+        study, storage.get_trial_id_from_study_id_trial_number(study_id, address.trial_number)
+    )
 
     def send(report: Report) -> bool:
         trial.report(report.value, report.step)
-        return trial.should_prune()
+        return ask_pruner(trial)
 
     return send
 

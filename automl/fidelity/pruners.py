@@ -3,8 +3,8 @@
 `LearningCurvePruner` is an Optuna `BasePruner`: with enough points on a trial's curve it
 forecasts the final score (see `curves.forecast`) and stops the trial when the probability
 that it beats the k-th best finished trial is below `threshold`; on shorter curves it defers
-to a bandit rule (successive halving, Hyperband) or to nothing. The forecast is stored on the
-trial as the user attribute `lc_forecast` so a dashboard can draw it.
+to a bandit rule (successive halving, Hyperband) or to nothing. The pruner only decides: the
+code that asks it (`ask_pruner`) stores its forecast on the trial so a dashboard can draw it.
 
 Forecasts are calibrated on the study itself: for finished trials that reported the same steps,
 the pruner compares what it would have forecast from those steps with the score they actually
@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Callable
+from typing import Any
 
 import optuna
 from optuna.pruners import BasePruner, NopPruner
@@ -29,8 +30,8 @@ from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 from automl.fidelity.curves import MIN_POINTS, CurveForecast, forecast
+from automl.record import forecast_attrs
 
-FORECAST_ATTR = "lc_forecast"
 DEFAULT_THRESHOLD = 0.05
 DECISION_GROWTH = 1.5
 """The curve rule looks at a trial when its number of points first reaches min_points, then
@@ -73,6 +74,11 @@ class LearningCurvePruner(BasePruner):
         self.n_startup_trials = n_startup_trials
         self.bounds = bounds
         self._forecasts: dict[tuple[str, int, tuple[int, ...]], float] = {}
+        self._latest: dict[tuple[str, int], dict[str, Any]] = {}
+
+    def take_forecast(self, study_name: str, number: int) -> dict[str, Any] | None:
+        """The forecast behind the last decision on trial `number`, once (None: no new one)."""
+        return self._latest.pop((study_name, number), None)
 
     def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
         # The bandit rule always sees the report, so its rung records stay complete.
@@ -102,7 +108,7 @@ class LearningCurvePruner(BasePruner):
             "reference": reference,
             "p_better": round(chance, 6),
         }
-        study._storage.set_trial_user_attr(trial._trial_id, FORECAST_ATTR, record)
+        self._latest[(study.study_name, trial.number)] = record
         return chance < self.threshold
 
     def _errors(
@@ -191,3 +197,16 @@ def calibrated(predicted: CurveForecast, errors: list[float]) -> CurveForecast:
     spread = math.sqrt(sum((e - shift) ** 2 for e in errors) / (n - 1))
     std = math.sqrt(spread**2 * (1 + 1 / n) + predicted.std**2 / n)
     return CurveForecast(predicted.mean + shift, std, predicted.weights, shift, dof=n - 1)
+
+
+def ask_pruner(trial: optuna.Trial) -> bool:
+    """Ask the study's pruner about the trial's latest report; store any forecast it made on
+    the trial (the pruner only decides, it never writes)."""
+    decision = trial.should_prune()
+    pruner = trial.study.pruner
+    if isinstance(pruner, LearningCurvePruner):
+        forecast = pruner.take_forecast(trial.study.study_name, trial.number)
+        if forecast is not None:
+            for key, value in forecast_attrs(forecast).items():
+                trial.set_user_attr(key, value)
+    return decision

@@ -17,7 +17,7 @@ from automl.exceptions import ConfigError, SpaceError
 from automl.metrics import METRICS
 from automl.space import tabular_space
 from automl.space._tabular import DEFAULT_FAMILIES
-from automl.strategies import STRATEGIES
+from automl.strategies import strategy_info
 
 TASKS = ("binary", "multiclass", "regression")
 MAX_TIME_BUDGET = 7 * 24 * 3600.0
@@ -74,12 +74,7 @@ def validate_spec(spec: JobSpec, columns: list[str]) -> JobSpec:
         raise ConfigError(
             f"unknown metric '{spec.metric}'{hint}; choose one of: {', '.join(METRICS)}"
         )
-    if spec.strategy not in STRATEGIES:
-        close = difflib.get_close_matches(spec.strategy, STRATEGIES, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise ConfigError(
-            f"unknown strategy '{spec.strategy}'{hint}; choose one of: {', '.join(STRATEGIES)}"
-        )
+    strategy_info(spec.strategy)  # raises ConfigError naming the closest strategy
     space = resolve_space(spec.space)
     tabular_space(space)  # raises SpaceError on a malformed space
     return JobSpec(**{**spec.to_dict(), "space": space})

@@ -23,7 +23,6 @@ import optuna
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from optuna.storages._rdb import models as optuna_models
 from sqlalchemy.orm import Session, sessionmaker
 
 from automl.exceptions import AutoMLError, ConfigError
@@ -67,7 +66,8 @@ class JobStore:
 
     def migrate(self) -> None:
         """Bring the tables to the newest schema (alembic, version table automl_alembic_version)
-        and create Optuna's, one process at a time, so workers starting together do not race."""
+        one process at a time, so workers starting together do not race; then let Optuna create
+        its own tables (a worker that loses that race retries)."""
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
@@ -77,8 +77,7 @@ class JobStore:
                 connection.execute(sa.text("SELECT pg_advisory_xact_lock(7262741)"))
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
-            optuna_models.BaseModel.metadata.create_all(connection)
-        for attempt in range(5):  # Optuna records its schema version on first open
+        for attempt in range(5):  # Optuna creates its tables on first open; a race retries
             try:
                 storage = open_storage(self.url)
                 if isinstance(storage, optuna.storages.RDBStorage):

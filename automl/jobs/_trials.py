@@ -9,11 +9,13 @@ They read Optuna's RDB schema (tables `studies`, `trials`, `trial_values`,
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+
+from automl.record import FORECAST_ATTR, RECORD_ATTR, STUDY_ATTR, StudyMeta, TrialRecord
 
 CHUNK = 2000
 """Trial ids per `IN (...)` query."""
@@ -32,15 +34,16 @@ def find_study(engine: sa.Engine, study_name: str) -> StudyRef | None:
     query = sa.text(
         "SELECT s.study_id, d.direction, a.value_json AS meta FROM studies s"
         " LEFT JOIN study_directions d ON d.study_id = s.study_id AND d.objective = 0"
-        " LEFT JOIN study_user_attributes a ON a.study_id = s.study_id AND a.key = 'automl'"
+        " LEFT JOIN study_user_attributes a ON a.study_id = s.study_id AND a.key = :meta_key"
         " WHERE s.study_name = :name"
     )
     with engine.connect() as connection:
-        row = connection.execute(query, {"name": study_name}).first()
+        row = connection.execute(query, {"name": study_name, "meta_key": STUDY_ATTR}).first()
     if row is None:
         return None
-    meta = json.loads(row.meta) if row.meta else {}
-    return StudyRef(row.study_id, row.direction == "MAXIMIZE", meta.get("metric"))
+    meta = StudyMeta.from_attrs({STUDY_ATTR: json.loads(row.meta)} if row.meta else {})
+    metric = meta.metric if meta is not None else None
+    return StudyRef(row.study_id, row.direction == "MAXIMIZE", metric)
 
 
 def trial_order(
@@ -110,14 +113,14 @@ def all_trials(
             query = sa.text(f"{_TRIAL_COLUMNS_WITH_RESULT} WHERE t.trial_id IN :ids").bindparams(
                 sa.bindparam("ids", expanding=True)
             )
-            for row in connection.execute(query, {"ids": stale[start : start + CHUNK]}):
-                known[row.trial_id] = _trial(
-                    row, _decode(result=row.result, lc_forecast=row.forecast)
-                )
+            chunk = {"ids": stale[start : start + CHUNK], **_ATTR_KEYS}
+            for row in connection.execute(query, chunk):
+                attrs = {RECORD_ATTR: row.result, FORECAST_ATTR: row.forecast}
+                known[row.trial_id] = _trial(row, _decode(attrs))
     return [known[row.trial_id] for row in states if row.trial_id in known]
 
 
-def _decode(**attrs: str | None) -> dict[str, Any]:
+def _decode(attrs: dict[str, str | None]) -> dict[str, Any]:
     return {key: json.loads(text) for key, text in attrs.items() if text}
 
 
@@ -130,9 +133,10 @@ _TRIAL_COLUMNS_WITH_RESULT = (
     "SELECT t.trial_id, t.number, t.state, t.datetime_start, t.datetime_complete, v.value,"
     " a.value_json AS result, f.value_json AS forecast FROM trials t"
     " LEFT JOIN trial_values v ON v.trial_id = t.trial_id AND v.objective = 0"
-    " LEFT JOIN trial_user_attributes a ON a.trial_id = t.trial_id AND a.key = 'result'"
-    " LEFT JOIN trial_user_attributes f ON f.trial_id = t.trial_id AND f.key = 'lc_forecast'"
+    " LEFT JOIN trial_user_attributes a ON a.trial_id = t.trial_id AND a.key = :record_key"
+    " LEFT JOIN trial_user_attributes f ON f.trial_id = t.trial_id AND f.key = :forecast_key"
 )
+_ATTR_KEYS = {"record_key": RECORD_ATTR, "forecast_key": FORECAST_ATTR}
 
 
 def _order_by(sort: str, maximize: bool) -> str:
@@ -152,16 +156,16 @@ def _user_attrs(connection: sa.Connection, trial_ids: list[int]) -> dict[int, di
         return {}
     query = sa.text(
         "SELECT trial_id, key, value_json FROM trial_user_attributes"
-        " WHERE trial_id IN :ids AND key IN ('result', 'lc_forecast')"
+        " WHERE trial_id IN :ids AND key IN (:record_key, :forecast_key)"
     ).bindparams(sa.bindparam("ids", expanding=True))
     attrs: dict[int, dict[str, Any]] = {}
-    for row in connection.execute(query, {"ids": trial_ids}):
+    for row in connection.execute(query, {"ids": trial_ids, **_ATTR_KEYS}):
         attrs.setdefault(row.trial_id, {})[row.key] = json.loads(row.value_json)
     return attrs
 
 
 def _trial(row: Any, attrs: dict[str, Any]) -> dict[str, Any]:
-    result = attrs.get("result") or {}
+    record = TrialRecord.from_attrs(attrs)
     started, finished = _time(row.datetime_start), _time(row.datetime_complete)
     return {
         "number": row.number,
@@ -170,12 +174,12 @@ def _trial(row: Any, attrs: dict[str, Any]) -> dict[str, Any]:
         "started_at": started,
         "finished_at": finished,
         "duration": None if started is None or finished is None else finished - started,
-        "config": result.get("config", {}),
-        "fidelity": result.get("fidelity"),
-        "cpu_seconds": result.get("cpu_seconds"),
-        "curve": result.get("curve", []),
-        "forecast": attrs.get("lc_forecast"),
-        "error": result.get("error"),
+        "config": record.config,
+        "fidelity": record.fidelity,
+        "cpu_seconds": record.cpu_seconds,
+        "curve": [asdict(point) for point in record.curve],
+        "forecast": record.forecast,
+        "error": record.error,
     }
 
 

@@ -145,11 +145,12 @@ def _check_iteration_count(param: Param) -> None:
     """An iteration count (boosting rounds, epochs) must be a positive integer, whatever the
     space lets it take: it is also full fidelity for the multi-fidelity strategies."""
     values = [param.low] if param.low is not None else list(param.choices)
-    whole = [
-        isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer()
+    counts = [
+        float(v)
         for v in values
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer()
     ]
-    if not all(whole) or min(values) < 1:
+    if len(counts) < len(values) or min(counts) < 1:
         shown = values[0] if len(values) == 1 else values
         raise SpaceError(f"{param.name} must be a positive integer, got {shown!r}")
 

@@ -22,6 +22,7 @@ from automl.api import search
 from automl.exceptions import AutoMLError
 from automl.executors import ExecutorSettings
 from automl.jobs import JobSpec, JobStore
+from automl.record import TrialRecord
 from automl.storage import automl_home
 
 logger = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ def add_trial(
     progress["trials"] += 1
     key = {TrialState.COMPLETE: "complete", TrialState.PRUNED: "pruned"}.get(trial.state, "failed")
     progress[key] += 1
-    cpu = trial.user_attrs.get("result", {}).get("cpu_seconds") or 0.0
+    cpu = TrialRecord.of(trial).cpu_seconds or 0.0
     progress["cpu_seconds"] = round(progress["cpu_seconds"] + float(cpu), 4)
     if trial.state == TrialState.COMPLETE and trial.values:
         value, best = trial.values[0], progress["best_score"]

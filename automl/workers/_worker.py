@@ -21,10 +21,10 @@ from typing import Any
 
 import optuna
 
+from automl._study import fail_interrupted_trials
 from automl.executors import ExecutorSettings
 from automl.executors._process import main_module_hidden
 from automl.jobs import Job, JobStore
-from automl.search import fail_interrupted_trials
 from automl.storage import automl_home, rdb_storage
 from automl.workers._runner import run_job
 
@@ -169,13 +169,12 @@ class Worker:
         logger.info("job %s %s", job_id, outcome)
 
     def _fail_running_trials(self, job: Job) -> None:
+        storage = rdb_storage(self.store.url)
         try:
-            study = optuna.load_study(
-                study_name=job.study_name, storage=rdb_storage(self.store.url)
-            )
+            study = optuna.load_study(study_name=job.study_name, storage=storage)
         except KeyError:  # stopped before its study was created
             return
-        fail_interrupted_trials(study)
+        fail_interrupted_trials(study, storage)
 
     @staticmethod
     def _kill(running: RunningJob) -> None:

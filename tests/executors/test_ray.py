@@ -23,6 +23,7 @@ from optuna.trial import TrialState
 import automl
 from automl.exceptions import ConfigError
 from automl.jobs import JobSpec, JobStore
+from automl.record import TrialRecord, lineage_of
 from automl.storage import automl_home
 from tests.executors.test_process import most_at_once
 from tests.processes import free_port, wait_for
@@ -206,7 +207,7 @@ def test_a_killed_driver_resumes_from_the_storage(cluster: str, tmp_path: Path) 
     trials = {t.number: t for t in result.study.trials}
     assert {n: trials[n].value for n in before} == before, "no finished trial lost"
     stale = [t for t in trials.values() if t.state == TrialState.FAIL]
-    assert all("interrupted" in t.user_attrs["result"]["error"] for t in stale)
+    assert all("interrupted" in (TrialRecord.of(t).error or "") for t in stale)
     assert len([t for t in trials.values() if t.state == TrialState.COMPLETE]) >= len(before) + 1
 
 
@@ -283,7 +284,7 @@ def test_population_based_training_on_ray(cluster: str, letter: pd.DataFrame) ->
         seed=0,
         ray_address=cluster,
     )
-    lineage = [t.user_attrs["pbt"] for t in result.study.trials]
+    lineage = [lineage_of(t) for t in result.study.trials]
     assert [entry["generation"] for entry in lineage].count(1) == 8
     assert sum(1 for entry in lineage if entry["copied_from"]) == 2
     assert result.best_score > 0.5

@@ -5,10 +5,11 @@ from __future__ import annotations
 import optuna
 import pytest
 
-from automl.fidelity import FORECAST_ATTR, AshaPruner, LearningCurvePruner, geometric_rungs
+from automl.fidelity import AshaPruner, LearningCurvePruner, ask_pruner, geometric_rungs
 from automl.fidelity.curves import CurveForecast
 from automl.fidelity.plan import FidelityPlan
 from automl.fidelity.pruners import DEFAULT_THRESHOLD, calibrated
+from automl.record import TrialRecord
 from automl.space import SearchSpace
 from automl.strategies import make_strategy
 
@@ -20,7 +21,7 @@ def run_curve(study: optuna.Study, curve: dict[int, float], final: float | None 
     trial = study.ask()
     for step, value in curve.items():
         trial.report(value, step)
-        if trial.should_prune():
+        if ask_pruner(trial):
             study.tell(trial, state=optuna.trial.TrialState.PRUNED)
             return True
     study.tell(trial, final if final is not None else list(curve.values())[-1])
@@ -66,11 +67,11 @@ def test_curve_pruner_stops_a_hopeless_trial_and_keeps_a_promising_one() -> None
         run_curve(study, rising(top), final=top)
     assert run_curve(study, rising(0.70))  # heading for ~0.70 against a best of 0.90
     stopped = study.trials[-1]
-    forecast = stopped.user_attrs[FORECAST_ATTR]
+    forecast = TrialRecord.of(stopped).forecast
     assert forecast["p_better"] < 0.05 and forecast["reference"] == 0.90
     assert forecast["mean"] < 0.8
     assert not run_curve(study, rising(0.95), final=0.95)  # on its way past the best
-    assert study.trials[-1].user_attrs[FORECAST_ATTR]["p_better"] > 0.5
+    assert TrialRecord.of(study.trials[-1]).forecast["p_better"] > 0.5
 
 
 def test_curve_pruner_defers_to_the_bandit_on_short_curves_and_before_startup() -> None:
@@ -78,7 +79,7 @@ def test_curve_pruner_defers_to_the_bandit_on_short_curves_and_before_startup() 
     assert not run_curve(study, {1: 0.5, 2: 0.6, 3: 0.7, 4: 0.72}, final=0.8)
     # Before two trials have finished the curve rule is idle; the bandit stops a poor start.
     assert run_curve(study, {1: 0.3, 2: 0.9})
-    assert FORECAST_ATTR not in study.trials[-1].user_attrs
+    assert TrialRecord.of(study.trials[-1]).forecast is None
 
 
 def test_calibration_learns_a_systematic_gap_from_finished_trials() -> None:
@@ -88,7 +89,7 @@ def test_calibration_learns_a_systematic_gap_from_finished_trials() -> None:
     for top in (0.80, 0.82, 0.84):
         run_curve(study, rising(top), final=top + 0.03)
     run_curve(study, rising(0.85), final=0.88)
-    record = study.trials[-1].user_attrs[FORECAST_ATTR]
+    record = TrialRecord.of(study.trials[-1]).forecast
     assert record["calibration_trials"] == 3
     assert record["shift"] == pytest.approx(0.03, abs=0.01)
     shifted = calibrated(CurveForecast(0.5, 0.01), [0.1, 0.1, 0.1])
@@ -105,7 +106,7 @@ def test_two_point_curves_are_judged_on_what_finished_trials_gained() -> None:
     assert not run_curve(study, {1: 0.60, 3: 0.70}, final=0.72)  # no record yet: not judged
     assert not run_curve(study, {1: 0.87, 3: 0.90}, final=0.92)
     assert run_curve(study, {1: 0.78, 3: 0.80})
-    record = study.trials[-1].user_attrs[FORECAST_ATTR]
+    record = TrialRecord.of(study.trials[-1]).forecast
     assert record["mean"] == pytest.approx(0.82, abs=0.005)
     assert not run_curve(study, {1: 0.88, 3: 0.905}, final=0.93)
 
@@ -118,7 +119,7 @@ def test_curve_rule_waits_for_finished_trials_that_calibrate_it() -> None:
     for top in (0.90, 0.88):
         run_curve(study, rising(top, range(1, 4)), final=top)
     assert not run_curve(study, rising(0.70), final=0.70)
-    assert FORECAST_ATTR not in study.trials[-1].user_attrs
+    assert TrialRecord.of(study.trials[-1]).forecast is None
     run_curve(study, rising(0.72), final=0.72)
     assert run_curve(study, rising(0.60))  # two finished 8-step curves now calibrate the rule
 

@@ -1,0 +1,170 @@
+"""Typed trial and study records: what automl writes into Optuna's user attributes.
+
+Every reader and writer (search, PBT, result, refit, jobs, service, workers) goes through
+`TrialRecord` and `StudyMeta`; the attribute keys below appear nowhere else. The JSON keys are
+those of 0.1.0 (which wrote no schema version), so studies it created still open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import optuna
+from optuna.trial import FrozenTrial
+
+from automl.data import MetaFeatures
+
+RECORD_ATTR = "result"
+"""Trial user attribute holding the TrialRecord (written once, when the trial ends)."""
+FORECAST_ATTR = "lc_forecast"
+"""Trial user attribute holding the learning-curve forecast (written while the trial runs)."""
+LINEAGE_ATTR = "pbt"
+"""Trial user attribute holding a PBT segment's lineage."""
+STUDY_ATTR = "automl"
+"""Study user attribute holding the StudyMeta."""
+SCHEMA_VERSION = 2
+"""1: 0.1.0's records (no version key); 2: typed records, `iterations` (was `rounds`)."""
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """One intermediate score: its step, share of full fidelity (None: unknown) and the CPU
+    seconds the trial had spent when it was reported."""
+
+    step: int
+    value: float
+    fidelity: float | None = None
+    cpu_seconds: float = 0.0
+
+
+@dataclass
+class TrialRecord:
+    """What a trial did: its configuration, cost, curve, how far it got, and how it ended.
+
+    `iterations` is the early-stopped count of the family's iterations (boosting rounds,
+    epochs), used to refit; `fold_scores`, `predict_ms_per_1k_rows` and `model_bytes` are what a
+    supervised problem measures; `forecast` is the pruner's last learning-curve forecast.
+    """
+
+    config: dict[str, Any] = field(default_factory=dict)
+    wall_seconds: float | None = None
+    cpu_seconds: float | None = None
+    fidelity: float | None = None
+    curve: list[CurvePoint] = field(default_factory=list)
+    error: str | None = None
+    fit_seconds: float | None = None
+    iterations: int | None = None
+    fold_scores: list[float] | None = None
+    predict_ms_per_1k_rows: float | None = None
+    model_bytes: int | None = None
+    forecast: dict[str, Any] | None = None
+
+    def to_attrs(self) -> dict[str, Any]:
+        """The user attributes that store this record (the forecast has its own writer)."""
+        body: dict[str, Any] = {"schema": SCHEMA_VERSION}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "forecast" or value is None or (f.name == "curve" and not value):
+                continue
+            body[f.name] = [asdict(p) for p in value] if f.name == "curve" else value
+        return {RECORD_ATTR: body}
+
+    @classmethod
+    def from_attrs(cls, attrs: Mapping[str, Any]) -> TrialRecord:
+        """Read a record from a trial's user attributes (any schema version; missing = empty)."""
+        body = dict(attrs.get(RECORD_ATTR) or {})
+        if "rounds" in body and "iterations" not in body:  # schema 1
+            body["iterations"] = body["rounds"]
+        known = {f.name for f in fields(cls)} - {"curve", "forecast"}
+        record = cls(**{k: v for k, v in body.items() if k in known and v is not None})
+        record.curve = [CurvePoint(**_point(p)) for p in body.get("curve") or []]
+        record.forecast = attrs.get(FORECAST_ATTR)
+        return record
+
+    @classmethod
+    def of(cls, trial: FrozenTrial) -> TrialRecord:
+        """The record of a finished (or running) trial; its params stand in for a missing config."""
+        record = cls.from_attrs(trial.user_attrs)
+        if not record.config:
+            record.config = dict(trial.params)
+        return record
+
+    def save(self, trial: optuna.Trial) -> None:
+        for key, value in self.to_attrs().items():
+            trial.set_user_attr(key, value)
+
+
+def _point(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: raw.get(k) for k in ("step", "value", "fidelity")} | {
+        "cpu_seconds": raw.get("cpu_seconds") or 0.0
+    }
+
+
+def forecast_attrs(forecast: Mapping[str, Any]) -> dict[str, Any]:
+    """The user attributes that store a learning-curve forecast."""
+    return {FORECAST_ATTR: dict(forecast)}
+
+
+def save_lineage(trial: optuna.Trial, lineage: Mapping[str, Any]) -> None:
+    """Store a PBT segment's lineage (member, generation, parent trials) on its trial."""
+    trial.set_user_attr(LINEAGE_ATTR, dict(lineage))
+
+
+def lineage_of(trial: FrozenTrial) -> dict[str, Any] | None:
+    return trial.user_attrs.get(LINEAGE_ATTR)
+
+
+COMPARED = ("kind", "target", "task", "metric", "fingerprint", "directions")
+"""What must match for a study to be resumed."""
+
+
+@dataclass(frozen=True)
+class StudyMeta:
+    """What a study searched: problem kind, target, task, metric, data fingerprint, evaluation,
+    space, directions, and the dataset's meta-features (absent in 0.1.0 studies)."""
+
+    kind: str
+    directions: tuple[str, ...]
+    target: str | None = None
+    task: str | None = None
+    metric: str | None = None
+    fingerprint: str | None = None
+    evaluation: str | None = None
+    space: dict[str, Any] | None = None
+    meta_features: MetaFeatures | None = None
+
+    def to_attrs(self) -> dict[str, Any]:
+        body = {k: v for k, v in asdict(self).items() if v is not None}
+        body["directions"] = list(self.directions)
+        return {STUDY_ATTR: {**body, "schema": SCHEMA_VERSION}}
+
+    @classmethod
+    def from_attrs(cls, attrs: Mapping[str, Any]) -> StudyMeta | None:
+        """The study's metadata, or None when automl did not create the study."""
+        body = attrs.get(STUDY_ATTR)
+        if not isinstance(body, Mapping):
+            return None
+        known = {f.name for f in fields(cls)} - {"directions", "meta_features"}
+        features = body.get("meta_features")
+        return cls(
+            kind=str(body.get("kind", "tabular")),
+            directions=tuple(body.get("directions") or ()),
+            meta_features=MetaFeatures(**features) if isinstance(features, Mapping) else None,
+            **{k: v for k, v in body.items() if k in known and k != "kind"},
+        )
+
+    def mismatch(self, other: StudyMeta) -> str | None:
+        """Why a study stored with `self` cannot be resumed with `other` (None if it can)."""
+        for key in COMPARED:
+            stored, now = getattr(self, key), getattr(other, key)
+            if key == "directions":
+                stored, now = list(stored), list(now)
+            if stored != now:
+                return f"{key}={stored!r}, not {now!r}"
+        return None
+
+    def save(self, study: optuna.Study) -> None:
+        for key, value in self.to_attrs().items():
+            study.set_user_attr(key, value)

@@ -1,0 +1,93 @@
+"""Single-fidelity strategies: one Optuna sampler each, no pruning."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import optuna
+from optuna.pruners import NopPruner
+from optuna.samplers import BaseSampler
+from optuna.trial import FrozenTrial, TrialState
+
+from automl.exceptions import ConfigError
+from automl.strategies._registry import Strategy, StrategyContext, register_strategy
+
+GRID_POINTS = 3
+"""Values per numeric parameter in the `grid` strategy."""
+
+
+@register_strategy("tpe")
+def tpe(context: StrategyContext) -> Strategy:
+    """Optuna's TPE sampler."""
+    return Strategy("tpe", optuna.samplers.TPESampler(seed=context.seed), NopPruner())
+
+
+@register_strategy("gp")
+def gp(context: StrategyContext) -> Strategy:
+    """Gaussian-process Bayesian optimisation (needs torch)."""
+    try:
+        import torch  # noqa: F401  (GPSampler needs it)
+    except ImportError:
+        raise ConfigError(
+            "strategy 'gp' needs PyTorch: pip install torch==2.13.0 (or pip install 'automl[deep]')"
+        ) from None
+    sampler = optuna.samplers.GPSampler(seed=context.seed, warn_independent_sampling=False)
+    return Strategy("gp", sampler, NopPruner())
+
+
+@register_strategy("cmaes")
+def cmaes(context: StrategyContext) -> Strategy:
+    """CMA-ES on the numeric parameters."""
+    sampler = optuna.samplers.CmaEsSampler(
+        seed=context.seed, warn_independent_sampling=False, restart_strategy=None
+    )
+    return Strategy("cmaes", sampler, NopPruner())
+
+
+@register_strategy("random", several_objectives=True)
+def random(context: StrategyContext) -> Strategy:
+    """Uniform random sampling."""
+    return Strategy("random", optuna.samplers.RandomSampler(seed=context.seed), NopPruner())
+
+
+@register_strategy("qmc")
+def qmc(context: StrategyContext) -> Strategy:
+    """Scrambled Sobol quasi-random sampling."""
+    sampler = optuna.samplers.QMCSampler(
+        seed=context.seed, scramble=True, warn_independent_sampling=False
+    )
+    return Strategy("qmc", sampler, NopPruner())
+
+
+@register_strategy("grid")
+def grid(context: StrategyContext) -> Strategy:
+    """Every combination of the categorical choices and 3 values per number."""
+    sampler = AskTellGridSampler(context.space.grid(GRID_POINTS), seed=context.seed)
+    return Strategy("grid", sampler, NopPruner())
+
+
+@register_strategy("nsga2", several_objectives=True)
+def nsga2(context: StrategyContext) -> Strategy:
+    """NSGA-II over the metric and a secondary objective (latency or size)."""
+    sampler = optuna.samplers.NSGAIISampler(seed=context.seed)
+    return Strategy("nsga2", sampler, NopPruner(), multi_objective=True)
+
+
+@register_strategy("pbt", population=True)
+def pbt(context: StrategyContext) -> Strategy:
+    """Population-based training of torch MLPs (a random first population)."""
+    return Strategy("pbt", optuna.samplers.RandomSampler(seed=context.seed), NopPruner())
+
+
+class AskTellGridSampler(optuna.samplers.GridSampler):
+    """GridSampler for an ask/tell loop: Optuna's stops the study from `after_trial`, which is
+    only allowed inside `study.optimize`; the Search loop checks `is_exhausted` itself."""
+
+    def after_trial(
+        self, study: optuna.Study, trial: FrozenTrial, state: TrialState, values: Any
+    ) -> None:
+        return None
+
+
+def grid_exhausted(sampler: BaseSampler, study: optuna.Study) -> bool:
+    return isinstance(sampler, optuna.samplers.GridSampler) and sampler.is_exhausted(study)
