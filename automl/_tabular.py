@@ -20,7 +20,8 @@ from automl.executors import ExecutorSettings, make_executor
 from automl.fidelity import FidelityPlan, data_fraction_plan
 from automl.metrics import Metric, get_metric
 from automl.model import FittedModel
-from automl.models._mlp import DEFAULT_EPOCHS, SCHEDULE_PARAMS
+from automl.models import get_family
+from automl.models._mlp import SCHEDULE_PARAMS
 from automl.pbt import MLPSegment, PBTSettings, PopulationSearch
 from automl.record import StudyMeta
 from automl.refit import RefitReserve, ensemble_weights, refit_members
@@ -32,7 +33,6 @@ from automl.strategies import Strategy, make_strategy, strategy_info
 
 logger = logging.getLogger(__name__)
 SECONDARY_OBJECTIVES = ("latency", "size")
-DEFAULT_MAX_ROUNDS = 2000
 MAX_GENERATIONS = 10_000
 """PBT rounds when only a time budget bounds them."""
 
@@ -168,6 +168,7 @@ def _run_population(
         best.config,
         metric.name,
         info,
+        families=space.families,
     )
     result.notes.append(
         "PBT: the model is the best member as trained on the training split (no refit)"
@@ -177,19 +178,31 @@ def _run_population(
 
 def choose_fidelity(strategy: str, train_rows: int, space: TabularSpace) -> FidelityPlan:
     """What trials report on: data-fraction rungs when the first split's training rows allow at
-    least one rung of MIN_RUNG_ROWS (multi-fidelity strategies), else iterations (LightGBM's
-    boosting rounds, or epochs when the space holds only the MLP); the `lc` strategy always
-    extrapolates iterations; other strategies report folds."""
+    least one rung of MIN_RUNG_ROWS (multi-fidelity strategies), else iterations (see
+    `iterations_plan`); the `lc` strategy always extrapolates iterations; other strategies
+    report folds."""
     if not strategy_info(strategy).multi_fidelity:
         return FidelityPlan()
-    if space.families == ("mlp",):
-        iterations = FidelityPlan("epochs", max_steps=_largest(space, "mlp.epochs", DEFAULT_EPOCHS))
-    else:
-        max_rounds = _largest(space, "lightgbm.n_estimators", DEFAULT_MAX_ROUNDS)
-        iterations = FidelityPlan("rounds", max_steps=max_rounds)
+    iterations = iterations_plan(space)
     if strategy == "lc":
         return iterations
     return data_fraction_plan(train_rows) or iterations
+
+
+def iterations_plan(space: TabularSpace) -> FidelityPlan:
+    """The learning curve of the space's first family that reports one (LightGBM's boosting
+    rounds in the default space); full fidelity is the largest iteration count the space
+    allows. Families with another unit, or none, then report nothing but their final score."""
+    family = next((f for f in map(get_family, space.families) if f.curve_unit), None)
+    if family is None or family.iterations_param is None or family.curve_unit is None:
+        return FidelityPlan("rounds", sparse=True)
+    name = f"{family.name}.{family.iterations_param}"
+    return FidelityPlan(
+        family.curve_unit,
+        max_steps=_largest(space, name, family.default_iterations),
+        sparse=family.sparse_curve,
+        label=f"{family.name} {family.curve_unit}",
+    )
 
 
 def _largest(space: TabularSpace, name: str, default: int) -> int:

@@ -15,7 +15,7 @@ from automl.data import Dataset, EvaluationPlan
 from automl.executors import Reporter
 from automl.fidelity import FidelityPlan, NestedSubsamples
 from automl.metrics import Metric
-from automl.models import fit_estimator
+from automl.models import ensure_registered, fit_estimator, plugin_families
 from automl.pipeline import build_pipeline, model_params
 
 DEADLINE_SHARE = 0.6
@@ -63,11 +63,13 @@ class TabularObjective:
         self.splits = splits
         self.metric = metric
         self.seed = seed
+        self.plugins = plugin_families()
         self.measure_size = measure_size  # pickling a large model to weigh it takes seconds
         self.fidelity = fidelity or FidelityPlan()
         self._subsamples: NestedSubsamples | None = None
 
     def __call__(self, config: dict[str, Any], report: Reporter) -> TrialResult:
+        ensure_registered(self.plugins)
         data = self.dataset
         trial_start = time.monotonic()
         allowance = (
@@ -83,9 +85,10 @@ class TabularObjective:
         if self.fidelity.kind == "data_fraction":
             self._climb_rungs(config, pipeline, report, fold_deadline(0))
         fits: list[FoldFit] = []
-        iterative = self.fidelity.kind in ("rounds", "epochs")
+        family, _ = model_params(config)
+        on_curve = family.curve_unit is not None and family.curve_unit == self.fidelity.kind
         for fold, (train, valid) in enumerate(self.splits):
-            curve_report = report if iterative and fold == 0 else None
+            curve_report = report if on_curve and fold == 0 else None
             fit = self._fit_and_score(
                 config, pipeline, train, valid, fold_deadline(fold), curve_report
             )
@@ -136,16 +139,11 @@ class TabularObjective:
         start = time.perf_counter()
         X_train = pipe[:-1].fit_transform(data.features.iloc[train], data.y[train])
         X_valid = pipe[:-1].transform(data.features.iloc[valid])
-        callbacks: list[Any] = []
+        probe = None
         if curve_report is not None:
-            curve = BestSoFar(self.fidelity, curve_report, data.y[valid], self.metric)
-            if family.name == "lightgbm":
-                classes = np.unique(data.y[train])
-                callbacks.append(RoundsReporter(curve, X_valid, classes, data))
-            elif family.name == "mlp":
-                callbacks.append(EpochReporter(curve, pipe[-1], X_valid, data))
+            probe = BestSoFar(self.fidelity, curve_report, data.y[valid], self.metric, data)
         found = fit_estimator(
-            family, pipe[-1], X_train, data.y[train], X_valid, data.y[valid], deadline, callbacks
+            family, pipe[-1], X_train, data.y[train], X_valid, data.y[valid], deadline, probe
         )
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
@@ -170,19 +168,30 @@ class FoldFit:
 
 
 class BestSoFar:
-    """Reports the best validation score so far, in the search's metric, at a step of an
-    iterative fit (the `rounds` and `epochs` fidelities). A prune decision raises."""
+    """An IterationProbe that reports the best validation score so far, in the search's metric,
+    at the plan's steps of an iterative fit (boosting rounds, epochs). A prune decision raises."""
 
     def __init__(
-        self, plan: FidelityPlan, report: Reporter, y_valid: np.ndarray, metric: Metric
+        self,
+        plan: FidelityPlan,
+        report: Reporter,
+        y_valid: np.ndarray,
+        metric: Metric,
+        data: Dataset,
     ) -> None:
         self.plan = plan
         self.report = report
         self.y_valid = y_valid
         self.metric = metric
+        self.data = data
         self.best: float | None = None
 
-    def add(self, predictions: np.ndarray, step: int) -> None:
+    def wants(self, iteration: int) -> bool:
+        return self.plan.reports_at(iteration)
+
+    def __call__(self, iteration: int, predictions: np.ndarray, classes: Any) -> None:
+        if self.data.task.is_classification:
+            predictions = _full_proba(np.asarray(predictions, dtype=float), classes, self.data)
         score = self.metric.score(self.y_valid, predictions)
         if not math.isfinite(score):
             return
@@ -190,47 +199,7 @@ class BestSoFar:
             score > self.best if self.metric.greater_is_better else score < self.best
         ):
             self.best = score
-        self.report(self.best, step, self.plan.fidelity_of(step))
-
-
-class RoundsReporter:
-    """A LightGBM callback: scores the validation rows at the plan's round checkpoints."""
-
-    order = 35  # after early stopping (30) has seen the round
-
-    def __init__(
-        self, curve: BestSoFar, X_valid: Any, train_classes: np.ndarray, data: Dataset
-    ) -> None:
-        self.curve = curve
-        self.checkpoints = set(curve.plan.round_checkpoints())
-        self.X_valid = X_valid
-        self.train_classes = train_classes  # LightGBM's class k is the k-th of these
-        self.data = data
-
-    def __call__(self, env: Any) -> None:
-        done = env.iteration + 1
-        if done not in self.checkpoints:
-            return
-        raw = np.asarray(env.model.predict(self.X_valid, num_iteration=done), dtype=float)
-        if self.data.task.is_classification:
-            proba = np.column_stack([1 - raw, raw]) if raw.ndim == 1 else raw
-            raw = _full_proba(proba, self.train_classes, self.data)
-        self.curve.add(raw, done)
-
-
-class EpochReporter:
-    """The torch MLP's `on_epoch` callback: scores the validation rows after each epoch."""
-
-    def __init__(self, curve: BestSoFar, model: Any, X_valid: Any, data: Dataset) -> None:
-        self.curve = curve
-        self.model = model
-        self.X_valid = X_valid
-        self.data = data
-
-    def __call__(self, epoch: int, validation_loss: float) -> None:
-        if epoch >= int(self.model.epochs):
-            return  # a finished trial is never pruned, so the last epoch is not reported
-        self.curve.add(predict_scores(self.model, self.X_valid, self.data), epoch)
+        self.report(self.best, iteration, self.plan.fidelity_of(iteration))
 
 
 def predict_scores(model: Any, X: Any, data: Dataset) -> np.ndarray:
@@ -255,10 +224,10 @@ def refit_config(
 ) -> dict[str, Any]:
     """The config to refit on all rows: early-stopped rounds, scaled up for the larger training set."""
     family, _ = model_params(config)
-    if rounds is None or family.rounds_param is None:
+    if rounds is None or family.iterations_param is None:
         return dict(config)
     scaled = max(1, round(rounds / plan.train_fraction))
-    return {**config, f"{family.name}.{family.rounds_param}": scaled}
+    return {**config, f"{family.name}.{family.iterations_param}": scaled}
 
 
 def fit_final(config: dict[str, Any], dataset: Dataset, seed: int) -> Any:

@@ -16,13 +16,15 @@ from automl.exceptions import ModelFileError
 
 FORMAT = "automl-model"
 FORMAT_VERSION = 1
-LIBRARIES = ("sklearn", "lightgbm")
+BASE_LIBRARIES = ("sklearn",)
+"""Always recorded; each model family adds the libraries it needs (lightgbm, torch)."""
 
 
 @dataclass
 class FittedModel:
     """Pipelines fitted on all training rows, averaged with `weights` (one pipeline when the
-    ensemble is a single model); predicts labels, probabilities or values."""
+    ensemble is a single model); predicts labels, probabilities or values. `families` are the
+    members' model families: their libraries' versions are recorded when saving."""
 
     pipelines: list[Any]
     weights: list[float]
@@ -32,6 +34,7 @@ class FittedModel:
     config: dict[str, Any]
     metric: str
     info: dict[str, Any] = field(default_factory=dict)
+    families: tuple[str, ...] = ()
 
     def predict(self, data: pd.DataFrame | str | Path) -> np.ndarray:
         """Class labels (original values) or regression values for each row."""
@@ -69,7 +72,7 @@ class FittedModel:
         header = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
-            "versions": library_versions(),
+            "versions": library_versions(self.libraries()),
         }
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -82,12 +85,23 @@ class FittedModel:
             ) from None
         return path
 
+    def libraries(self) -> tuple[str, ...]:
+        """What loading this model needs: scikit-learn and its families' libraries (models
+        saved before families were recorded used LightGBM)."""
+        from automl.models import get_family
 
-def library_versions() -> dict[str, str]:
+        if not self.families:
+            return (*BASE_LIBRARIES, "lightgbm")
+        extra = {lib for name in self.families for lib in get_family(name).libraries}
+        return (*BASE_LIBRARIES, *sorted(extra))
+
+
+def library_versions(names: tuple[str, ...]) -> dict[str, str]:
+    """automl's version and those of `names` (importable modules)."""
     import automl
 
     versions = {"automl": automl.__version__}
-    for name in LIBRARIES:
+    for name in names:
         module = __import__(name)
         versions[name] = module.__version__
     return versions
@@ -124,7 +138,15 @@ def _check_compatible(path: Path, header: dict[str, Any]) -> None:
             f"{path} uses model format {header.get('format_version')}, this automl reads format"
             f" {FORMAT_VERSION}; re-run the search with this version"
         )
-    saved, current = header.get("versions", {}), library_versions()
+    saved = header.get("versions", {})
+    needed = tuple(name for name in saved if name != "automl")
+    try:
+        current = library_versions(needed)
+    except ImportError as exc:
+        raise ModelFileError(
+            f"{path} needs {exc.name}, which is not installed:"
+            f" pip install {exc.name}=={saved.get(exc.name, '')}"
+        ) from None
     for name, version in current.items():
         if _minor(saved.get(name, "")) != _minor(version):
             raise ModelFileError(

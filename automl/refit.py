@@ -16,8 +16,10 @@ from automl.evaluation import TrialResult, fit_final, refit_config
 from automl.executors import ExecutorSettings, make_executor
 from automl.metrics import Metric
 from automl.model import FittedModel
+from automl.models import ensure_registered, plugin_families
 from automl.record import TrialRecord
 from automl.result import SearchResult
+from automl.space import MODEL_PARAM
 from automl.storage import PredictionStore
 
 logger = logging.getLogger(__name__)
@@ -58,8 +60,10 @@ class RefitWork:
     def __init__(self, dataset: Dataset, seed: int) -> None:
         self.dataset = dataset
         self.seed = seed
+        self.plugins = plugin_families()
 
     def __call__(self, config: dict[str, Any], report: Any) -> Any:
+        ensure_registered(self.plugins)
         return fit_final(config, self.dataset, self.seed)
 
 
@@ -163,4 +167,5 @@ def _assemble(
         TrialRecord.of(best).config,
         metric.name,
         info,
+        tuple(sorted({str(TrialRecord.of(t).config.get(MODEL_PARAM)) for _, _, t in fitted})),
     )

@@ -35,8 +35,8 @@ from automl.data import Dataset, choose_evaluation
 from automl.evaluation import predict_scores
 from automl.fidelity import FidelityPlan, NestedSubsamples, forecast
 from automl.metrics import METRICS, get_metric
-from automl.models import fit_estimator
-from automl.pipeline import build_pipeline, model_params
+from automl.models._registry import EARLY_STOPPING_ROUNDS
+from automl.pipeline import build_pipeline
 from automl.space import tabular_space
 from benchmarks.datasets import load
 
@@ -66,7 +66,7 @@ def evaluate(
 ) -> tuple[list[float], list[float]]:
     """Scores at each data fraction, and the full-data fit's per-round validation curve."""
     subsamples = NestedSubsamples(train, data.y if data.task.is_classification else None, seed=0)
-    family, _ = model_params(config)
+
     scores: list[float] = []
     curve: list[float] = []
     for fraction in FRACTIONS:
@@ -78,14 +78,13 @@ def evaluate(
         record: dict[str, Any] = {}
         import lightgbm
 
-        fit_estimator(
-            family,
-            pipe[-1],
+        stop = lightgbm.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)
+        pipe[-1].fit(  # as the search fits LightGBM, recording the whole validation curve
             X,
             data.y[rows],
-            X_valid,
-            data.y[valid],
-            callbacks=[lightgbm.record_evaluation(record)],
+            eval_X=(X_valid,),
+            eval_y=(data.y[valid],),
+            callbacks=[stop, lightgbm.record_evaluation(record)],
         )
         scores.append(metric.score(data.y[valid], predict_scores(pipe[-1], X_valid, data)))
         if fraction == 1.0:
@@ -101,7 +100,7 @@ def best_so_far(curve: list[float], maximize: bool) -> np.ndarray:
 
 def prefix_points(length: int) -> np.ndarray:
     """The rounds at which the search reports (16, 23, 32, 45, ...) up to `length`."""
-    return np.array([r for r in FidelityPlan("rounds").round_checkpoints() if r <= length])
+    return np.array([r for r in FidelityPlan("rounds", sparse=True).checkpoints() if r <= length])
 
 
 def run_dataset(name: str, n_configs: int, seed: int, resume: bool = False) -> dict[str, Any]:

@@ -1,13 +1,14 @@
 """FidelityPlan: at which fidelities a tabular trial reports, and how steps map to fidelity.
 
-Three kinds share one contract for the schedulers: a trial reports `(value, step)` and
+The kinds share one contract for the schedulers: a trial reports `(value, step)` and
 `step / full_step` is the share of full fidelity it has reached.
 
 - `data_fraction`: the trial is trained on nested subsamples of the first split's training rows
   (fractions eta^-k: 1/9 and 1/3) and scored on that split's full validation rows, then
   evaluated in full. Steps count in units of the smallest fraction.
-- `rounds`: LightGBM reports its validation score at growing boosting rounds of the first split.
-- `epochs`: the torch MLP reports its validation score after every epoch on the first split.
+- an iteration unit (`rounds`, `epochs`, `steps`: whatever a model family's `curve_unit` is):
+  the family reports its validation score on the first split as it trains, after every
+  iteration or (`sparse`) at geometric checkpoints, about two per doubling from 16.
 - `folds`: the score after each cross-validation fold (the core search's behaviour).
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 ETA = 3
 MAX_RUNGS = 3
@@ -30,26 +32,33 @@ MIN_RUNG_ROWS = 3000
 best configurations that full-fidelity TPE found."""
 ROUND_CHECKPOINT_GROWTH = math.sqrt(2)
 FIRST_ROUND_CHECKPOINT = 16
-KINDS = ("folds", "data_fraction", "rounds", "epochs")
+NOT_ITERATIONS = ("folds", "data_fraction")
 
 
 @dataclass(frozen=True)
 class FidelityPlan:
-    """`fractions` are the data-fraction rungs below full data (ascending); `max_steps` is the
-    iteration cap (boosting rounds or epochs) that counts as full fidelity for the `rounds` and
-    `epochs` kinds."""
+    """`fractions` are the data-fraction rungs below full data (ascending); for an iteration
+    unit, `max_steps` is the iteration count that counts as full fidelity, `sparse` says the
+    curve is reported at checkpoints only, and `label` names the unit for people."""
 
     kind: str = "folds"
     fractions: tuple[float, ...] = ()
     eta: int = ETA
     max_steps: int = 2000
+    sparse: bool = False
+    label: str = ""
+
+    @property
+    def is_iterations(self) -> bool:
+        """Trials report as their model trains (rounds, epochs, steps)."""
+        return self.kind not in NOT_ITERATIONS
 
     @property
     def full_step(self) -> int:
         """The step that stands for full fidelity."""
         if self.kind == "data_fraction":
             return self.eta ** len(self.fractions)
-        if self.kind in ("rounds", "epochs"):
+        if self.is_iterations:
             return self.max_steps
         return 1
 
@@ -62,12 +71,20 @@ class FidelityPlan:
     @property
     def first_step(self) -> int:
         """The lowest step a trial reports: the bandits' smallest rung."""
-        if self.kind == "rounds":
-            return self.round_checkpoints()[0]
+        if self.is_iterations and self.sparse:
+            return self.checkpoints()[0]
         return 1
 
-    def round_checkpoints(self) -> list[int]:
-        """Rounds at which LightGBM reports: about two per doubling, up to `max_steps`."""
+    def reports_at(self, step: int) -> bool:
+        """Whether an iterative fit reports at this step (every step unless `sparse`)."""
+        return not self.sparse or step in self._checkpoint_set
+
+    @cached_property
+    def _checkpoint_set(self) -> frozenset[int]:
+        return frozenset(self.checkpoints())
+
+    def checkpoints(self) -> list[int]:
+        """Sparse reporting steps: about two per doubling from 16, up to `max_steps`."""
         points: list[int] = []
         value = float(FIRST_ROUND_CHECKPOINT)
         while value < self.max_steps:
@@ -80,10 +97,8 @@ class FidelityPlan:
         if self.kind == "data_fraction":
             rungs = ", ".join(f"1/{round(1 / f)}" for f in self.fractions)
             return f"data fractions {rungs}, then all rows"
-        if self.kind == "rounds":
-            return "LightGBM boosting rounds"
-        if self.kind == "epochs":
-            return "MLP epochs"
+        if self.is_iterations:
+            return self.label or self.kind
         return "cross-validation folds"
 
 

@@ -15,8 +15,8 @@ import yaml
 
 from automl.exceptions import ConfigError, SpaceError
 from automl.metrics import METRICS
+from automl.models import family_names
 from automl.space import tabular_space
-from automl.space._tabular import DEFAULT_FAMILIES
 from automl.strategies import strategy_info
 
 TASKS = ("binary", "multiclass", "regression")
@@ -88,7 +88,7 @@ def resolve_space(space: str | dict[str, Any] | None) -> dict[str, Any] | None:
     if text in ("", DEFAULT_SPACE):
         return None
     names = [name.strip() for name in text.split(",")]
-    if all(name in DEFAULT_FAMILIES for name in names):
+    if all(name in family_names() for name in names):
         return {"models": names}
     if text.startswith(("{", "models")) or "\n" in text:
         try:
@@ -98,10 +98,10 @@ def resolve_space(space: str | dict[str, Any] | None) -> dict[str, Any] | None:
         if not isinstance(parsed, dict):
             raise SpaceError("an inline search space must be a mapping with 'models'")
         return parsed
-    unknown = next(name for name in names if name not in DEFAULT_FAMILIES)
-    close = difflib.get_close_matches(unknown, DEFAULT_FAMILIES, n=1)
+    unknown = next(name for name in names if name not in family_names())
+    close = difflib.get_close_matches(unknown, family_names(), n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     raise SpaceError(
         f"unknown search space '{unknown}'{hint}; use '{DEFAULT_SPACE}', model families"
-        f" ({', '.join(DEFAULT_FAMILIES)}) joined by commas, or an inline YAML/JSON space"
+        f" ({', '.join(family_names())}) joined by commas, or an inline YAML/JSON space"
     )

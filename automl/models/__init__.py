@@ -1,5 +1,37 @@
-"""Model families the search can choose from."""
+"""Model families the search can choose from.
 
-from automl.models._families import FAMILIES, ModelFamily, fit_estimator, get_family
+Every module in this package registers its family when imported (see `_registry`); a family
+defined elsewhere (a plug-in, a test) registers the same way with `register_family`.
+"""
 
-__all__ = ["FAMILIES", "ModelFamily", "fit_estimator", "get_family"]
+import importlib
+import pkgutil
+
+from automl.models._registry import (
+    ALL_TASKS,
+    IterationProbe,
+    ModelFamily,
+    default_families,
+    ensure_registered,
+    family_names,
+    fit_estimator,
+    get_family,
+    plugin_families,
+    register_family,
+)
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
+
+__all__ = [
+    "ALL_TASKS",
+    "IterationProbe",
+    "ModelFamily",
+    "default_families",
+    "ensure_registered",
+    "family_names",
+    "fit_estimator",
+    "get_family",
+    "plugin_families",
+    "register_family",
+]

@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from automl.data import Task
 from automl.exceptions import ConfigError
+from automl.models._registry import IterationProbe, ModelFamily, register_family
 
 PATIENCE = 8
 """Epochs without a better validation loss before early stopping (when fit gets X_val)."""
@@ -212,3 +214,55 @@ def _matrix(X: Any) -> np.ndarray:
     """A float32 array with no missing values (the pipeline imputes; this is a safety net)."""
     array = np.asarray(X, dtype=np.float32)
     return np.nan_to_num(array, nan=0.0, posinf=0.0, neginf=0.0)
+
+
+@register_family
+class MLP(ModelFamily):
+    """The torch MLP above; reports its validation score after every epoch but the last (a
+    finished trial is never pruned). Left out of the default space: torch is optional."""
+
+    name = "mlp"
+    params = frozenset(
+        {
+            "epochs",
+            "hidden_layers",
+            "width",
+            "dropout",
+            "learning_rate",
+            "weight_decay",
+            "batch_size",
+        }
+    )
+    iterations_param = "epochs"
+    default_iterations = DEFAULT_EPOCHS
+    curve_unit = "epochs"
+    needs_scaling = True
+    libraries = ("torch",)
+
+    def build(self, params: dict[str, Any], task: Task, seed: int) -> BaseEstimator:
+        return TorchMLP(task=task.value, random_state=seed, **params)
+
+    def fit(
+        self,
+        estimator: Any,
+        X: Any,
+        y: np.ndarray,
+        X_val: Any = None,
+        y_val: np.ndarray | None = None,
+        deadline: float | None = None,
+        probe: IterationProbe | None = None,
+    ) -> int | None:
+        if X_val is None:
+            estimator.fit(X, y)
+            return None
+
+        def on_epoch(epoch: int, validation_loss: float) -> None:
+            if probe is None or epoch >= int(estimator.epochs) or not probe.wants(epoch):
+                return
+            if estimator.is_classifier:
+                probe(epoch, estimator.predict_proba(X_val), estimator.classes_)
+            else:
+                probe(epoch, estimator.predict(X_val), None)
+
+        estimator.fit(X, y, X_val, y_val, deadline, on_epoch)
+        return int(estimator.best_epoch_ or estimator.epochs)

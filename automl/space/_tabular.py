@@ -10,20 +10,11 @@ from typing import Any
 
 import automl
 from automl.exceptions import SpaceError
-from automl.models import FAMILIES
+from automl.models import default_families, get_family
 from automl.space._params import Condition, Param, parse_param
 from automl.space._space import SearchSpace, load_yaml
 
 MODEL_PARAM = "model"
-# Also the order in which `auto` tries the families' first starting points: strong ones first.
-DEFAULT_FAMILIES = (
-    "lightgbm",
-    "hist_gradient_boosting",
-    "extra_trees",
-    "random_forest",
-    "knn",
-    "linear",
-)
 
 
 def spaces_dir() -> Path:
@@ -59,14 +50,14 @@ def tabular_space(spec: Mapping[str, Any] | str | Path | None = None) -> Tabular
             f"unknown top-level key '{sorted(unknown)[0]}' in the search space;"
             " a tabular space has 'models' and optionally 'preprocessing'"
         )
-    models = _normalise_models(settings.get("models", list(DEFAULT_FAMILIES)))
+    models = _normalise_models(settings.get("models", list(default_families())))
     params: list[Param] = [
         parse_param(MODEL_PARAM, {"type": "categorical", "choices": list(models)})
     ]
     starts: dict[str, list[dict[str, Any]]] = {}
     for family, family_spec in models.items():
         bundled = family_spec is None
-        file_spec: dict[str, Any] = _bundled(family) if bundled else {"params": family_spec}
+        file_spec: dict[str, Any] = _bundled_family(family) if bundled else {"params": family_spec}
         family_params = _family_params(family, file_spec.get("params") or {})
         params.extend(family_params)
         if bundled:
@@ -102,25 +93,37 @@ def _normalise_models(models: Any) -> dict[str, Mapping[str, Any] | None]:
         )
     result: dict[str, Mapping[str, Any] | None] = {}
     for name, params in models.items():
-        if name not in FAMILIES:
-            close = difflib.get_close_matches(str(name), list(FAMILIES), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise SpaceError(f"unknown model '{name}'{hint}; available: {', '.join(FAMILIES)}")
+        get_family(str(name))  # raises SpaceError naming the closest family
         if params is not None and not isinstance(params, Mapping):
             raise SpaceError(f"model '{name}': expected a mapping of parameters, got {params!r}")
         result[str(name)] = params or None
     return result
 
 
+def _bundled_family(name: str) -> dict[str, Any]:
+    path = get_family(name).space_file(spaces_dir())
+    if not path.is_file():
+        raise SpaceError(
+            f"model '{name}' has no bundled search space ({path.name}); give its parameters,"
+            f" e.g. models: {{{name}: {{param: [values]}}}}"
+        )
+    return _bundled_file(path)
+
+
 def _bundled(name: str) -> dict[str, Any]:
-    data = load_yaml(spaces_dir() / f"{name}.yaml")
+    return _bundled_file(spaces_dir() / f"{name}.yaml")
+
+
+def _bundled_file(path: Path) -> dict[str, Any]:
+    name = path.stem
+    data = load_yaml(path)
     if not isinstance(data, dict):
         raise SpaceError(f"bundled space {name}.yaml is malformed")
     return data
 
 
 def _family_params(family: str, spec: Mapping[str, Any]) -> list[Param]:
-    allowed = FAMILIES[family].params
+    allowed = get_family(family).params
     result = []
     for name, value in spec.items():
         if name not in allowed:
@@ -130,7 +133,7 @@ def _family_params(family: str, spec: Mapping[str, Any]) -> list[Param]:
                 f"model '{family}' has no parameter '{name}'{hint}; known: {', '.join(sorted(allowed))}"
             )
         param = parse_param(f"{family}.{name}", value)
-        if name == FAMILIES[family].rounds_param:
+        if name == get_family(family).iterations_param:
             _check_iteration_count(param)
         cond = param.condition
         if cond is None:

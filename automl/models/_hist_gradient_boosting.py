@@ -1,0 +1,66 @@
+"""scikit-learn's HistGradientBoosting: histogram boosting with native categoricals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from automl.data import Task
+from automl.models._registry import (
+    EARLY_STOPPING_ROUNDS,
+    IterationProbe,
+    ModelFamily,
+    register_family,
+)
+
+
+@register_family
+class HistGradientBoosting(ModelFamily):
+    """HistGradientBoosting; early-stops its iterations on the validation split."""
+
+    name = "hist_gradient_boosting"
+    params = frozenset(
+        {
+            "max_iter",
+            "learning_rate",
+            "max_leaf_nodes",
+            "max_depth",
+            "min_samples_leaf",
+            "l2_regularization",
+            "max_features",
+            "max_bins",
+        }
+    )
+    iterations_param = "max_iter"
+    native_categorical = True
+    default_rank = 1
+
+    def build(self, params: dict[str, Any], task: Task, seed: int) -> BaseEstimator:
+        from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+        cls = (
+            HistGradientBoostingClassifier
+            if task.is_classification
+            else HistGradientBoostingRegressor
+        )
+        return cls(random_state=seed, **params)
+
+    def fit(
+        self,
+        estimator: Any,
+        X: Any,
+        y: np.ndarray,
+        X_val: Any = None,
+        y_val: np.ndarray | None = None,
+        deadline: float | None = None,
+        probe: IterationProbe | None = None,
+    ) -> int | None:
+        if X_val is None:
+            estimator.set_params(early_stopping=False)
+            estimator.fit(X, y)
+            return None
+        estimator.set_params(early_stopping=True, n_iter_no_change=EARLY_STOPPING_ROUNDS // 2)
+        estimator.fit(X, y, X_val=X_val, y_val=y_val)
+        return int(estimator.n_iter_)

@@ -1,0 +1,154 @@
+"""The model-family registry: what a family is, and how it makes itself known.
+
+A family is one module that subclasses `ModelFamily` and decorates it with `register_family`;
+`search_spaces/<name>.yaml` holds its ranges. Nothing outside that module names the family.
+"""
+
+from __future__ import annotations
+
+import difflib
+import warnings
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, TypeVar
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from automl.data import Task
+from automl.exceptions import SpaceError
+
+ALL_TASKS = frozenset(Task)
+EARLY_STOPPING_ROUNDS = 50
+
+
+class IterationProbe(Protocol):
+    """Receives a family's validation predictions during an iterative fit (learning curves).
+
+    `wants(iteration)` says whether that iteration is a reporting point (cheap: predicting is
+    not); `__call__` takes regression values, or class probabilities with one column per
+    entry of `classes` (the class codes the model saw), and may raise TrialPruned.
+    """
+
+    def wants(self, iteration: int) -> bool: ...
+
+    def __call__(self, iteration: int, predictions: np.ndarray, classes: Any) -> None: ...
+
+
+class ModelFamily:
+    """A model family: its name, the parameters it accepts, how to build and fit it.
+
+    Subclasses set the class attributes and `build`; iterative families override `fit` to
+    early-stop on validation data and, when given an `IterationProbe`, report a learning curve
+    on their `curve_unit` ("rounds", "epochs", "steps").
+
+    - `iterations_param`: the iteration count early-stopped in the search and fixed to the
+      found value (scaled to the larger data) when refitting; `default_iterations` is its
+      value when the space leaves it out (full fidelity for multi-fidelity strategies);
+      `sparse_curve`: report at geometric checkpoints rather than every iteration (predicting
+      costs more than one boosting round).
+    - `native_categorical`: takes integer-coded categories as they are; `needs_scaling`:
+      numeric columns are imputed and standardised unless the space chooses otherwise.
+    - `default_rank`: position in the default space (None: only on request); also the order
+      in which `auto` tries the families' first starting points.
+    - `libraries`: modules whose versions a saved model records and checks on load.
+    """
+
+    name: ClassVar[str]
+    params: ClassVar[frozenset[str]]
+    tasks: ClassVar[frozenset[Task]] = ALL_TASKS
+    iterations_param: ClassVar[str | None] = None
+    default_iterations: ClassVar[int] = 100
+    curve_unit: ClassVar[str | None] = None
+    sparse_curve: ClassVar[bool] = False
+    native_categorical: ClassVar[bool] = False
+    needs_scaling: ClassVar[bool] = False
+    default_rank: ClassVar[int | None] = None
+    libraries: ClassVar[tuple[str, ...]] = ()
+
+    def build(self, params: dict[str, Any], task: Task, seed: int) -> BaseEstimator:
+        """An unfitted estimator for these (unprefixed) parameters."""
+        raise NotImplementedError
+
+    def fit(
+        self,
+        estimator: Any,
+        X: Any,
+        y: np.ndarray,
+        X_val: Any = None,
+        y_val: np.ndarray | None = None,
+        deadline: float | None = None,
+        probe: IterationProbe | None = None,
+    ) -> int | None:
+        """Fit in place; with validation data an iterative family early-stops and returns the
+        iterations it kept (None otherwise). `deadline` is on time.monotonic()."""
+        estimator.fit(X, y)
+        return None
+
+    def space_file(self, spaces: Path) -> Path:
+        """The bundled YAML with this family's ranges and starting points."""
+        return spaces / f"{self.name}.yaml"
+
+    def __repr__(self) -> str:
+        return f"<model family {self.name}>"
+
+
+_FAMILIES: dict[str, ModelFamily] = {}
+F = TypeVar("F", bound=type[ModelFamily])
+
+
+def register_family(cls: F) -> F:
+    """Class decorator: make the family usable by name in search spaces."""
+    _FAMILIES[cls.name] = cls()
+    return cls
+
+
+def plugin_families() -> tuple[ModelFamily, ...]:
+    """Families registered from outside automl (a user's module, a test). Work sent to another
+    process carries them, because importing automl there does not register them."""
+    return tuple(f for f in _FAMILIES.values() if not type(f).__module__.startswith("automl."))
+
+
+def ensure_registered(families: tuple[ModelFamily, ...]) -> None:
+    """Register carried plug-in families that this process does not know yet."""
+    for family in families:
+        _FAMILIES.setdefault(family.name, family)
+
+
+def get_family(name: str) -> ModelFamily:
+    """The registered family, or a SpaceError that names the closest one."""
+    if name not in _FAMILIES:
+        close = difflib.get_close_matches(str(name), list(_FAMILIES), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise SpaceError(f"unknown model '{name}'{hint}; available: {', '.join(family_names())}")
+    return _FAMILIES[name]
+
+
+def family_names() -> tuple[str, ...]:
+    """Every registered family: the default space's first, in its order, then the others."""
+    return default_families() + tuple(
+        sorted(name for name, f in _FAMILIES.items() if f.default_rank is None)
+    )
+
+
+def default_families() -> tuple[str, ...]:
+    """The families of the default space, strongest first."""
+    ranked = [f for f in _FAMILIES.values() if f.default_rank is not None]
+    return tuple(f.name for f in sorted(ranked, key=lambda f: f.default_rank or 0))
+
+
+def fit_estimator(
+    family: ModelFamily,
+    estimator: Any,
+    X: Any,
+    y: np.ndarray,
+    X_val: Any = None,
+    y_val: np.ndarray | None = None,
+    deadline: float | None = None,
+    probe: IterationProbe | None = None,
+) -> int | None:
+    """`family.fit` with the libraries' convergence and feature-name warnings silenced (a
+    search fits thousands of models; the warnings say nothing the scores do not)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        warnings.filterwarnings("ignore", category=RuntimeWarning)
+        return family.fit(estimator, X, y, X_val, y_val, deadline, probe)
