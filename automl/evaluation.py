@@ -11,11 +11,12 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 
+from automl._plugins import Plugins
 from automl.data import Dataset, EvaluationPlan
 from automl.executors import Reporter
 from automl.fidelity import FidelityPlan, NestedSubsamples
 from automl.metrics import Metric
-from automl.models import ensure_registered, fit_estimator, plugin_families
+from automl.models import fit_estimator
 from automl.pipeline import build_pipeline, model_params
 
 DEADLINE_SHARE = 0.6
@@ -63,13 +64,13 @@ class TabularObjective:
         self.splits = splits
         self.metric = metric
         self.seed = seed
-        self.plugins = plugin_families()
+        self.plugins = Plugins.current()
         self.measure_size = measure_size  # pickling a large model to weigh it takes seconds
         self.fidelity = fidelity or FidelityPlan()
         self._subsamples: NestedSubsamples | None = None
 
     def __call__(self, config: dict[str, Any], report: Reporter) -> TrialResult:
-        ensure_registered(self.plugins)
+        self.plugins.install()
         data = self.dataset
         trial_start = time.monotonic()
         allowance = (

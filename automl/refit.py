@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from optuna.trial import FrozenTrial
 
+from automl._plugins import Plugins
 from automl.budget import Budget
 from automl.data import Dataset, EvaluationPlan
 from automl.ensemble import select_ensemble
@@ -16,7 +17,6 @@ from automl.evaluation import TrialResult, fit_final, refit_config
 from automl.executors import ExecutorSettings, make_executor
 from automl.metrics import Metric
 from automl.model import FittedModel
-from automl.models import ensure_registered, plugin_families
 from automl.record import TrialRecord
 from automl.result import SearchResult
 from automl.space import MODEL_PARAM
@@ -60,10 +60,10 @@ class RefitWork:
     def __init__(self, dataset: Dataset, seed: int) -> None:
         self.dataset = dataset
         self.seed = seed
-        self.plugins = plugin_families()
+        self.plugins = Plugins.current()
 
     def __call__(self, config: dict[str, Any], report: Any) -> Any:
-        ensure_registered(self.plugins)
+        self.plugins.install()
         return fit_final(config, self.dataset, self.seed)
 
 

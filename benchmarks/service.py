@@ -40,7 +40,7 @@ DISTRIBUTIONS = {
     "model": CategoricalDistribution(FAMILIES),
     "learning_rate": FloatDistribution(0.01, 0.3, log=True),
     "num_leaves": IntDistribution(4, 256, log=True),
-    "scaler": CategoricalDistribution(["standard", "robust", "none"]),
+    "scale.method": CategoricalDistribution(["standard", "robust", "none"]),
 }
 
 
@@ -72,7 +72,7 @@ def _trial(rng: random.Random, number: int) -> optuna.trial.FrozenTrial:
         "model": rng.choice(FAMILIES),
         "learning_rate": 10 ** rng.uniform(-2, -0.53),
         "num_leaves": rng.randint(4, 256),
-        "scaler": rng.choice(["standard", "robust", "none"]),
+        "scale.method": rng.choice(["standard", "robust", "none"]),
     }
     final = 0.85 + 0.08 * rng.random()
     pruned = rng.random() < 0.3

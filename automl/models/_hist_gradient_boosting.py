@@ -35,6 +35,7 @@ class HistGradientBoosting(ModelFamily):
     )
     iterations_param = "max_iter"
     native_categorical = True
+    handles_missing = True
     default_rank = 1
 
     def build(self, params: dict[str, Any], task: Task, seed: int) -> BaseEstimator:

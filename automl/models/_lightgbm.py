@@ -47,6 +47,7 @@ class LightGBM(ModelFamily):
     curve_unit = "rounds"
     sparse_curve = True
     native_categorical = True
+    handles_missing = True
     default_rank = 0
     libraries = ("lightgbm",)
 

@@ -46,8 +46,9 @@ class ModelFamily:
       value when the space leaves it out (full fidelity for multi-fidelity strategies);
       `sparse_curve`: report at geometric checkpoints rather than every iteration (predicting
       costs more than one boosting round).
-    - `native_categorical`: takes integer-coded categories as they are; `needs_scaling`:
-      numeric columns are imputed and standardised unless the space chooses otherwise.
+    - `native_categorical`: takes integer-coded categories as they are; `handles_missing`:
+      takes NaN as it is; `needs_scaling`: numeric columns are imputed and standardised
+      unless the space chooses otherwise.
     - `default_rank`: position in the default space (None: only on request); also the order
       in which `auto` tries the families' first starting points.
     - `libraries`: modules whose versions a saved model records and checks on load.
@@ -61,6 +62,7 @@ class ModelFamily:
     curve_unit: ClassVar[str | None] = None
     sparse_curve: ClassVar[bool] = False
     native_categorical: ClassVar[bool] = False
+    handles_missing: ClassVar[bool] = False
     needs_scaling: ClassVar[bool] = False
     default_rank: ClassVar[int | None] = None
     libraries: ClassVar[tuple[str, ...]] = ()

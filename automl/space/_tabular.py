@@ -12,9 +12,8 @@ import automl
 from automl.exceptions import SpaceError
 from automl.models import default_families, get_family
 from automl.space._params import Condition, Param, parse_param
+from automl.space._preprocessing import MODEL_PARAM, preprocessing_params
 from automl.space._space import SearchSpace, load_yaml
-
-MODEL_PARAM = "model"
 
 
 def spaces_dir() -> Path:
@@ -65,12 +64,11 @@ def tabular_space(spec: Mapping[str, Any] | str | Path | None = None) -> Tabular
                 {f"{family}.{k}": v for k, v in point.items()}
                 for point in file_spec.get("starting_points", [])
             ]
-    pre_spec = settings.get("preprocessing")
-    pre_file = _bundled("preprocessing") if pre_spec is None else {"params": pre_spec}
-    pre_params = [parse_param(n, s) for n, s in (pre_file.get("params") or {}).items()]
-    params.extend(p for p in (_restrict(p, models) for p in pre_params) if p is not None)
+    pre_params, pre_start = preprocessing_params(
+        settings.get("preprocessing"), tuple(models), spaces_dir()
+    )
+    params.extend(pre_params)
     space = SearchSpace(params)
-    pre_start = pre_file.get("starting_point", {})
     rounds = max((len(p) for p in starts.values()), default=0)
     points = [  # round-robin over families: every family early, for a diverse ensemble
         _vetted(space, {MODEL_PARAM: family, **starts[family][i], **pre_start})
@@ -108,10 +106,6 @@ def _bundled_family(name: str) -> dict[str, Any]:
             f" e.g. models: {{{name}: {{param: [values]}}}}"
         )
     return _bundled_file(path)
-
-
-def _bundled(name: str) -> dict[str, Any]:
-    return _bundled_file(spaces_dir() / f"{name}.yaml")
 
 
 def _bundled_file(path: Path) -> dict[str, Any]:
@@ -160,15 +154,6 @@ def _check_iteration_count(param: Param) -> None:
 
 def _with_condition(param: Param, condition: Condition) -> Param:
     return replace(param, condition=condition)
-
-
-def _restrict(param: Param, models: Mapping[str, Any]) -> Param | None:
-    """Narrow a preprocessing condition on `model` to the families in this space (None: unused)."""
-    cond = param.condition
-    if cond is None or cond.parent != MODEL_PARAM:
-        return param
-    kept = tuple(v for v in cond.values if v in models)
-    return _with_condition(param, Condition(MODEL_PARAM, kept)) if kept else None
 
 
 def _vetted(space: SearchSpace, point: dict[str, Any]) -> dict[str, Any]:

@@ -98,11 +98,14 @@ def test_bundled_tabular_space_covers_required_families() -> None:
         "knn",
         "hist_gradient_boosting",
     }
-    assert {"numeric_imputer", "scaler", "categorical_encoder", "high_cardinality_encoder"} <= set(
-        space.space.names
-    )
+    assert {
+        "impute.strategy",
+        "scale.method",
+        "encode.categorical",
+        "encode.high_cardinality",
+    } <= set(space.space.names)
     assert space.starting_points[0]["model"] == "lightgbm"
-    for yaml_file in spaces_dir().glob("*.yaml"):
+    for yaml_file in spaces_dir().glob("**/*.yaml"):
         assert yaml_file.stat().st_size > 0
 
 
@@ -111,7 +114,7 @@ def test_user_tabular_space_from_yaml() -> None:
     assert space.families == ("lightgbm", "linear")
     assert "lightgbm.num_leaves" in space.space.names
     assert "knn.n_neighbors" not in space.space.names
-    assert "scaler" in space.space.names  # linear needs it
+    assert "scale.method" in space.space.names  # linear needs it
 
 
 @pytest.mark.parametrize(
@@ -134,3 +137,20 @@ def test_user_tabular_space_from_yaml() -> None:
 def test_invalid_tabular_spaces(spec: dict, message: str) -> None:
     with pytest.raises(SpaceError, match=message):
         tabular_space(spec)
+
+
+def test_preprocessing_is_namespaced_by_step_and_0_1_0_names_still_work() -> None:
+    nested = tabular_space(
+        {"models": ["linear"], "preprocessing": {"scale": {"method": ["robust"]}}}
+    )
+    flat = tabular_space({"models": ["linear"], "preprocessing": {"scale.method": ["robust"]}})
+    legacy = tabular_space({"models": ["linear"], "preprocessing": {"scaler": ["robust"]}})
+    assert nested.space.to_dict() == flat.space.to_dict() == legacy.space.to_dict()
+    # a step parameter is active only for the families the step searches it for
+    both = tabular_space({"models": ["lightgbm", "linear"]})
+    conditions = {p.name: p.condition for p in both.space.params}
+    assert conditions["scale.method"].values == ("linear",)  # type: ignore[union-attr]
+    assert conditions["encode.native"].values == ("lightgbm",)  # type: ignore[union-attr]
+    assert conditions["encode.high_cardinality"] is None  # every family
+    with pytest.raises(SpaceError, match=r"did you mean 'scale\.method'"):
+        tabular_space({"models": ["linear"], "preprocessing": {"scale.methd": ["robust"]}})

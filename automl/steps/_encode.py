@@ -1,0 +1,69 @@
+"""Encode categorical columns as numbers: one-hot, ordinal, out-of-fold target encoding, or
+(for families that split on categories themselves) native integer codes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import KFold
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, TargetEncoder
+
+from automl.data import ColumnRoles
+from automl.models import ModelFamily
+from automl.steps._registry import PipelineStep, register_step
+
+TARGET_ENCODER_FOLDS = 5
+"""Out-of-fold target encoding: each row is encoded by the other folds' statistics."""
+ONE_HOT_MIN_FREQUENCY = 5
+
+
+@register_step
+class Encode(PipelineStep):
+    """`categorical`: low-cardinality columns, for families without native categoricals;
+    `native`: the same choice for families with them; `high_cardinality`: columns with more
+    than 50 values, for every family ("drop" leaves them out)."""
+
+    name = "encode"
+    order = 30
+    legacy_names: ClassVar[Mapping[str, str]] = {
+        "categorical_encoder": "categorical",
+        "boosting_categorical_encoder": "native",
+        "high_cardinality_encoder": "high_cardinality",
+    }
+
+    def searched_for(self, param: str, family: ModelFamily) -> bool:
+        if param == "categorical":
+            return not family.native_categorical
+        if param == "native":
+            return family.native_categorical
+        return True
+
+    def transformers(
+        self, params: Mapping[str, Any], family: ModelFamily, roles: ColumnRoles, seed: int
+    ) -> dict[str, BaseEstimator | str]:
+        low = params.get("native" if family.native_categorical else "categorical")
+        high = params.get("high_cardinality", "target")
+        return {
+            "categorical": encoder(low or "onehot", family, seed),
+            "high_cardinality": "drop" if high == "drop" else encoder(high, family, seed),
+        }
+
+
+def encoder(choice: str, family: ModelFamily, seed: int) -> BaseEstimator:
+    """The encoder named `choice`; `native` needs a family with native categoricals."""
+    if choice == "native" and family.native_categorical:
+        from automl.pipeline._prepare import CategoryEncoder  # the pipeline imports the steps
+
+        return CategoryEncoder()
+    if choice == "onehot":
+        return OneHotEncoder(
+            handle_unknown="infrequent_if_exist",
+            min_frequency=ONE_HOT_MIN_FREQUENCY,
+            sparse_output=False,
+            dtype=float,
+        )
+    if choice == "target":
+        return TargetEncoder(cv=KFold(TARGET_ENCODER_FOLDS, shuffle=True, random_state=seed))
+    return OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, dtype=float)

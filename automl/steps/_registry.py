@@ -1,0 +1,104 @@
+"""The pipeline-step registry: preprocessing steps that register themselves.
+
+A step is one module that subclasses `PipelineStep` and decorates it with `register_step`;
+`search_spaces/steps/<name>.yaml` holds its parameters (named `<step>.<param>` in a
+configuration) and starting point. Which model families a parameter is searched for is the
+step's `searched_for`, decided from the families' properties, never from their names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+from sklearn.base import BaseEstimator
+
+from automl.data import ColumnRoles
+from automl.models import ModelFamily
+
+BRANCHES = ("numeric", "categorical", "high_cardinality")
+"""The column groups a step transforms, in the order their outputs are concatenated."""
+
+
+class PipelineStep:
+    """One preprocessing step: its parameters' namespace, where it sits, what it builds.
+
+    `order` places it among the steps of a branch (smaller first); `legacy_names` maps the flat
+    parameter names automl 0.1.0 used to this step's parameters, so old configurations and
+    spaces keep working.
+    """
+
+    name: ClassVar[str]
+    order: ClassVar[int]
+    legacy_names: ClassVar[Mapping[str, str]] = {}
+
+    def searched_for(self, param: str, family: ModelFamily) -> bool:
+        """Whether `param` is searched when the model is `family` (the condition on the model)."""
+        return True
+
+    def transformers(
+        self, params: Mapping[str, Any], family: ModelFamily, roles: ColumnRoles, seed: int
+    ) -> dict[str, BaseEstimator | str]:
+        """Per branch, the transformer this step adds (none: the step does nothing there).
+        `params` are this step's values in the configuration, unprefixed (possibly empty:
+        not searched for this family); "drop" as a branch's transformer drops its columns."""
+        raise NotImplementedError
+
+    def space_file(self, spaces: Path) -> Path:
+        return spaces / "steps" / f"{self.name}.yaml"
+
+    def __repr__(self) -> str:
+        return f"<pipeline step {self.name}>"
+
+
+_STEPS: dict[str, PipelineStep] = {}
+S = TypeVar("S", bound=type[PipelineStep])
+
+
+def register_step(cls: S) -> S:
+    """Class decorator: add the step to every tabular pipeline and space."""
+    _STEPS[cls.name] = cls()
+    return cls
+
+
+def unregister_step(name: str) -> None:
+    """Remove a registered step (a test's or a plug-in's) from every later pipeline and space."""
+    _STEPS.pop(name, None)
+
+
+def plugin_steps() -> tuple[PipelineStep, ...]:
+    """Steps registered from outside automl; work sent to another process carries them."""
+    return tuple(s for s in _STEPS.values() if not type(s).__module__.startswith("automl."))
+
+
+def ensure_steps(steps: tuple[PipelineStep, ...]) -> None:
+    """Register carried plug-in steps that this process does not know yet."""
+    for step in steps:
+        _STEPS.setdefault(step.name, step)
+
+
+def pipeline_steps() -> tuple[PipelineStep, ...]:
+    """The registered steps in pipeline order."""
+    return tuple(sorted(_STEPS.values(), key=lambda s: (s.order, s.name)))
+
+
+def step_params(config: Mapping[str, Any], step: PipelineStep) -> dict[str, Any]:
+    """The step's values in a configuration, unprefixed."""
+    prefix = f"{step.name}."
+    return {k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}
+
+
+def legacy_names() -> dict[str, str]:
+    """0.1.0's flat preprocessing names -> today's `<step>.<param>` names."""
+    return {
+        old: f"{step.name}.{new}"
+        for step in pipeline_steps()
+        for old, new in step.legacy_names.items()
+    }
+
+
+def upgrade_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A configuration with 0.1.0's preprocessing names renamed (others unchanged)."""
+    renames = legacy_names()
+    return {renames.get(key, key): value for key, value in config.items()}

@@ -1,0 +1,37 @@
+"""The contract every registered pipeline step meets, for every model family: it names only
+known branches, and the full pipeline built from the bundled starting point transforms real
+data into finite numbers for the families that cannot take missing values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from automl.data import Dataset
+from automl.models import family_names, get_family
+from automl.pipeline import build_pipeline
+from automl.space import tabular_space
+from automl.steps import BRANCHES, pipeline_steps, step_params
+from tests.conftest import dataset_path
+
+FAMILIES = [name for name in family_names() if get_family(name).__module__.startswith("automl.")]
+
+
+@pytest.fixture(scope="module")
+def adult() -> Dataset:
+    return Dataset.from_frame(pd.read_csv(dataset_path("adult.csv.gz"), nrows=300), "income", None)
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_steps_build_for_every_family(name: str, adult: Dataset) -> None:
+    config = tabular_space({"models": [name]}).starting_points[0]
+    family = get_family(name)
+    for step in pipeline_steps():
+        made = step.transformers(step_params(config, step), family, adult.roles, 0)
+        assert set(made) <= set(BRANCHES), step
+    pipeline = build_pipeline(config, adult.roles, adult.task, 0)
+    X = pipeline[:-1].fit_transform(adult.features, adult.y)
+    assert len(X) == adult.n_rows
+    if not family.handles_missing:
+        assert np.isfinite(X.to_numpy(dtype=float)).all()
