@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from automl._client import DEFAULT_SERVER, ServiceClient, ServiceError
+from automl.config import setting_default, setting_help
 
 out = Console()
 err = Console(stderr=True)
@@ -105,14 +106,18 @@ def token_create(
 
 def submit(
     data: Annotated[Path, typer.Argument(help="CSV (optionally .gz) or Parquet file.")],
-    target: Annotated[str, typer.Option("--target", "-t", help="Column to predict.")],
-    time_budget: Annotated[float | None, typer.Option("--time", help="Seconds.")] = None,
-    trials: Annotated[int | None, typer.Option("--trials", help="Number of trials.")] = None,
-    strategy: Annotated[str, typer.Option(help="Search strategy.")] = "auto",
-    metric: Annotated[str | None, typer.Option(help="Metric (default per task).")] = None,
-    task: Annotated[str | None, typer.Option(help="binary, multiclass, regression.")] = None,
-    space: Annotated[str | None, typer.Option(help="Space name or YAML file.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    target: Annotated[str, typer.Option("--target", "-t", help=setting_help("target"))],
+    time_budget: Annotated[
+        float | None, typer.Option("--time", help=setting_help("time_budget"))
+    ] = None,
+    trials: Annotated[int | None, typer.Option("--trials", help=setting_help("n_trials"))] = None,
+    strategy: Annotated[str, typer.Option(help=setting_help("strategy"))] = setting_default(
+        "strategy"
+    ),
+    metric: Annotated[str | None, typer.Option(help=setting_help("metric"))] = None,
+    task: Annotated[str | None, typer.Option(help=setting_help("task"))] = None,
+    space: Annotated[str | None, typer.Option(help=setting_help("space"))] = None,
+    seed: Annotated[int | None, typer.Option(help=setting_help("seed"))] = None,
     wait: Annotated[bool, typer.Option(help="Wait for the job and show progress.")] = False,
     server: Server = DEFAULT_SERVER,
     token: Token = None,

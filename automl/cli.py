@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from automl._service_cli import register as register_service_commands
+from automl.config import setting_default, setting_help
 from automl.exceptions import AutoMLError
 from automl.storage import automl_home
 from automl.strategies import strategy_names
@@ -44,44 +45,34 @@ def _fail(message: str) -> None:
 @app.command("search")
 def search_command(
     data: Annotated[Path, typer.Argument(help="CSV (optionally .gz) or Parquet file.")],
-    target: Annotated[str, typer.Option("--target", "-t", help="Column to predict.")],
-    time: Annotated[float | None, typer.Option("--time", help="Time budget in seconds.")] = None,
-    trials: Annotated[int | None, typer.Option("--trials", help="Number of trials.")] = None,
+    target: Annotated[str, typer.Option("--target", "-t", help=setting_help("target"))],
+    time: Annotated[float | None, typer.Option("--time", help=setting_help("time_budget"))] = None,
+    trials: Annotated[int | None, typer.Option("--trials", help=setting_help("n_trials"))] = None,
     strategy: Annotated[
-        str,
-        typer.Option(help=f"{', '.join(strategy_names())}."),
-    ] = "auto",
-    metric: Annotated[
-        str | None, typer.Option(help="Metric to optimise (default per task).")
-    ] = None,
-    task: Annotated[
-        str | None, typer.Option(help="binary, multiclass or regression (inferred).")
-    ] = None,
-    space: Annotated[Path | None, typer.Option(help="YAML search space file.")] = None,
-    storage: Annotated[
-        str | None, typer.Option(help="SQLAlchemy URL or .db file; default in AUTOML_HOME.")
-    ] = None,
-    study: Annotated[str | None, typer.Option(help="Study name; the same name resumes.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
-    evaluation: Annotated[
-        str, typer.Option(help="auto, holdout, cv or a number of folds.")
-    ] = "auto",
+        str, typer.Option(help=f"{setting_help('strategy')} {', '.join(strategy_names())}.")
+    ] = setting_default("strategy"),
+    metric: Annotated[str | None, typer.Option(help=setting_help("metric"))] = None,
+    task: Annotated[str | None, typer.Option(help=setting_help("task"))] = None,
+    space: Annotated[str | None, typer.Option(help=setting_help("space"))] = None,
+    storage: Annotated[str | None, typer.Option(help=setting_help("storage"))] = None,
+    study: Annotated[str | None, typer.Option("--study", help=setting_help("study_name"))] = None,
+    seed: Annotated[int | None, typer.Option(help=setting_help("seed"))] = None,
+    evaluation: Annotated[str, typer.Option(help=setting_help("evaluation"))] = setting_default(
+        "evaluation"
+    ),
     model_out: Annotated[
         Path | None, typer.Option("--out", help="Where to save the best model.")
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object instead of tables.")
     ] = False,
-    executor: Annotated[
-        str, typer.Option(help="Where trials run: auto, process, inprocess or ray.")
-    ] = "auto",
+    executor: Annotated[str, typer.Option(help=setting_help("executor"))] = setting_default(
+        "executor"
+    ),
     parallel: Annotated[
-        int | None, typer.Option(min=1, help="Trials at once (default 1; Ray: its CPUs).")
+        int | None, typer.Option("--parallel", min=1, help=setting_help("n_parallel"))
     ] = None,
-    ray_address: Annotated[
-        str | None,
-        typer.Option(help="Run trials on the Ray cluster at this address ('auto', host:port)."),
-    ] = None,
+    ray_address: Annotated[str | None, typer.Option(help=setting_help("ray_address"))] = None,
     trial_cpus: Annotated[
         float | None, typer.Option(min=0.01, help="CPUs (threads) per trial.")
     ] = None,

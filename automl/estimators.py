@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from automl.config import estimator_settings
 from automl.data._split import MIN_ROWS
 from automl.storage import MEMORY
 
@@ -85,21 +86,9 @@ class _AutoMLBase(BaseEstimator):
         evaluation = self.evaluation
         if evaluation == "auto" and len(frame) < 50:
             evaluation = "holdout"
+        settings = {name: getattr(self, name) for name in estimator_settings()}
         self.result_ = search(
-            frame,
-            target=TARGET,
-            task=task,
-            metric=self.metric,
-            time_budget=self.time_budget,
-            n_trials=self.n_trials,
-            strategy=self.strategy,
-            space=self.space,
-            storage=self.storage,
-            study_name=self.study_name,
-            seed=self.seed,
-            evaluation=evaluation,
-            executor=self.executor,
-            n_parallel=self.n_parallel,
+            frame, target=TARGET, task=task, **{**settings, "evaluation": evaluation}
         )
         self.model_ = self.result_._require_model()
         self.best_score_ = self.result_.best_score

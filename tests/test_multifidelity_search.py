@@ -10,7 +10,7 @@ import pytest
 from optuna.trial import TrialState
 
 import automl
-from automl._tabular import choose_fidelity
+from automl.problems.tabular import choose_fidelity
 from automl.record import TrialRecord
 from automl.space import tabular_space
 from tests.conftest import dataset_path

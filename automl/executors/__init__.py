@@ -9,6 +9,7 @@ from typing import Any
 from automl.exceptions import ConfigError
 from automl.executors._base import (
     Executor,
+    OnReport,
     Outcome,
     Report,
     Reporter,
@@ -91,6 +92,7 @@ __all__ = [
     "Executor",
     "ExecutorSettings",
     "InProcessExecutor",
+    "OnReport",
     "Outcome",
     "ProcessExecutor",
     "Report",

@@ -3,7 +3,7 @@
 from automl.jobs._datasets import ingest_dataset
 from automl.jobs._overview import overview
 from automl.jobs._schema import Job, JobEvent, StoredDataset, User
-from automl.jobs._spec import JobSpec, resolve_space, validate_spec
+from automl.jobs._spec import JobSpec, validate_spec
 from automl.jobs._store import (
     MAX_ATTEMPTS,
     Heartbeat,
@@ -36,7 +36,6 @@ __all__ = [
     "find_study",
     "ingest_dataset",
     "overview",
-    "resolve_space",
     "trial_detail",
     "trial_order",
     "trials_by_id",

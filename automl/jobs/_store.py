@@ -143,7 +143,7 @@ class JobStore:
             id=job_id,
             owner_id=owner_id,
             dataset_id=dataset_id,
-            spec=spec.to_dict(),
+            spec=spec.job_fields(),
             state="queued",
             study_name=f"job-{job_id}",
             created_at=now,

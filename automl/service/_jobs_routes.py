@@ -57,7 +57,7 @@ OVERVIEW_INTERVAL = 5.0
 @router.post("", status_code=201, summary="Submit a search job")
 def submit_job(body: JobCreate, store: Store, user: User) -> JobPublic:
     dataset = store.get_dataset(body.dataset_id, user.id)
-    spec = JobSpec.from_dict(body.model_dump(exclude={"dataset_id"}))
+    spec = JobSpec.from_job(body.model_dump(exclude={"dataset_id"}))
     job = store.submit(user.id, dataset.id, validate_spec(spec, dataset.columns))
     return JobPublic.of(job)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from automl.config import SearchSettings, job_settings, setting_default, setting_help
 from automl.jobs import Job, StoredDataset
-from automl.jobs._spec import MAX_TIME_BUDGET, MAX_TRIALS
 
 JobState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 TrialState = Literal["running", "complete", "pruned", "fail"]
@@ -34,26 +34,36 @@ class DatasetPublic(BaseModel):
         return cls.model_validate(dataset, from_attributes=True)
 
 
-class JobCreate(BaseModel):
-    """A search job: what `automl.search` takes, on an uploaded dataset."""
-
+class _JobCreateBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     dataset_id: str = Field(min_length=1, max_length=64)
-    target: str = Field(min_length=1, max_length=255, description="Column to predict.")
-    time_budget: float | None = Field(
-        default=None, gt=0, le=MAX_TIME_BUDGET, description="Seconds of search."
+
+
+def _job_fields() -> dict[str, Any]:
+    """The job settings of `SearchSettings` as pydantic fields, constraints and help included."""
+    hints = get_type_hints(SearchSettings)
+    made: dict[str, Any] = {}
+    for name, constraints in job_settings().items():
+        options = dict(constraints)
+        annotation = options.pop("annotation", hints[name])
+        default = ... if options.pop("required", False) else setting_default(name)
+        made[name] = (annotation, Field(default, description=setting_help(name), **options))
+    return made
+
+
+if TYPE_CHECKING:
+
+    class JobCreate(_JobCreateBase):
+        """A search job: the job settings of `automl.config.SearchSettings`, on a dataset."""
+
+else:
+    JobCreate = create_model(
+        "JobCreate",
+        __base__=_JobCreateBase,
+        __doc__="A search job: what `automl.search` takes, on an uploaded dataset.",
+        **_job_fields(),
     )
-    n_trials: int | None = Field(default=None, ge=1, le=MAX_TRIALS)
-    task: Literal["binary", "multiclass", "regression"] | None = None
-    metric: str | None = Field(default=None, max_length=64)
-    strategy: str = Field(default="auto", max_length=32)
-    space: str | dict[str, Any] | None = Field(
-        default=None,
-        description="'default', model families joined by commas (e.g. 'lightgbm,linear'),"
-        " or an inline space (object, or YAML/JSON text) with 'models' and 'preprocessing'.",
-    )
-    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
 
 
 class Progress(BaseModel):

@@ -1,10 +1,12 @@
 """Search spaces as data: typed, conditional parameters from YAML or dicts."""
 
+from automl.space._names import DEFAULT_SPACE, resolve_space
 from automl.space._params import Condition, Param, parse_param
 from automl.space._space import SearchSpace, load_yaml
 from automl.space._tabular import MODEL_PARAM, TabularSpace, spaces_dir, tabular_space
 
 __all__ = [
+    "DEFAULT_SPACE",
     "MODEL_PARAM",
     "Condition",
     "Param",
@@ -12,6 +14,7 @@ __all__ = [
     "TabularSpace",
     "load_yaml",
     "parse_param",
+    "resolve_space",
     "spaces_dir",
     "tabular_space",
 ]

@@ -11,6 +11,7 @@ from typing import Any
 import automl
 from automl.exceptions import SpaceError
 from automl.models import default_families, get_family
+from automl.space._names import resolve_space
 from automl.space._params import Condition, Param, parse_param
 from automl.space._preprocessing import MODEL_PARAM, preprocessing_params
 from automl.space._space import SearchSpace, load_yaml
@@ -36,8 +37,12 @@ class TabularSpace:
 
 
 def tabular_space(spec: Mapping[str, Any] | str | Path | None = None) -> TabularSpace:
-    """Build from a user spec (`{models: ..., preprocessing: ...}`, a YAML path) or the bundled one."""
-    raw = load_yaml(spec) if isinstance(spec, (str, Path)) else spec
+    """Build from a user spec (`{models: ..., preprocessing: ...}`, a YAML path, a name such as
+    'lightgbm,linear' or inline YAML/JSON text) or the bundled one."""
+    if isinstance(spec, Path) or (isinstance(spec, str) and Path(spec).is_file()):
+        raw = load_yaml(spec)
+    else:
+        raw = resolve_space(spec) if isinstance(spec, str) else spec
     if raw is not None and not isinstance(raw, Mapping):
         raise SpaceError(
             "a tabular search space must be a mapping with 'models' (and optionally 'preprocessing')"

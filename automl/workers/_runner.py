@@ -71,23 +71,16 @@ def _search(
     store: JobStore, job_id: str, worker_id: str, executor: ExecutorSettings
 ) -> tuple[str, str | None, str | None]:
     job = store.get(job_id)
-    spec = JobSpec.from_dict(job.spec)
+    spec = JobSpec.from_job(job.spec)
     dataset = store.get_dataset(job.dataset_id)
     time_budget = spec.time_budget
     if time_budget is not None:
         time_budget = max(MIN_SECONDS, time_budget - job.elapsed_seconds)
     result = search(
         automl_home() / dataset.path,
-        target=spec.target,
-        task=spec.task,
-        metric=spec.metric,
-        time_budget=time_budget,
-        n_trials=spec.n_trials,
-        strategy=spec.strategy,
-        space=spec.space,
+        **{**spec.job_fields(), "time_budget": time_budget},
         storage=store.url,
         study_name=job.study_name,
-        seed=spec.seed,
         executor=executor.name,
         n_parallel=executor.n_parallel,
         trial_resources=executor.resources,

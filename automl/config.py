@@ -1,0 +1,210 @@
+"""SearchSettings: the one list of search settings.
+
+`automl.search`'s keywords, the estimators' constructor arguments, the CLI's options, a
+service job's fields (`JobSpec`, `JobCreate`) and the worker's call are all this list, seen
+through the field metadata below: `help` (one line, shown by the CLI and the REST schema),
+`cli` (the option's name, or None: not on the command line), `job` (pydantic constraints for a
+service job, with an `annotation` where the REST type is narrower and `required`; None: not a
+job setting) and `estimator` (a constructor argument of
+`AutoMLClassifier` / `AutoMLRegressor`). A new setting is one field here (and its use);
+`tests/test_settings.py` checks that every surface shows exactly these.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Literal
+
+from automl.budget import Budget
+from automl.exceptions import ConfigError
+from automl.executors import ExecutorSettings, Resources
+
+TASKS = ("binary", "multiclass", "regression")
+SECONDARY_OBJECTIVES = ("latency", "size")
+DIRECTIONS = ("maximize", "minimize")
+MAX_JOB_SECONDS = 7 * 24 * 3600.0
+MAX_JOB_TRIALS = 1_000_000
+
+
+def _setting(
+    default: Any,
+    help: str,
+    *,
+    cli: str | None = None,
+    job: Mapping[str, Any] | None = None,
+    estimator: bool = False,
+) -> Any:
+    return field(
+        default=default, metadata={"help": help, "cli": cli, "job": job, "estimator": estimator}
+    )
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """What a search is asked to do; every field is a keyword of `automl.search`."""
+
+    target: str | None = _setting(
+        None,
+        "Column to predict.",
+        cli="--target",
+        job={"annotation": str, "required": True, "min_length": 1, "max_length": 255},
+    )
+    task: str | None = _setting(
+        None,
+        "binary, multiclass or regression (inferred).",
+        cli="--task",
+        job={"annotation": Literal["binary", "multiclass", "regression"] | None},
+    )
+    metric: str | None = _setting(
+        None,
+        "Metric to optimise (default per task).",
+        cli="--metric",
+        job={"max_length": 64},
+        estimator=True,
+    )
+    time_budget: float | None = _setting(
+        None,
+        "Time budget in seconds.",
+        cli="--time",
+        job={"gt": 0, "le": MAX_JOB_SECONDS},
+        estimator=True,
+    )
+    n_trials: int | None = _setting(
+        None,
+        "Number of trials.",
+        cli="--trials",
+        job={"ge": 1, "le": MAX_JOB_TRIALS},
+        estimator=True,
+    )
+    trial_time_limit: float | None = _setting(
+        None, "Seconds one trial may run (default: a quarter of the time budget)."
+    )
+    strategy: str = _setting(
+        "auto", "Search strategy.", cli="--strategy", job={"max_length": 32}, estimator=True
+    )
+    space: Any = _setting(  # noqa: RUF009  (a field() with metadata, not a shared default)
+        None,
+        "Search space: 'default', model families joined by commas (e.g. 'lightgbm,linear'),"
+        " a YAML file, or a mapping with 'models' and 'preprocessing'.",
+        cli="--space",
+        job={"annotation": str | dict[str, Any] | None},
+        estimator=True,
+    )
+    storage: str | None = _setting(
+        None,
+        "SQLAlchemy URL or .db file; default in AUTOML_HOME; ':memory:' keeps nothing.",
+        cli="--storage",
+        estimator=True,
+    )
+    study_name: str | None = _setting(
+        None, "Study name; the same name resumes.", cli="--study", estimator=True
+    )
+    seed: int | None = _setting(
+        None, "Random seed.", cli="--seed", job={"ge": 0, "le": 2**31 - 1}, estimator=True
+    )
+    evaluation: str | int = _setting(
+        "auto", "auto, holdout, cv or a number of folds.", cli="--evaluation", estimator=True
+    )
+    executor: str = _setting(
+        "auto",
+        "Where trials run: auto, process, inprocess or ray.",
+        cli="--executor",
+        estimator=True,
+    )
+    n_parallel: int | None = _setting(
+        None, "Trials at once (default 1; Ray: its CPUs).", cli="--parallel", estimator=True
+    )
+    trial_resources: Mapping[str, Any] | Resources | None = _setting(  # noqa: RUF009
+        None, "What one trial may use: cpus, gpus, memory_mb (--trial-cpus... on the CLI)."
+    )
+    ray_address: str | None = _setting(
+        None,
+        "Run trials on the Ray cluster at this address ('auto', host:port).",
+        cli="--ray-address",
+    )
+    secondary_objective: str = _setting("latency", "Second objective of nsga2: latency or size.")
+    ensemble: bool = _setting(True, "Refit a Caruana ensemble of the best trials.")
+    direction: str | Sequence[str] = _setting(
+        "maximize", "A custom objective's direction(s): maximize or minimize."
+    )
+
+    def check(self) -> SearchSettings:
+        """Refuse settings that no search could use, with a message that says what to fix."""
+        from automl.metrics import METRICS
+        from automl.strategies import strategy_info
+
+        if self.task is not None and self.task not in TASKS:
+            raise ConfigError(f"task must be one of {', '.join(TASKS)}, got '{self.task}'")
+        if self.metric is not None and self.metric not in METRICS:
+            close = difflib.get_close_matches(self.metric, list(METRICS), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ConfigError(
+                f"unknown metric '{self.metric}'{hint}; choose one of: {', '.join(METRICS)}"
+            )
+        strategy_info(self.strategy)  # raises naming the closest strategy
+        if self.secondary_objective not in SECONDARY_OBJECTIVES:
+            raise ConfigError(
+                f"secondary_objective must be one of {SECONDARY_OBJECTIVES},"
+                f" got {self.secondary_objective!r}"
+            )
+        for d in self.directions:
+            if d not in DIRECTIONS:
+                raise ConfigError(f"direction must be 'maximize' or 'minimize', got {d!r}")
+        return self
+
+    @property
+    def directions(self) -> list[str]:
+        return [self.direction] if isinstance(self.direction, str) else list(self.direction)
+
+    def budget(self) -> Budget:
+        """The checked Budget of these settings (not started)."""
+        return Budget(self.time_budget, self.n_trials, self.trial_time_limit)
+
+    def executor_settings(self) -> ExecutorSettings:
+        """The checked executor settings."""
+        return ExecutorSettings.build(
+            self.executor, self.n_parallel, self.trial_resources, self.ray_address
+        )
+
+    def job_fields(self) -> dict[str, Any]:
+        """The settings a service job carries (what `JobSpec` stores)."""
+        return {name: value for name, value in asdict(self).items() if name in job_settings()}
+
+    @classmethod
+    def from_job(cls, data: Mapping[str, Any]) -> SearchSettings:
+        """A job's stored settings (unknown keys from other versions are ignored)."""
+        return cls(**{k: v for k, v in data.items() if k in job_settings()})
+
+
+def setting_help(name: str) -> str:
+    return str(_metadata(name)["help"])
+
+
+def setting_default(name: str) -> Any:
+    return next(f.default for f in fields(SearchSettings) if f.name == name)
+
+
+def cli_settings() -> dict[str, str]:
+    """Setting name -> CLI option, for the settings the command line offers."""
+    return {f.name: f.metadata["cli"] for f in fields(SearchSettings) if f.metadata["cli"]}
+
+
+def job_settings() -> dict[str, Mapping[str, Any]]:
+    """Setting name -> pydantic constraints, for the settings a service job takes."""
+    return {
+        f.name: f.metadata["job"] for f in fields(SearchSettings) if f.metadata["job"] is not None
+    }
+
+
+def estimator_settings() -> tuple[str, ...]:
+    """The settings the scikit-learn estimators take as constructor arguments."""
+    return tuple(f.name for f in fields(SearchSettings) if f.metadata["estimator"])
+
+
+def _metadata(name: str) -> Mapping[str, Any]:
+    for f in fields(SearchSettings):
+        if f.name == name:
+            return f.metadata
+    raise KeyError(name)

@@ -1,0 +1,50 @@
+"""run_problem: the one path from a Problem and its settings to a SearchResult."""
+
+from __future__ import annotations
+
+from automl._study import open_study, storage_url
+from automl.budget import Budget
+from automl.executors import make_executor
+from automl.problems.base import Problem
+from automl.result import SearchResult
+from automl.search import OnTrial, Search
+from automl.strategies import make_strategy, strategy_info
+
+
+def run_problem(problem: Problem, budget: Budget, on_trial: OnTrial | None) -> SearchResult:
+    """Build the strategy, open (or resume) the study, run the search within `budget` (already
+    started), then let the problem finalise the result (refit, ensemble)."""
+    s = problem.settings
+    if strategy_info(s.strategy).population:
+        return problem.run_population(budget, on_trial)
+    executors = s.executor_settings()
+    space = problem.space()
+    strategy = make_strategy(s.strategy, space, s.seed, problem.fidelity(), problem.bounds())
+    study, is_new = open_study(s.storage, s.study_name, strategy, problem.study_meta(strategy))
+    if is_new and strategy.use_starting_points:
+        for point in problem.starting_points():
+            study.enqueue_trial(point, skip_if_exists=True)
+    executor = make_executor(executors, problem.work(strategy, study))
+    search = Search(
+        study,
+        space,
+        strategy,
+        executor,
+        budget,
+        problem.values_of(strategy),
+        problem.summary_of,
+        problem.keep,
+        on_trial,
+        problem.reserve,
+        storage_url(s.storage),
+    )
+    try:
+        search.run()
+    finally:
+        executor.close()
+    result = problem.result(study)
+    if search.interrupted:
+        result.notes.append("the search was interrupted; the model uses the trials that finished")
+    problem.finalise(result, strategy, budget, executors)
+    result.elapsed = budget.elapsed
+    return result

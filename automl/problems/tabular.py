@@ -1,0 +1,212 @@
+"""Tabular data: a joint model/preprocessing space, cross-validated or holdout scores, a
+Caruana ensemble of the best trials refit on all rows."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pandas as pd
+
+from automl._study import is_memory
+from automl.budget import Budget
+from automl.config import SearchSettings
+from automl.data import Dataset, choose_evaluation, meta_features
+from automl.evaluation import TabularObjective, TrialResult
+from automl.executors import ExecutorSettings, Work
+from automl.fidelity import FidelityPlan, data_fraction_plan
+from automl.metrics import get_metric
+from automl.models import get_family
+from automl.problems.base import Problem, register_problem
+from automl.record import StudyMeta
+from automl.refit import RefitReserve, ensemble_weights, refit_members
+from automl.result import SearchResult
+from automl.search import OnTrial
+from automl.space import SearchSpace, TabularSpace, tabular_space
+from automl.storage import PredictionStore
+from automl.strategies import Bounds, Strategy, strategy_info
+
+logger = logging.getLogger(__name__)
+
+
+@register_problem
+class TabularProblem(Problem):
+    """Predict `settings.target` from the other columns of a CSV/Parquet file or DataFrame."""
+
+    kind = "tabular"
+
+    def __init__(self, dataset: Dataset, settings: SearchSettings) -> None:
+        super().__init__(settings)
+        self.dataset = dataset
+        self.metric = get_metric(settings.metric, dataset.task)
+        self.plan = choose_evaluation(dataset.y, dataset.task, settings.evaluation)
+        self.seed = settings.seed or 0
+        self._space: TabularSpace | None = None
+        self._fidelity: FidelityPlan | None = None
+        self.splits: list[tuple[Any, Any]] = []
+        self.store: PredictionStore | None = None
+        self.refit_reserve: RefitReserve | None = None
+
+    @classmethod
+    def matches(cls, data: Any, objective: Any, settings: SearchSettings) -> bool:
+        return data is not None
+
+    @classmethod
+    def build(cls, data: Any, objective: Any, settings: SearchSettings) -> TabularProblem:
+        from automl.exceptions import ConfigError
+
+        if not settings.target:
+            raise ConfigError("target= is required: the name of the column to predict")
+        source: str | Path | pd.DataFrame = data
+        dataset = Dataset.from_source(source, settings.target, settings.task)
+        logger.info("data: %s", dataset.describe())
+        return cls(dataset, settings)
+
+    @property
+    def tabular(self) -> TabularSpace:
+        if self._space is None:
+            self._space = tabular_space(self.settings.space)
+            self.splits = self.plan.splits(self.dataset.y, self.dataset.task, self.seed)
+        return self._space
+
+    def space(self) -> SearchSpace:
+        return self.tabular.space
+
+    def starting_points(self) -> Sequence[dict[str, Any]]:
+        return self.tabular.starting_points
+
+    def fidelity(self) -> FidelityPlan:
+        if self._fidelity is None:
+            space = self.tabular
+            self._fidelity = choose_fidelity(self.settings.strategy, len(self.splits[0][0]), space)
+            logger.info("trials report on %s", self._fidelity.describe())
+        return self._fidelity
+
+    def bounds(self) -> Bounds:
+        return self.metric.bounds
+
+    @property
+    def metric_name(self) -> str:
+        return self.metric.name
+
+    def study_meta(self, strategy: Strategy) -> StudyMeta:
+        secondary = ("minimize",) if strategy.multi_objective else ()
+        return StudyMeta(
+            kind=self.kind,
+            directions=(self.metric.direction, *secondary),
+            target=self.settings.target,
+            task=self.dataset.task.value,
+            metric=self.metric.name,
+            fingerprint=self.dataset.fingerprint(),
+            evaluation=self.plan.name,
+            space=self.space().to_dict(),
+            meta_features=meta_features(self.dataset),
+        )
+
+    def work(self, strategy: Strategy, study: optuna.Study) -> Work:
+        s = self.settings
+        measure_size = strategy.multi_objective and s.secondary_objective == "size"
+        self.store = PredictionStore.for_study(study.study_name, is_memory(s.storage))
+        if s.time_budget:
+            self.refit_reserve = RefitReserve(self.plan, self.metric.greater_is_better)
+        return TabularObjective(
+            self.dataset, self.splits, self.metric, self.seed, measure_size, self.fidelity()
+        )
+
+    def values_of(self, strategy: Strategy) -> Callable[[TrialResult], Sequence[float]]:
+        if not strategy.multi_objective:
+            return lambda result: [result.score]
+        if self.settings.secondary_objective == "latency":
+            return lambda result: [result.score, result.predict_ms_per_1k_rows]
+        return lambda result: [result.score, float(result.model_bytes)]
+
+    def summary_of(self, result: TrialResult) -> dict[str, Any]:
+        return {
+            "fold_scores": [round(v, 6) for v in result.fold_scores],
+            "fit_seconds": round(result.fit_seconds, 4),
+            "iterations": result.rounds,
+            "predict_ms_per_1k_rows": round(result.predict_ms_per_1k_rows, 4),
+            "model_bytes": result.model_bytes or None,
+        }
+
+    def keep(self, number: int, result: TrialResult) -> None:
+        assert self.store is not None
+        self.store.save(number, result.indices, result.predictions)
+        if self.refit_reserve is not None:
+            self.refit_reserve.update(result)
+
+    def reserve(self) -> float:
+        return self.refit_reserve() if self.refit_reserve is not None else 0.0
+
+    def result(self, study: optuna.Study) -> SearchResult:
+        return SearchResult(study, self.metric.name, predictions=self.store)
+
+    def finalise(
+        self, result: SearchResult, strategy: Strategy, budget: Budget, executors: ExecutorSettings
+    ) -> None:
+        """A Caruana ensemble of the best trials (the best alone for a multi-objective search),
+        its members refit on all rows within what is left of the budget."""
+        assert self.store is not None
+        best_only = {result.best_trial.number: 1.0}
+        weights = best_only
+        if self.settings.ensemble and not strategy.multi_objective:
+            weights = ensemble_weights(result, self.store, self.dataset, self.metric)
+        result.model, notes = refit_members(
+            result,
+            weights,
+            self.dataset,
+            self.metric,
+            self.plan,
+            budget,
+            executors.local,
+            self.seed,
+        )
+        result.notes.extend(notes)
+
+    def run_population(self, budget: Budget, on_trial: OnTrial | None) -> SearchResult:
+        from automl.problems._population import run_population
+
+        return run_population(self, budget, on_trial)
+
+
+def choose_fidelity(strategy: str, train_rows: int, space: TabularSpace) -> FidelityPlan:
+    """What trials report on: data-fraction rungs when the first split's training rows allow at
+    least one rung of MIN_RUNG_ROWS (multi-fidelity strategies), else iterations (see
+    `iterations_plan`); the `lc` strategy always extrapolates iterations; other strategies
+    report folds."""
+    if not strategy_info(strategy).multi_fidelity:
+        return FidelityPlan()
+    iterations = iterations_plan(space)
+    if strategy == "lc":
+        return iterations
+    return data_fraction_plan(train_rows) or iterations
+
+
+def iterations_plan(space: TabularSpace) -> FidelityPlan:
+    """The learning curve of the space's first family that reports one (LightGBM's boosting
+    rounds in the default space); full fidelity is the largest iteration count the space
+    allows. Families with another unit, or none, then report nothing but their final score."""
+    family = next((f for f in map(get_family, space.families) if f.curve_unit), None)
+    if family is None or family.iterations_param is None or family.curve_unit is None:
+        return FidelityPlan("rounds", sparse=True)
+    name = f"{family.name}.{family.iterations_param}"
+    return FidelityPlan(
+        family.curve_unit,
+        max_steps=_largest(space, name, family.default_iterations),
+        sparse=family.sparse_curve,
+        label=f"{family.name} {family.curve_unit}",
+    )
+
+
+def _largest(space: TabularSpace, name: str, default: int) -> int:
+    """The largest value of an int parameter in the space (full fidelity for iterations)."""
+    for param in space.space.params:
+        if param.name == name:
+            if param.high is not None:
+                return int(param.high)
+            if param.choices:
+                return int(max(float(c) for c in param.choices if c is not None))
+    return default

@@ -1,0 +1,108 @@
+"""Search's budget and scheduling rules with a fake executor and a fake clock: no trial does
+real work and no test sleeps, so each rule is checked in milliseconds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import optuna
+import pytest
+
+from automl.budget import Budget
+from automl.executors import OnReport, Outcome, Report, TrialAddress
+from automl.record import TrialRecord
+from automl.search import Search
+from automl.space import SearchSpace
+from automl.strategies import make_strategy
+
+SPACE = SearchSpace.from_dict({"x": {"type": "float", "low": 0, "high": 1}})
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class FakeExecutor:
+    """Each trial "takes" `seconds` on the fake clock, reports `curve` and returns x (or x and
+    1 - x for two objectives); the timeout each trial was given is kept."""
+
+    slots = 1
+
+    def __init__(self, clock: FakeClock, seconds: float, curve: int = 0, two: bool = False):
+        self.clock, self.seconds, self.curve, self.two = clock, seconds, curve, two
+        self.timeouts: list[float | None] = []
+
+    def run(
+        self,
+        config: dict[str, Any],
+        timeout: float | None,
+        on_report: OnReport,
+        address: TrialAddress | None = None,
+    ) -> Outcome:
+        self.timeouts.append(timeout)
+        for step in range(self.curve):
+            if on_report(Report(config["x"] * step, step, (step + 1) / self.curve, 0.1)):
+                return Outcome("pruned", wall_seconds=1.0)
+        self.clock.now += self.seconds
+        value = (config["x"], 1 - config["x"]) if self.two else config["x"]
+        return Outcome("ok", value, wall_seconds=self.seconds, cpu_seconds=self.seconds)
+
+    def close(self) -> None:
+        pass
+
+
+def search(
+    budget: Budget,
+    executor: FakeExecutor,
+    strategy: str = "random",
+    directions: int = 1,
+    reserve: float = 0.0,
+) -> optuna.Study:
+    study = optuna.create_study(directions=["maximize"] * directions)
+    values = (lambda v: list(v)) if directions > 1 else (lambda v: [v])
+    made = make_strategy(strategy, SPACE, seed=0)
+    Search(study, SPACE, made, executor, budget, values, reserve=lambda: reserve).run()
+    return study
+
+
+def test_no_trial_starts_once_the_time_budget_is_spent() -> None:
+    clock = FakeClock()
+    study = search(Budget(time_budget=35, clock=clock), FakeExecutor(clock, seconds=10))
+    assert len(study.trials) == 4  # started at 0, 10, 20 and 30 s; none at 40 s
+
+
+def test_the_reserve_is_held_back_and_limits_each_trial() -> None:
+    clock = FakeClock()
+    executor = FakeExecutor(clock, seconds=10)
+    study = search(Budget(time_budget=35, clock=clock), executor, reserve=10)
+    assert len(study.trials) == 3  # the fourth would start with 5 s left, all reserved
+    assert executor.timeouts == [25, 15, 5]
+
+
+def test_a_trial_budget_counts_finished_trials() -> None:
+    clock = FakeClock()
+    study = search(Budget(n_trials=7, clock=clock), FakeExecutor(clock, seconds=1))
+    assert len(study.trials) == 7 and all(t.value is not None for t in study.trials)
+
+
+@pytest.mark.parametrize("strategy", ["asha", "lc"])
+def test_reports_are_recorded_and_may_prune(strategy: str) -> None:
+    clock = FakeClock()
+    study = search(Budget(n_trials=20, clock=clock), FakeExecutor(clock, 1, curve=9), strategy)
+    records = [TrialRecord.of(t) for t in study.trials]
+    assert all(r.curve and r.curve[0].step == 0 for r in records)
+    pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED]
+    assert all(TrialRecord.of(t).fidelity is not None for t in pruned)
+
+
+def test_two_objectives_record_reports_without_pruning() -> None:
+    clock = FakeClock()
+    executor = FakeExecutor(clock, seconds=1, curve=3, two=True)
+    study = search(Budget(n_trials=5, clock=clock), executor, "random", directions=2)
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
+    assert all(len(TrialRecord.of(t).curve) == 3 for t in study.trials)
+    assert study.best_trials
