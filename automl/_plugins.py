@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from automl.models import ModelFamily, ensure_registered, plugin_families
-from automl.steps import PipelineStep, ensure_steps, plugin_steps
+from automl.models import FAMILIES, ModelFamily
+from automl.steps import STEPS, PipelineStep
 
 
 @dataclass(frozen=True)
@@ -17,9 +17,9 @@ class Plugins:
     @classmethod
     def current(cls) -> Plugins:
         """The plug-ins registered in this process now."""
-        return cls(plugin_families(), plugin_steps())
+        return cls(FAMILIES.plugins(), STEPS.plugins())
 
     def install(self) -> None:
         """Register the carried plug-ins this process does not know yet."""
-        ensure_registered(self.families)
-        ensure_steps(self.steps)
+        FAMILIES.ensure(self.families, lambda family: family.name)
+        STEPS.ensure(self.steps, lambda step: step.name)

@@ -7,6 +7,7 @@ import logging
 import math
 import sys
 import threading
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,7 +19,8 @@ from rich.table import Table
 from rich.text import Text
 
 from automl._service_cli import register as register_service_commands
-from automl.config import setting_default, setting_help
+from automl.budget import DEFAULT_TIME_BUDGET
+from automl.config import SearchSettings, setting_default, setting_help
 from automl.exceptions import AutoMLError
 from automl.storage import automl_home
 from automl.strategies import strategy_names
@@ -82,12 +84,36 @@ def search_command(
     ] = None,
 ) -> None:
     """Search models and preprocessing for DATA and save the best model."""
+    settings = SearchSettings(
+        target=target,
+        task=task,
+        metric=metric,
+        time_budget=time if time is not None or trials is not None else DEFAULT_TIME_BUDGET,
+        n_trials=trials,
+        strategy=strategy,
+        space=space,
+        storage=storage,
+        study_name=study,
+        seed=seed,
+        evaluation=_evaluation(evaluation),
+        executor=executor,
+        n_parallel=parallel,
+        ray_address=ray_address,
+        trial_resources={"cpus": trial_cpus, "gpus": trial_gpus, "memory_mb": trial_memory},
+    )
+    _run_search(data, settings, model_out, as_json)
+
+
+def _run_search(
+    data: Path, settings: SearchSettings, model_out: Path | None, as_json: bool
+) -> None:
+    """Search with a live progress bar, save the model, print the leaderboard or JSON."""
     from automl.api import search
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
-    budget_seconds = time if time is not None or trials is not None else 60.0
-    progress = _progress(budget_seconds, trials, quiet=as_json)
+    budget_seconds = settings.time_budget
+    progress = _progress(budget_seconds, settings.n_trials, quiet=as_json)
     state: dict[str, Any] = {"done": 0, "best": None}
 
     def on_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
@@ -102,29 +128,7 @@ def search_command(
         with progress:
             ticker = _tick(progress, budget_seconds)
             try:
-                result = search(
-                    data,
-                    target=target,
-                    task=task,
-                    metric=metric,
-                    time_budget=budget_seconds,
-                    n_trials=trials,
-                    strategy=strategy,
-                    space=space,
-                    storage=storage,
-                    study_name=study,
-                    seed=seed,
-                    evaluation=_evaluation(evaluation),
-                    executor=executor,
-                    n_parallel=parallel,
-                    ray_address=ray_address,
-                    trial_resources={
-                        "cpus": trial_cpus,
-                        "gpus": trial_gpus,
-                        "memory_mb": trial_memory,
-                    },
-                    on_trial=on_trial,
-                )
+                result = search(data, **asdict(settings), on_trial=on_trial)
             except AutoMLError:
                 # a bad setting or dataset: the one-line error alone, not an empty progress bar
                 progress.live.transient = True
@@ -142,6 +146,10 @@ def search_command(
             " run again with the same --study to resume"
         )
         raise typer.Exit(code=130) from None
+    _show(result, saved, as_json)
+
+
+def _show(result: Any, saved: Path | None, as_json: bool) -> None:
     if as_json:
         out.print_json(
             json.dumps(

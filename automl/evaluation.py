@@ -16,7 +16,7 @@ from automl.data import Dataset, EvaluationPlan
 from automl.executors import Reporter
 from automl.fidelity import FidelityPlan, NestedSubsamples
 from automl.metrics import Metric
-from automl.models import fit_estimator
+from automl.models import Validation, fit_estimator
 from automl.pipeline import build_pipeline, model_params
 
 DEADLINE_SHARE = 0.6
@@ -143,9 +143,8 @@ class TabularObjective:
         probe = None
         if curve_report is not None:
             probe = BestSoFar(self.fidelity, curve_report, data.y[valid], self.metric, data)
-        found = fit_estimator(
-            family, pipe[-1], X_train, data.y[train], X_valid, data.y[valid], deadline, probe
-        )
+        validation = Validation(X_valid, data.y[valid], deadline, probe)
+        found = fit_estimator(family, pipe[-1], X_train, data.y[train], validation)
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
         predictions = predict_scores(pipe[-1], X_valid, data)

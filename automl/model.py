@@ -16,6 +16,8 @@ from automl.exceptions import ModelFileError
 
 FORMAT = "automl-model"
 FORMAT_VERSION = 1
+PROBLEM = "tabular"
+"""The search problem whose models this module saves and loads (headers before 0.2: tabular)."""
 BASE_LIBRARIES = ("sklearn",)
 """Always recorded; each model family adds the libraries it needs (lightgbm, torch)."""
 
@@ -72,6 +74,7 @@ class FittedModel:
         header = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
+            "problem": PROBLEM,
             "versions": library_versions(self.libraries()),
         }
         try:
@@ -133,6 +136,10 @@ def load(path: str | Path) -> FittedModel:
 
 
 def _check_compatible(path: Path, header: dict[str, Any]) -> None:
+    if header.get("problem", PROBLEM) != PROBLEM:
+        raise ModelFileError(
+            f"{path} holds a {header.get('problem')} model; this automl loads {PROBLEM} models"
+        )
     if header.get("format_version") != FORMAT_VERSION:
         raise ModelFileError(
             f"{path} uses model format {header.get('format_version')}, this automl reads format"

@@ -1,14 +1,19 @@
-"""Population-based training (Jaderberg et al., 2017) on checkpoints, over any executor.
+"""Population-based training (Jaderberg et al., 2017) as a scheduler on the one search loop.
 
-A population of members trains in parallel for `interval` epochs at a time. After each round
-the worst quarter copies the checkpoint and settings of a member of the best quarter (exploit)
+A population of members trains for `interval` epochs at a time; each member's each round is
+one Optuna trial run by `Search` over any executor. When a round (generation) has finished,
+the worst quarter copies the weights and settings of a member of the best quarter (exploit)
 and perturbs the settings that may change mid-training (explore: x0.8 or x1.25, or a fresh
-draw with probability 1/4). Every member's every round is one Optuna trial; its user attribute
-`pbt` records the lineage: member, generation, epochs trained, the trial it continued from and
-the member it copied, if any.
+draw with probability 1/4). The decision uses the trials' values only. Weights never travel
+through the executor: a round saves its checkpoint to `checkpoints.path(trial number)` and the
+next round of that member (or of a member that copied it) loads it from there, so the folder
+must be shared by the machines that run trials (one machine, or a Ray cluster's shared disk).
+Each trial's user attribute `pbt` records the lineage: member, generation, epochs trained, the
+trial it continued from and the member it copied, if any.
 
-The work is a `segment(config, report)` whose config holds `params`, `checkpoint` (None at
-first) and `epochs`; it returns a `Segment`. `MLPSegment` trains the tabular torch MLP.
+The work is a `segment(config, report)` whose config holds `params`, `resume_from` (a
+checkpoint path, None at first), `save_to` and `epochs`; it returns a `Segment`. `MLPSegment`
+trains the tabular torch MLP.
 """
 
 from __future__ import annotations
@@ -17,23 +22,22 @@ import logging
 import math
 import pickle
 import random
-import threading
+import shutil
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import optuna
-from optuna.trial import FrozenTrial, TrialState
 
 from automl.budget import Budget
 from automl.data import Dataset
-from automl.executors import Executor, Reporter
+from automl.executors import Reporter
 from automl.metrics import Metric
 from automl.pipeline import build_pipeline
-from automl.record import TrialRecord, save_lineage
+from automl.record import save_lineage
+from automl.search import WAIT, Wait
 from automl.space import Param, SearchSpace
 
 logger = logging.getLogger(__name__)
@@ -54,140 +58,161 @@ class PBTSettings:
 
 @dataclass
 class Segment:
-    """What one round of one member gives back."""
+    """What one round of one member gives back (its checkpoint is on disk)."""
 
     score: float
-    checkpoint: bytes
     epochs: int
+
+
+class CheckpointDir:
+    """Checkpoints by trial number in one folder (removed with `clear`)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def path(self, trial_number: int) -> Path:
+        return self.directory / f"trial_{trial_number}.pkl"
+
+    def keep_only(self, trial_numbers: set[int]) -> None:
+        """Delete the checkpoints no member can continue from any more."""
+        for path in self.directory.glob("trial_*.pkl"):
+            if int(path.stem.removeprefix("trial_")) not in trial_numbers:
+                path.unlink(missing_ok=True)
+
+    def clear(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 @dataclass
 class Member:
-    """One member of the population: its current settings, weights and lineage."""
+    """One member of the population: its settings, the trial holding its weights, lineage."""
 
     id: int
     config: dict[str, Any] | None = None
-    checkpoint: bytes | None = None
+    checkpoint: int | None = None
     score: float | None = None
     epochs: int = 0
     last_trial: int | None = None
     copied_from: dict[str, int] | None = None
 
 
-class PopulationSearch:
-    """Runs PBT rounds until `settings.generations` or the budget is spent.
+@dataclass
+class _Round:
+    """A member's trial in flight and the lineage it will record."""
+
+    member: Member
+    lineage: dict[str, Any] = field(default_factory=dict)
+
+
+class PopulationScheduler:
+    """Decides each trial of a PBT search from the values of the finished ones.
 
     `explorable` names the parameters explore may change (the rest, such as the network's
-    shape or the preprocessing, stay as the member's first draw or its donor's).
+    shape or the preprocessing, stay as the member's first draw or its donor's). A round is
+    not started when the budget has less time left than the slowest round so far took.
     """
 
     def __init__(
         self,
-        study: optuna.Study,
         space: SearchSpace,
-        executor: Executor,
-        budget: Budget,
         explorable: set[str],
+        checkpoints: CheckpointDir,
+        budget: Budget,
+        maximize: bool,
         settings: PBTSettings | None = None,
         seed: int | None = None,
-        on_trial: Callable[[optuna.Study, FrozenTrial], None] | None = None,
     ) -> None:
-        self.study = study
         self.space = space
-        self.executor = executor
-        self.budget = budget
         self.explorable = explorable
+        self.checkpoints = checkpoints
+        self.budget = budget
+        self.maximize = maximize
         self.settings = settings or PBTSettings()
-        self.on_trial = on_trial
         self.members = [Member(i) for i in range(self.settings.population)]
+        self.generation = -1
         self._random = random.Random(seed)
-        self._lock = threading.Lock()
-        self._maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
-        self.interrupted = False
+        self._waiting: list[Member] = []
+        self._in_flight: dict[int, _Round] = {}
+        self._round_started = 0.0
+        self._slowest_round = 0.0
 
-    def run(self) -> None:
-        """Train the population round by round. Ctrl-C stops the rounds in flight (recorded as
-        failed) and starts no more; members keep their last finished round."""
-        if not self.budget.started:
-            self.budget.start()
-        slowest_round = 0.0
-        with ThreadPoolExecutor(max(1, self.executor.slots)) as pool:
-            try:
-                for generation in range(self.settings.generations):
-                    if self.budget.remaining < max(slowest_round, 1.0):
-                        logger.info(
-                            "PBT: stopping before round %d, the budget is spent", generation
-                        )
-                        break
-                    started = time.monotonic()
-                    list(pool.map(self._train, self.members, [generation] * len(self.members)))
-                    slowest_round = max(slowest_round, time.monotonic() - started)
-                    if generation < self.settings.generations - 1:
-                        self._exploit_and_explore()
-            except KeyboardInterrupt:
-                self.interrupted = True
-                self.executor.close()
-                logger.warning("search interrupted; keeping the finished trials")
+    def propose(self, study: optuna.Study) -> dict[str, Any] | Wait | None:
+        """The next member's settings ({} for a fresh draw), WAIT while its round's other
+        members still train, None when the rounds or the budget are spent."""
+        if not self._waiting:
+            if self._in_flight:
+                return WAIT
+            if not self._next_round():
+                return None
+        config = self._waiting[0].config
+        return dict(config) if config else {}
+
+    def start(self, trial: optuna.Trial, config: dict[str, Any]) -> dict[str, Any]:
+        """The segment's work for the member whose settings the trial holds."""
+        member = self._waiting.pop(0)
+        member.config = config
+        self._in_flight[trial.number] = _Round(
+            member,
+            {
+                "member": member.id,
+                "generation": self.generation,
+                "continued_from": member.last_trial,
+                "copied_from": member.copied_from,
+            },
+        )
+        resume = None if member.checkpoint is None else self.checkpoints.path(member.checkpoint)
+        return {
+            "params": config,
+            "resume_from": None if resume is None else str(resume),
+            "save_to": str(self.checkpoints.path(trial.number)),
+            "epochs": self.settings.interval,
+        }
+
+    def finish(self, trial: optuna.Trial, output: Segment | None, interrupted: bool) -> None:
+        """Record the round: the member moves on to its new weights, or (it failed) scores
+        nothing; interrupted, it keeps its last finished round."""
+        round_ = self._in_flight.pop(trial.number)
+        member = round_.member
+        if output is not None:
+            member.score, member.epochs, member.checkpoint = (
+                output.score,
+                output.epochs,
+                trial.number,
+            )
+        elif not interrupted:
+            member.score = None
+        save_lineage(trial, {**round_.lineage, "epochs": member.epochs})
+        member.last_trial, member.copied_from = trial.number, None
 
     def best_member(self) -> Member:
-        scored = [m for m in self.members if m.score is not None]
+        scored = [m for m in self.members if m.score is not None and m.checkpoint is not None]
         if not scored:
             raise RuntimeError("no member of the population finished a round")
         return max(scored, key=lambda m: self._signed(m.score))
 
+    def _next_round(self) -> bool:
+        """Close the round that finished (exploit and explore) and open the next, if any."""
+        if self.generation >= 0:
+            self._slowest_round = max(self._slowest_round, time.monotonic() - self._round_started)
+            if self.generation + 1 >= self.settings.generations:
+                return False
+            self._exploit_and_explore()
+            self.checkpoints.keep_only(
+                {m.checkpoint for m in self.members if m.checkpoint is not None}
+            )
+        if self.budget.remaining < max(self._slowest_round, 1.0):
+            logger.info("PBT: stopping before round %d, the budget is spent", self.generation + 1)
+            return False
+        self.generation += 1
+        self._waiting = list(self.members)
+        self._round_started = time.monotonic()
+        return True
+
     def _signed(self, score: float | None) -> float:
         if score is None or not math.isfinite(score):
             return -math.inf
-        return score if self._maximize else -score
-
-    def _train(self, member: Member, generation: int) -> None:
-        if self.interrupted:
-            return
-        with self._lock:
-            if member.config is not None:
-                self.study.enqueue_trial(member.config)
-            trial = self.study.ask()
-            member.config = self.space.sample(trial)
-        work = {
-            "params": member.config,
-            "checkpoint": member.checkpoint,
-            "epochs": self.settings.interval,
-        }
-        outcome = self.executor.run(work, self.budget.trial_timeout(), lambda report: False)
-        lineage = {
-            "member": member.id,
-            "generation": generation,
-            "continued_from": member.last_trial,
-            "copied_from": member.copied_from,
-        }
-        record = TrialRecord(
-            config=member.config,
-            wall_seconds=round(outcome.wall_seconds, 4),
-            cpu_seconds=round(outcome.cpu_seconds, 4),
-        )
-        with self._lock:
-            if outcome.status == "ok":
-                segment: Segment = outcome.value
-                member.checkpoint, member.score, member.epochs = (
-                    segment.checkpoint,
-                    segment.score,
-                    segment.epochs,
-                )
-                save_lineage(trial, {**lineage, "epochs": segment.epochs})
-                record.save(trial)
-                frozen: FrozenTrial = self.study.tell(trial, segment.score)
-            else:
-                if self.interrupted:  # the member keeps its last finished round
-                    record.error = "interrupted by the user"
-                else:
-                    member.score = None
-                    record.error = outcome.error or outcome.status
-                save_lineage(trial, {**lineage, "epochs": member.epochs})
-                record.save(trial)
-                frozen = self.study.tell(trial, state=TrialState.FAIL)
-            member.last_trial, member.copied_from = frozen.number, None
-            if self.on_trial is not None:
-                self.on_trial(self.study, frozen)
+        return score if self.maximize else -score
 
     def _exploit_and_explore(self) -> None:
         if self.settings.quantile <= 0:
@@ -242,7 +267,7 @@ def _perturb(param: Param, value: float, rng: random.Random) -> float | int:
 class MLPSegment:
     """One PBT round of the tabular torch MLP: continue (or start) training on the train rows
     for `epochs`, then score the validation rows. The checkpoint is the pickled pipeline, so
-    the fitted preprocessing travels with the weights."""
+    the fitted preprocessing is saved with the weights."""
 
     def __init__(
         self, dataset: Dataset, train: np.ndarray, valid: np.ndarray, metric: Metric, seed: int
@@ -259,12 +284,12 @@ class MLPSegment:
 
         data, params = self.dataset, config["params"]
         features, y = data.features, data.y
-        if config["checkpoint"] is None:
+        if config["resume_from"] is None:
             pipeline = build_pipeline(params, data.roles, data.task, self.seed)
             X_train = pipeline[:-1].fit_transform(features.iloc[self.train], y[self.train])
             pipeline[-1].start(X_train, y[self.train])
         else:
-            pipeline = pickle.loads(config["checkpoint"])
+            pipeline = pickle.loads(Path(config["resume_from"]).read_bytes())
             X_train = pipeline[:-1].transform(features.iloc[self.train])
             schedule = {
                 name: params[f"mlp.{name}"] for name in SCHEDULE_PARAMS if f"mlp.{name}" in params
@@ -277,4 +302,5 @@ class MLPSegment:
         )
         score = float(self.metric.score(y[self.valid], predictions))
         report(score, model.epochs_trained_)
-        return Segment(score, pickle.dumps(pipeline), model.epochs_trained_)
+        Path(config["save_to"]).write_bytes(pickle.dumps(pipeline))
+        return Segment(score, model.epochs_trained_)

@@ -8,7 +8,7 @@ import math
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
@@ -26,6 +26,30 @@ ValuesOf = Callable[[Any], Sequence[float]]
 OnTrial = Callable[[optuna.Study, FrozenTrial], None]
 """Called after each trial, like an Optuna callback."""
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+WAIT_SECONDS = 0.2
+
+
+class Wait:
+    """A scheduler's answer: no trial can start until one in flight has finished."""
+
+
+WAIT = Wait()
+
+
+class Scheduler(Protocol):
+    """Decides what each trial runs from the values of finished ones (population-based
+    training); the sampler still draws what a proposal leaves out. It never calls the
+    executor: `start` turns a trial's configuration into the work's input."""
+
+    def propose(self, study: optuna.Study) -> dict[str, Any] | Wait | None:
+        """Settings to enqueue ({}: a fresh draw), WAIT, or None when the schedule is done."""
+        ...
+
+    def start(self, trial: optuna.Trial, config: dict[str, Any]) -> dict[str, Any]: ...
+
+    def finish(self, trial: optuna.Trial, output: Any | None, interrupted: bool) -> None:
+        """Before the trial is told: its work's output, or None if it did not finish."""
+        ...
 
 
 class Search:
@@ -36,7 +60,8 @@ class Search:
     predictions); `reserve()` is the time held back for a final refit. With an
     executor of several slots, that many trials run at once, each from its own thread; asking,
     telling and the callbacks take turns under one lock, so only the work runs concurrently.
-    `storage_url` (None for in-memory studies) lets remote workers report to their trial.
+    `storage_url` (None for in-memory studies) lets remote workers report to their trial;
+    a `scheduler` (PBT) decides what each trial runs from the finished trials' values.
     """
 
     def __init__(
@@ -52,6 +77,7 @@ class Search:
         on_trial: OnTrial | None = None,
         reserve: Callable[[], float] = lambda: 0.0,
         storage_url: str | None = None,
+        scheduler: Scheduler | None = None,
     ) -> None:
         self.study = study
         self.space = space
@@ -64,8 +90,10 @@ class Search:
         self.on_trial = on_trial
         self.reserve = reserve
         self.storage_url = storage_url
+        self.scheduler = scheduler
         self.interrupted = False
         self._lock = threading.RLock()
+        self._trial_ended = threading.Condition(self._lock)
         self._n_started = 0
         self._errors: list[BaseException] = []
 
@@ -101,11 +129,15 @@ class Search:
         while True:
             with self._lock:
                 trial = self._next_trial()
+                while isinstance(trial, Wait):
+                    self._trial_ended.wait(WAIT_SECONDS)
+                    trial = self._next_trial()
                 if trial is None:
                     return
                 config = self.space.sample(trial)
+                work = config if self.scheduler is None else self.scheduler.start(trial, config)
             try:
-                self._run_trial(trial, config)
+                self._run_trial(trial, config, work)
             except KeyboardInterrupt:
                 self._interrupt(trial)
                 return
@@ -117,13 +149,19 @@ class Search:
             self._errors.append(exc)
             self.interrupted = True
 
-    def _next_trial(self) -> optuna.Trial | None:
+    def _next_trial(self) -> optuna.Trial | Wait | None:
         if self.interrupted or not self.budget.allows_trial(self._n_started, self.reserve()):
             return None
         if grid_exhausted(self.strategy.sampler, self.study):
             logger.info("grid exhausted: every grid point has been tried")
             return None
-        if self.strategy.family_bandit is not None:
+        if self.scheduler is not None:
+            proposal = self.scheduler.propose(self.study)
+            if proposal is None or isinstance(proposal, Wait):
+                return proposal
+            if proposal:
+                self.study.enqueue_trial(proposal)
+        elif self.strategy.family_bandit is not None:
             proposal = self.strategy.family_bandit.propose(self.study)
             if proposal:
                 self.study.enqueue_trial(proposal)
@@ -134,6 +172,8 @@ class Search:
         """Ctrl-C: stop the worker, record the trial as failed, keep everything finished."""
         self.interrupted = True
         self.executor.close()
+        if self.scheduler is not None:
+            self.scheduler.finish(trial, None, interrupted=True)
         TrialRecord(error="interrupted by the user").save(trial)
         self.study.tell(trial, state=TrialState.FAIL)
         logger.warning("search interrupted; keeping the finished trials")
@@ -147,7 +187,9 @@ class Search:
             slot.join()
         logger.warning("search interrupted; keeping the finished trials")
 
-    def _run_trial(self, trial: optuna.Trial, config: dict[str, Any]) -> FrozenTrial:
+    def _run_trial(
+        self, trial: optuna.Trial, config: dict[str, Any], work: dict[str, Any]
+    ) -> FrozenTrial:
         curve = _Curve(trial, self.multi_objective)
         address = None
         if self.storage_url is not None and not self.multi_objective:
@@ -155,7 +197,7 @@ class Search:
                 self.storage_url, self.study.study_name, trial.number, self.study.pruner
             )
         outcome = self.executor.run(
-            config, self.budget.trial_timeout(self.reserve()), curve.on_report, address
+            work, self.budget.trial_timeout(self.reserve()), curve.on_report, address
         )
         with self._lock:
             for report in outcome.reports:
@@ -168,6 +210,7 @@ class Search:
             frozen = self._tell(trial, config, outcome, curve.points)
             if self.on_trial is not None:
                 self.on_trial(self.study, frozen)
+            self._trial_ended.notify_all()
         return frozen
 
     def _tell(
@@ -190,6 +233,9 @@ class Search:
             record.error = outcome.error
             logger.info("trial %d %s: %s", trial.number, outcome.status, outcome.error)
         record.save(trial)
+        if self.scheduler is not None:
+            output = outcome.value if values is not None else None
+            self.scheduler.finish(trial, output, self.interrupted)
         if values is not None:
             return self.study.tell(trial, values)
         state = TrialState.PRUNED if outcome.status == "pruned" else TrialState.FAIL

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import pickle
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -30,9 +31,11 @@ from automl.evaluation import predict_scores
 from automl.executors import ExecutorSettings, make_executor
 from automl.metrics import get_metric
 from automl.models._mlp import SCHEDULE_PARAMS
-from automl.pbt import MLPSegment, PBTSettings, PopulationSearch
+from automl.pbt import CheckpointDir, MLPSegment, PBTSettings, PopulationScheduler
 from automl.record import TrialRecord
+from automl.search import Search
 from automl.space import tabular_space
+from automl.strategies import make_strategy
 from benchmarks.datasets import load
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -52,14 +55,20 @@ def run(name: str, seed: int, quantile: float, settings: PBTSettings) -> dict[st
     )
     work = MLPSegment(dataset, train, valid, metric, seed)
     executor = make_executor(ExecutorSettings.build("process", 2, {"cpus": 1}), work)
-    search = PopulationSearch(
-        study,
+    budget = Budget()
+    checkpoints = CheckpointDir(Path(tempfile.mkdtemp(prefix="pbt-bench-")))
+    scheduler = PopulationScheduler(
         space,
-        executor,
-        Budget(),
         {f"mlp.{p}" for p in SCHEDULE_PARAMS},
+        checkpoints,
+        budget,
+        metric.greater_is_better,
         PBTSettings(settings.population, settings.interval, settings.generations, quantile),
         seed,
+    )
+    strategy = make_strategy("pbt", space, seed)
+    search = Search(
+        study, space, strategy, executor, budget, lambda s: [s.score], scheduler=scheduler
     )
     start = time.perf_counter()
     try:
@@ -67,9 +76,10 @@ def run(name: str, seed: int, quantile: float, settings: PBTSettings) -> dict[st
     finally:
         executor.close()
     wall = time.perf_counter() - start
-    best = search.best_member()
+    best = scheduler.best_member()
     assert best.checkpoint is not None
-    pipeline = pickle.loads(best.checkpoint)
+    pipeline = pickle.loads(checkpoints.path(best.checkpoint).read_bytes())
+    checkpoints.clear()
     features = Dataset.from_source(data.test, data.target, data.task).features
     labels = data.test[data.target]
     if dataset.classes is None:
@@ -85,7 +95,7 @@ def run(name: str, seed: int, quantile: float, settings: PBTSettings) -> dict[st
         "test": float(score),
         "cpu_seconds": cpu,
         "wall_seconds": wall,
-        "epochs": sum(member.epochs for member in search.members),
+        "epochs": sum(member.epochs for member in scheduler.members),
     }
 
 

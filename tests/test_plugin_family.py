@@ -17,7 +17,7 @@ from sklearn.linear_model import SGDClassifier, SGDRegressor
 
 import automl
 from automl.data import Task
-from automl.models import IterationProbe, ModelFamily, register_family
+from automl.models import ModelFamily, Validation, register_family
 from automl.record import TrialRecord
 
 PATIENCE = 3
@@ -43,14 +43,12 @@ class SGDLinear(ModelFamily):
         estimator: Any,
         X: Any,
         y: np.ndarray,
-        X_val: Any = None,
-        y_val: np.ndarray | None = None,
-        deadline: float | None = None,
-        probe: IterationProbe | None = None,
+        validation: Validation | None = None,
     ) -> int | None:
-        if X_val is None:
+        if validation is None:
             estimator.fit(X, y)
             return None
+        X_val, y_val, probe = validation.X, validation.y, validation.probe
         classes = np.unique(y) if is_classifier(estimator) else None
         best, best_epoch = -np.inf, 1
         for epoch in range(1, int(estimator.max_iter) + 1):

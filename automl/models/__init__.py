@@ -9,14 +9,14 @@ import pkgutil
 
 from automl.models._registry import (
     ALL_TASKS,
+    FAMILIES,
     IterationProbe,
     ModelFamily,
+    Validation,
     default_families,
-    ensure_registered,
     family_names,
     fit_estimator,
     get_family,
-    plugin_families,
     register_family,
 )
 
@@ -25,13 +25,13 @@ for _module in pkgutil.iter_modules(__path__):
 
 __all__ = [
     "ALL_TASKS",
+    "FAMILIES",
     "IterationProbe",
     "ModelFamily",
+    "Validation",
     "default_families",
-    "ensure_registered",
     "family_names",
     "fit_estimator",
     "get_family",
-    "plugin_families",
     "register_family",
 ]

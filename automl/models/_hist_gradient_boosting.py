@@ -10,8 +10,8 @@ from sklearn.base import BaseEstimator
 from automl.data import Task
 from automl.models._registry import (
     EARLY_STOPPING_ROUNDS,
-    IterationProbe,
     ModelFamily,
+    Validation,
     register_family,
 )
 
@@ -53,15 +53,12 @@ class HistGradientBoosting(ModelFamily):
         estimator: Any,
         X: Any,
         y: np.ndarray,
-        X_val: Any = None,
-        y_val: np.ndarray | None = None,
-        deadline: float | None = None,
-        probe: IterationProbe | None = None,
+        validation: Validation | None = None,
     ) -> int | None:
-        if X_val is None:
+        if validation is None:
             estimator.set_params(early_stopping=False)
             estimator.fit(X, y)
             return None
         estimator.set_params(early_stopping=True, n_iter_no_change=EARLY_STOPPING_ROUNDS // 2)
-        estimator.fit(X, y, X_val=X_val, y_val=y_val)
+        estimator.fit(X, y, X_val=validation.X, y_val=validation.y)
         return int(estimator.n_iter_)

@@ -13,6 +13,7 @@ from automl.models._registry import (
     EARLY_STOPPING_ROUNDS,
     IterationProbe,
     ModelFamily,
+    Validation,
     register_family,
 )
 
@@ -74,23 +75,20 @@ class LightGBM(ModelFamily):
         estimator: Any,
         X: Any,
         y: np.ndarray,
-        X_val: Any = None,
-        y_val: np.ndarray | None = None,
-        deadline: float | None = None,
-        probe: IterationProbe | None = None,
+        validation: Validation | None = None,
     ) -> int | None:
         import lightgbm
 
-        if X_val is None:
+        if validation is None:
             estimator.fit(X, y)
             return None
         steps: list[Any] = [lightgbm.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)]
-        if deadline is not None:
-            steps.append(_StopAt(deadline))
-        if probe is not None:
+        if validation.deadline is not None:
+            steps.append(_StopAt(validation.deadline))
+        if validation.probe is not None:
             classes = np.unique(y) if is_classifier(estimator) else None
-            steps.append(_RoundsProbe(probe, X_val, classes))
-        estimator.fit(X, y, eval_X=(X_val,), eval_y=(y_val,), callbacks=steps)
+            steps.append(_RoundsProbe(validation.probe, validation.X, classes))
+        estimator.fit(X, y, eval_X=(validation.X,), eval_y=(validation.y,), callbacks=steps)
         return int(estimator.best_iteration_ or estimator.n_estimators)
 
 

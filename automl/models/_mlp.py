@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator
 
 from automl.data import Task
 from automl.exceptions import ConfigError
-from automl.models._registry import IterationProbe, ModelFamily, register_family
+from automl.models._registry import ModelFamily, Validation, register_family
 
 PATIENCE = 8
 """Epochs without a better validation loss before early stopping (when fit gets X_val)."""
@@ -247,14 +247,12 @@ class MLP(ModelFamily):
         estimator: Any,
         X: Any,
         y: np.ndarray,
-        X_val: Any = None,
-        y_val: np.ndarray | None = None,
-        deadline: float | None = None,
-        probe: IterationProbe | None = None,
+        validation: Validation | None = None,
     ) -> int | None:
-        if X_val is None:
+        if validation is None:
             estimator.fit(X, y)
             return None
+        probe, X_val = validation.probe, validation.X
 
         def on_epoch(epoch: int, validation_loss: float) -> None:
             if probe is None or epoch >= int(estimator.epochs) or not probe.wants(epoch):
@@ -264,5 +262,5 @@ class MLP(ModelFamily):
             else:
                 probe(epoch, estimator.predict(X_val), None)
 
-        estimator.fit(X, y, X_val, y_val, deadline, on_epoch)
+        estimator.fit(X, y, X_val, validation.y, validation.deadline, on_epoch)
         return int(estimator.best_epoch_ or estimator.epochs)

@@ -6,14 +6,15 @@ A family is one module that subclasses `ModelFamily` and decorates it with `regi
 
 from __future__ import annotations
 
-import difflib
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from automl._registry import Registry
 from automl.data import Task
 from automl.exceptions import SpaceError
 
@@ -32,6 +33,17 @@ class IterationProbe(Protocol):
     def wants(self, iteration: int) -> bool: ...
 
     def __call__(self, iteration: int, predictions: np.ndarray, classes: Any) -> None: ...
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Held-out rows an iterative family early-stops on, when the trial must end (on
+    time.monotonic()) and the probe that receives its learning curve."""
+
+    X: Any
+    y: np.ndarray
+    deadline: float | None = None
+    probe: IterationProbe | None = None
 
 
 class ModelFamily:
@@ -76,13 +88,10 @@ class ModelFamily:
         estimator: Any,
         X: Any,
         y: np.ndarray,
-        X_val: Any = None,
-        y_val: np.ndarray | None = None,
-        deadline: float | None = None,
-        probe: IterationProbe | None = None,
+        validation: Validation | None = None,
     ) -> int | None:
-        """Fit in place; with validation data an iterative family early-stops and returns the
-        iterations it kept (None otherwise). `deadline` is on time.monotonic()."""
+        """Fit in place; with `validation` an iterative family early-stops and returns the
+        iterations it kept (None otherwise)."""
         estimator.fit(X, y)
         return None
 
@@ -94,63 +103,39 @@ class ModelFamily:
         return f"<model family {self.name}>"
 
 
-_FAMILIES: dict[str, ModelFamily] = {}
+FAMILIES: Registry[ModelFamily] = Registry("model", SpaceError)
 F = TypeVar("F", bound=type[ModelFamily])
 
 
 def register_family(cls: F) -> F:
     """Class decorator: make the family usable by name in search spaces."""
-    _FAMILIES[cls.name] = cls()
+    FAMILIES.add(cls.name, cls())
     return cls
-
-
-def plugin_families() -> tuple[ModelFamily, ...]:
-    """Families registered from outside automl (a user's module, a test). Work sent to another
-    process carries them, because importing automl there does not register them."""
-    return tuple(f for f in _FAMILIES.values() if not type(f).__module__.startswith("automl."))
-
-
-def ensure_registered(families: tuple[ModelFamily, ...]) -> None:
-    """Register carried plug-in families that this process does not know yet."""
-    for family in families:
-        _FAMILIES.setdefault(family.name, family)
 
 
 def get_family(name: str) -> ModelFamily:
     """The registered family, or a SpaceError that names the closest one."""
-    if name not in _FAMILIES:
-        close = difflib.get_close_matches(str(name), list(_FAMILIES), n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise SpaceError(f"unknown model '{name}'{hint}; available: {', '.join(family_names())}")
-    return _FAMILIES[name]
+    return FAMILIES.get(name, family_names())
 
 
 def family_names() -> tuple[str, ...]:
     """Every registered family: the default space's first, in its order, then the others."""
-    return default_families() + tuple(
-        sorted(name for name, f in _FAMILIES.items() if f.default_rank is None)
-    )
+    others = sorted(f.name for f in FAMILIES.values() if f.default_rank is None)
+    return default_families() + tuple(others)
 
 
 def default_families() -> tuple[str, ...]:
     """The families of the default space, strongest first."""
-    ranked = [f for f in _FAMILIES.values() if f.default_rank is not None]
+    ranked = [f for f in FAMILIES.values() if f.default_rank is not None]
     return tuple(f.name for f in sorted(ranked, key=lambda f: f.default_rank or 0))
 
 
 def fit_estimator(
-    family: ModelFamily,
-    estimator: Any,
-    X: Any,
-    y: np.ndarray,
-    X_val: Any = None,
-    y_val: np.ndarray | None = None,
-    deadline: float | None = None,
-    probe: IterationProbe | None = None,
+    family: ModelFamily, estimator: Any, X: Any, y: np.ndarray, validation: Validation | None = None
 ) -> int | None:
     """`family.fit` with the libraries' convergence and feature-name warnings silenced (a
     search fits thousands of models; the warnings say nothing the scores do not)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)
         warnings.filterwarnings("ignore", category=RuntimeWarning)
-        return family.fit(estimator, X, y, X_val, y_val, deadline, probe)
+        return family.fit(estimator, X, y, validation)

@@ -1,80 +1,120 @@
-"""Population-based training of the torch MLP on a tabular problem's first split (see
-automl.pbt). The model is the best member as trained: PBT's schedule of settings cannot be
-replayed on all rows, so there is no refit."""
+"""Population-based training of the torch MLP on a tabular problem's first split: the tabular
+problem with a `PopulationScheduler` (see automl.pbt) deciding what each trial trains. The
+model is the best member as trained: PBT's schedule of settings cannot be replayed on all
+rows, so there is no refit."""
 
 from __future__ import annotations
 
 import pickle
+import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Any
 
-from automl._study import open_study
+import optuna
+
 from automl.budget import Budget
 from automl.exceptions import ConfigError
-from automl.executors import make_executor
+from automl.executors import ExecutorSettings, Work
+from automl.fidelity import FidelityPlan
 from automl.model import FittedModel
 from automl.models._mlp import SCHEDULE_PARAMS
-from automl.pbt import MLPSegment, PBTSettings, PopulationSearch
+from automl.pbt import CheckpointDir, MLPSegment, PBTSettings, PopulationScheduler, Segment
+from automl.problems.tabular import TabularProblem
 from automl.result import SearchResult
-from automl.search import OnTrial
-from automl.space import tabular_space
-from automl.strategies import make_strategy
-
-if TYPE_CHECKING:
-    from automl.problems.tabular import TabularProblem
+from automl.space import TabularSpace, tabular_space
+from automl.storage import automl_home
+from automl.strategies import Strategy
 
 MAX_GENERATIONS = 10_000
 """PBT rounds when only a time budget bounds them."""
 
 
-def run_population(
-    problem: TabularProblem, budget: Budget, on_trial: OnTrial | None
-) -> SearchResult:
-    s, dataset, metric = problem.settings, problem.dataset, problem.metric
-    space = tabular_space(s.space if s.space is not None else {"models": ["mlp"]})
-    if space.families != ("mlp",):
-        raise ConfigError(
-            "strategy 'pbt' trains torch MLPs: use space={'models': ['mlp']} (or leave space unset)"
+class MLPPopulation(TabularProblem):
+    """PBT of torch MLPs: each trial is one round of one member of the population."""
+
+    scheduler_: PopulationScheduler | None = None
+
+    @property
+    def tabular(self) -> TabularSpace:
+        if self._space is None:
+            spec = self.settings.space if self.settings.space is not None else {"models": ["mlp"]}
+            space = tabular_space(spec)
+            if space.families != ("mlp",):
+                raise ConfigError(
+                    "strategy 'pbt' trains torch MLPs: use space={'models': ['mlp']}"
+                    " (or leave space unset)"
+                )
+            self._space = space
+            self.splits = self.plan.splits(self.dataset.y, self.dataset.task, self.seed)
+        return self._space
+
+    def fidelity(self) -> FidelityPlan:
+        return FidelityPlan()
+
+    def work(self, strategy: Strategy, study: optuna.Study) -> Work:
+        self.tabular  # noqa: B018  (builds the splits)
+        train, valid = self.splits[0]
+        return MLPSegment(self.dataset, train, valid, self.metric, self.seed)
+
+    def scheduler(self, strategy: Strategy, study: optuna.Study, budget: Budget) -> Any:
+        settings = PBTSettings()
+        if budget.n_trials is not None:
+            generations = max(1, budget.n_trials // settings.population)
+            settings = replace(settings, generations=generations)
+        elif budget.time_budget is not None:
+            settings = replace(settings, generations=MAX_GENERATIONS)
+        folder = automl_home() / "checkpoints"
+        folder.mkdir(parents=True, exist_ok=True)
+        checkpoints = CheckpointDir(Path(tempfile.mkdtemp(prefix="pbt-", dir=folder)))
+        explorable = {f"mlp.{name}" for name in SCHEDULE_PARAMS}
+        maximize = self.metric.greater_is_better
+        self.scheduler_ = PopulationScheduler(
+            self.space(), explorable, checkpoints, budget, maximize, settings, self.settings.seed
         )
-    problem._space = space
-    strategy = make_strategy("pbt", space.space, s.seed)
-    study, _ = open_study(s.storage, s.study_name, strategy, problem.study_meta(strategy))
-    train, valid = problem.plan.splits(dataset.y, dataset.task, problem.seed)[0]
-    work = MLPSegment(dataset, train, valid, metric, problem.seed)
-    executor = make_executor(s.executor_settings(), work)
-    settings = PBTSettings()
-    if budget.n_trials is not None:
-        settings = replace(settings, generations=max(1, budget.n_trials // settings.population))
-    elif budget.time_budget is not None:
-        settings = replace(settings, generations=MAX_GENERATIONS)
-    explorable = {f"mlp.{name}" for name in SCHEDULE_PARAMS}
-    search = PopulationSearch(
-        study, space.space, executor, budget, explorable, settings, s.seed, on_trial
-    )
-    try:
-        search.run()
-    finally:
-        executor.close()
-    if search.interrupted and not any(m.score is not None for m in search.members):
-        raise KeyboardInterrupt  # nothing finished: the caller reports the interruption
-    result = SearchResult(study, metric.name, elapsed=budget.elapsed)
-    if search.interrupted:
-        result.notes.append("the search was interrupted; the model is the best finished round")
-    best = search.best_member()
-    assert best.checkpoint is not None and best.config is not None
-    info = {"study": study.study_name, "evaluation": "pbt", "pbt_member": best.id}
-    result.model = FittedModel(
-        [pickle.loads(best.checkpoint)],
-        [1.0],
-        dataset.task,
-        dataset.target,
-        dataset.classes,
-        best.config,
-        metric.name,
-        info,
-        families=space.families,
-    )
-    result.notes.append(
-        "PBT: the model is the best member as trained on the training split (no refit)"
-    )
-    return result
+        return self.scheduler_
+
+    def values_of(self, strategy: Strategy) -> Callable[[Any], Sequence[float]]:
+        return _segment_score
+
+    def summary_of(self, output: Any) -> dict[str, Any]:
+        return {}
+
+    def keep(self, number: int, output: Any) -> None:
+        return None
+
+    def reserve(self) -> float:
+        return 0.0
+
+    def result(self, study: optuna.Study) -> SearchResult:
+        return SearchResult(study, self.metric.name)
+
+    def finalise(
+        self, result: SearchResult, strategy: Strategy, budget: Budget, executors: ExecutorSettings
+    ) -> None:
+        assert self.scheduler_ is not None
+        best = self.scheduler_.best_member()
+        assert best.checkpoint is not None and best.config is not None
+        pipeline = pickle.loads(self.scheduler_.checkpoints.path(best.checkpoint).read_bytes())
+        self.scheduler_.checkpoints.clear()
+        info = {"study": result.study_name, "evaluation": "pbt", "pbt_member": best.id}
+        dataset = self.dataset
+        result.model = FittedModel(
+            [pipeline],
+            [1.0],
+            dataset.task,
+            dataset.target,
+            dataset.classes,
+            best.config,
+            self.metric.name,
+            info,
+            families=("mlp",),
+        )
+        result.notes.append(
+            "PBT: the model is the best member as trained on the training split (no refit)"
+        )
+
+
+def _segment_score(segment: Segment) -> list[float]:
+    return [segment.score]

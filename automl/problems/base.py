@@ -4,8 +4,9 @@ next); the driver (`automl.problems.run_problem`) and the engine below it know n
 A problem is one module that subclasses `Problem` and decorates it with `register_problem`.
 The driver calls, in order: `space` / `fidelity` / `bounds` (to build the strategy),
 `study_meta` (to open or resume the study), `work` (what executors run for one trial),
-`values_of` / `summary_of` / `keep` / `reserve` (what the search loop does with a trial's
-output), then `result` and `finalise` (refit, ensemble) once the budget is spent.
+`values_of` / `summary_of` / `keep` / `reserve` / `scheduler` (what the search loop does with
+a trial's output and how it picks the next), then `result` and `finalise` (refit, ensemble)
+once the budget is spent.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from typing import Any, ClassVar, TypeVar
 
 import optuna
 
+from automl._registry import Registry
 from automl.budget import Budget
 from automl.config import SearchSettings
 from automl.executors import ExecutorSettings, Work
 from automl.fidelity import FidelityPlan
 from automl.record import StudyMeta
 from automl.result import SearchResult
-from automl.search import OnTrial
+from automl.search import Scheduler
 from automl.space import SearchSpace
 from automl.strategies import Bounds, Strategy
 
@@ -98,20 +100,20 @@ class Problem(ABC):
         """After the search: refit, ensemble; sets `result.model` and adds notes."""
         return None
 
-    def run_population(self, budget: Budget, on_trial: OnTrial | None) -> SearchResult:
-        """Population-based training (strategies registered with population=True)."""
-        from automl.exceptions import ConfigError
+    def scheduler(
+        self, strategy: Strategy, study: optuna.Study, budget: Budget
+    ) -> Scheduler | None:
+        """What decides each trial from the finished trials' values (PBT); None: the sampler."""
+        return None
 
-        raise ConfigError(f"strategy '{self.settings.strategy}' is not available for {self.kind}")
 
-
-_PROBLEMS: dict[str, type[Problem]] = {}
+PROBLEMS: Registry[type[Problem]] = Registry("search problem")
 P = TypeVar("P", bound=type[Problem])
 
 
 def register_problem(cls: P) -> P:
     """Class decorator: make the problem available to `automl.search`."""
-    _PROBLEMS[cls.kind] = cls
+    PROBLEMS.add(cls.kind, cls)
     return cls
 
 
@@ -119,7 +121,7 @@ def problem_for(data: Any, objective: Any, settings: SearchSettings) -> type[Pro
     """The registered problem that a call to `automl.search` is."""
     from automl.exceptions import ConfigError
 
-    for cls in sorted(_PROBLEMS.values(), key=lambda c: -c.priority):
+    for cls in sorted(PROBLEMS.values(), key=lambda c: -c.priority):
         if cls.matches(data, objective, settings):
             return cls
     raise ConfigError("no search problem matches these arguments: pass data=... or objective=...")

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+import optuna
+
 from automl._study import open_study, storage_url
 from automl.budget import Budget
 from automl.executors import make_executor
 from automl.problems.base import Problem
 from automl.result import SearchResult
 from automl.search import OnTrial, Search
-from automl.strategies import make_strategy, strategy_info
+from automl.strategies import make_strategy
 
 
 def run_problem(problem: Problem, budget: Budget, on_trial: OnTrial | None) -> SearchResult:
     """Build the strategy, open (or resume) the study, run the search within `budget` (already
     started), then let the problem finalise the result (refit, ensemble)."""
     s = problem.settings
-    if strategy_info(s.strategy).population:
-        return problem.run_population(budget, on_trial)
     executors = s.executor_settings()
     space = problem.space()
     strategy = make_strategy(s.strategy, space, s.seed, problem.fidelity(), problem.bounds())
@@ -37,11 +37,15 @@ def run_problem(problem: Problem, budget: Budget, on_trial: OnTrial | None) -> S
         on_trial,
         problem.reserve,
         storage_url(s.storage),
+        problem.scheduler(strategy, study, budget),
     )
     try:
         search.run()
     finally:
         executor.close()
+    finished = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    if search.interrupted and not finished:
+        raise KeyboardInterrupt  # nothing finished: the caller reports the interruption
     result = problem.result(study)
     if search.interrupted:
         result.notes.append("the search was interrupted; the model uses the trials that finished")

@@ -24,7 +24,6 @@ from automl.problems.base import Problem, register_problem
 from automl.record import StudyMeta
 from automl.refit import RefitReserve, ensemble_weights, refit_members
 from automl.result import SearchResult
-from automl.search import OnTrial
 from automl.space import SearchSpace, TabularSpace, tabular_space
 from automl.storage import PredictionStore
 from automl.strategies import Bounds, Strategy, strategy_info
@@ -63,6 +62,10 @@ class TabularProblem(Problem):
         source: str | Path | pd.DataFrame = data
         dataset = Dataset.from_source(source, settings.target, settings.task)
         logger.info("data: %s", dataset.describe())
+        if strategy_info(settings.strategy).population:
+            from automl.problems._population import MLPPopulation
+
+            return MLPPopulation(dataset, settings)
         return cls(dataset, settings)
 
     @property
@@ -116,7 +119,7 @@ class TabularProblem(Problem):
             self.dataset, self.splits, self.metric, self.seed, measure_size, self.fidelity()
         )
 
-    def values_of(self, strategy: Strategy) -> Callable[[TrialResult], Sequence[float]]:
+    def values_of(self, strategy: Strategy) -> Callable[[Any], Sequence[float]]:
         if not strategy.multi_objective:
             return lambda result: [result.score]
         if self.settings.secondary_objective == "latency":
@@ -165,11 +168,6 @@ class TabularProblem(Problem):
             self.seed,
         )
         result.notes.extend(notes)
-
-    def run_population(self, budget: Budget, on_trial: OnTrial | None) -> SearchResult:
-        from automl.problems._population import run_population
-
-        return run_population(self, budget, on_trial)
 
 
 def choose_fidelity(strategy: str, train_rows: int, space: TabularSpace) -> FidelityPlan:

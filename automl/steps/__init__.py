@@ -9,11 +9,10 @@ import pkgutil
 
 from automl.steps._registry import (
     BRANCHES,
+    STEPS,
     PipelineStep,
-    ensure_steps,
     legacy_names,
     pipeline_steps,
-    plugin_steps,
     register_step,
     step_params,
     unregister_step,
@@ -25,11 +24,10 @@ for _module in pkgutil.iter_modules(__path__):
 
 __all__ = [
     "BRANCHES",
+    "STEPS",
     "PipelineStep",
-    "ensure_steps",
     "legacy_names",
     "pipeline_steps",
-    "plugin_steps",
     "register_step",
     "step_params",
     "unregister_step",

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, TypeVar
 
 from sklearn.base import BaseEstimator
 
+from automl._registry import Registry
 from automl.data import ColumnRoles
 from automl.models import ModelFamily
 
@@ -52,35 +53,24 @@ class PipelineStep:
         return f"<pipeline step {self.name}>"
 
 
-_STEPS: dict[str, PipelineStep] = {}
+STEPS: Registry[PipelineStep] = Registry("pipeline step")
 S = TypeVar("S", bound=type[PipelineStep])
 
 
 def register_step(cls: S) -> S:
     """Class decorator: add the step to every tabular pipeline and space."""
-    _STEPS[cls.name] = cls()
+    STEPS.add(cls.name, cls())
     return cls
 
 
 def unregister_step(name: str) -> None:
     """Remove a registered step (a test's or a plug-in's) from every later pipeline and space."""
-    _STEPS.pop(name, None)
-
-
-def plugin_steps() -> tuple[PipelineStep, ...]:
-    """Steps registered from outside automl; work sent to another process carries them."""
-    return tuple(s for s in _STEPS.values() if not type(s).__module__.startswith("automl."))
-
-
-def ensure_steps(steps: tuple[PipelineStep, ...]) -> None:
-    """Register carried plug-in steps that this process does not know yet."""
-    for step in steps:
-        _STEPS.setdefault(step.name, step)
+    STEPS.remove(name)
 
 
 def pipeline_steps() -> tuple[PipelineStep, ...]:
     """The registered steps in pipeline order."""
-    return tuple(sorted(_STEPS.values(), key=lambda s: (s.order, s.name)))
+    return tuple(sorted(STEPS.values(), key=lambda s: (s.order, s.name)))
 
 
 def step_params(config: Mapping[str, Any], step: PipelineStep) -> dict[str, Any]:

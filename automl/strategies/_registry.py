@@ -5,14 +5,13 @@ A strategy is one module that calls `register_strategy`; nothing else lists stra
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from optuna.pruners import BasePruner
 from optuna.samplers import BaseSampler
 
-from automl.exceptions import ConfigError
+from automl._registry import Registry
 from automl.family_bandit import FamilyBandit
 from automl.fidelity import FidelityPlan
 from automl.space import SearchSpace
@@ -62,7 +61,7 @@ class StrategyInfo:
     summary: str = ""
 
 
-_STRATEGIES: dict[str, StrategyInfo] = {}
+STRATEGIES: Registry[StrategyInfo] = Registry("strategy")
 
 
 def register_strategy(
@@ -78,26 +77,20 @@ def register_strategy(
 
     def register(recipe: Recipe) -> Recipe:
         summary = (recipe.__doc__ or "").strip().splitlines()[0] if recipe.__doc__ else ""
-        _STRATEGIES[name] = StrategyInfo(
-            name, recipe, multi_fidelity, several_objectives, population, summary
-        )
+        info = StrategyInfo(name, recipe, multi_fidelity, several_objectives, population, summary)
+        STRATEGIES.add(name, info)
         return recipe
 
     return register
 
 
 def strategy_names() -> tuple[str, ...]:
-    return tuple(_STRATEGIES)
+    return STRATEGIES.names()
 
 
 def strategy_info(name: str) -> StrategyInfo:
     """The registered strategy, or a ConfigError that names the closest one."""
-    if name not in _STRATEGIES:
-        names = list(_STRATEGIES)
-        close = difflib.get_close_matches(str(name), names, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise ConfigError(f"unknown strategy '{name}'{hint}; choose one of: {', '.join(names)}")
-    return _STRATEGIES[name]
+    return STRATEGIES.get(name)
 
 
 def make_strategy(

@@ -13,7 +13,7 @@ import pytest
 from automl.data import Dataset, choose_evaluation
 from automl.evaluation import fit_final, predict_scores, refit_config
 from automl.model import FittedModel, load
-from automl.models import family_names, fit_estimator, get_family
+from automl.models import Validation, family_names, fit_estimator, get_family
 from automl.pipeline import build_pipeline
 from automl.space import tabular_space
 from tests.conftest import dataset_path
@@ -68,7 +68,7 @@ def test_a_family_fits_reports_and_refits(
     X_valid = pipeline[:-1].transform(data.features.iloc[valid])
     probe = Probe()
     kept = fit_estimator(
-        family, pipeline[-1], X, data.y[train], X_valid, data.y[valid], None, probe
+        family, pipeline[-1], X, data.y[train], Validation(X_valid, data.y[valid], None, probe)
     )
     if family.iterations_param is None:
         assert kept is None
