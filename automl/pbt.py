@@ -12,8 +12,8 @@ Each trial's user attribute `pbt` records the lineage: member, generation, epoch
 trial it continued from and the member it copied, if any.
 
 The work is a `segment(config, report)` whose config holds `params`, `resume_from` (a
-checkpoint path, None at first), `save_to` and `epochs`; it returns a `Segment`. `MLPSegment`
-trains the tabular torch MLP.
+checkpoint path, None at first), `save_to` and `epochs`; it returns a `Segment`.
+`TrainingSegment` trains a tabular family with `schedule_params` (the torch MLP).
 """
 
 from __future__ import annotations
@@ -264,10 +264,10 @@ def _perturb(param: Param, value: float, rng: random.Random) -> float | int:
     return round(value) if param.type == "int" else value
 
 
-class MLPSegment:
-    """One PBT round of the tabular torch MLP: continue (or start) training on the train rows
-    for `epochs`, then score the validation rows. The checkpoint is the pickled pipeline, so
-    the fitted preprocessing is saved with the weights."""
+class TrainingSegment:
+    """One PBT round of a tabular model that trains in segments (the torch MLP): continue (or
+    start) training on the train rows for `epochs`, then score the validation rows. The
+    checkpoint is the pickled pipeline, so the fitted preprocessing is saved with the weights."""
 
     def __init__(
         self, dataset: Dataset, train: np.ndarray, valid: np.ndarray, metric: Metric, seed: int
@@ -280,7 +280,7 @@ class MLPSegment:
 
     def __call__(self, config: dict[str, Any], report: Reporter) -> Segment:
         from automl.evaluation import predict_scores
-        from automl.models._mlp import SCHEDULE_PARAMS
+        from automl.pipeline import model_params
 
         data, params = self.dataset, config["params"]
         features, y = data.features, data.y
@@ -291,10 +291,10 @@ class MLPSegment:
         else:
             pipeline = pickle.loads(Path(config["resume_from"]).read_bytes())
             X_train = pipeline[:-1].transform(features.iloc[self.train])
-            schedule = {
-                name: params[f"mlp.{name}"] for name in SCHEDULE_PARAMS if f"mlp.{name}" in params
-            }
-            pipeline[-1].set_schedule(**schedule)
+            family, values = model_params(params)
+            pipeline[-1].set_schedule(
+                **{name: value for name, value in values.items() if name in family.schedule_params}
+            )
         model = pipeline[-1]
         model.train_epochs(X_train, y[self.train], int(config["epochs"]))
         predictions = predict_scores(

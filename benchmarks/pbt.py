@@ -31,7 +31,7 @@ from automl.evaluation import predict_scores
 from automl.executors import ExecutorSettings, make_executor
 from automl.metrics import get_metric
 from automl.models._mlp import SCHEDULE_PARAMS
-from automl.pbt import CheckpointDir, MLPSegment, PBTSettings, PopulationScheduler
+from automl.pbt import CheckpointDir, PBTSettings, PopulationScheduler, TrainingSegment
 from automl.record import TrialRecord
 from automl.search import Search
 from automl.space import tabular_space
@@ -53,7 +53,7 @@ def run(name: str, seed: int, quantile: float, settings: PBTSettings) -> dict[st
         direction="maximize" if metric.greater_is_better else "minimize",
         sampler=optuna.samplers.RandomSampler(seed=seed),
     )
-    work = MLPSegment(dataset, train, valid, metric, seed)
+    work = TrainingSegment(dataset, train, valid, metric, seed)
     executor = make_executor(ExecutorSettings.build("process", 2, {"cpus": 1}), work)
     budget = Budget()
     checkpoints = CheckpointDir(Path(tempfile.mkdtemp(prefix="pbt-bench-")))

@@ -60,7 +60,7 @@ def test_explore_keeps_values_inside_the_space() -> None:
 
 
 def test_pbt_needs_the_mlp_family(letter: pd.DataFrame) -> None:
-    with pytest.raises(ConfigError, match="pbt' trains torch MLPs"):
+    with pytest.raises(ConfigError, match="pbt' trains models in checkpointed segments"):
         automl.search(
             letter, target="Letter", strategy="pbt", n_trials=8, space={"models": ["knn"]}
         )

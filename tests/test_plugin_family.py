@@ -38,16 +38,9 @@ class SGDLinear(ModelFamily):
             return SGDClassifier(loss="log_loss", random_state=seed, **settings)
         return SGDRegressor(random_state=seed, **settings)
 
-    def fit(
-        self,
-        estimator: Any,
-        X: Any,
-        y: np.ndarray,
-        validation: Validation | None = None,
+    def fit_early_stopped(
+        self, estimator: Any, X: Any, y: np.ndarray, validation: Validation
     ) -> int | None:
-        if validation is None:
-            estimator.fit(X, y)
-            return None
         X_val, y_val, probe = validation.X, validation.y, validation.probe
         classes = np.unique(y) if is_classifier(estimator) else None
         best, best_epoch = -np.inf, 1

@@ -48,17 +48,13 @@ class HistGradientBoosting(ModelFamily):
         )
         return cls(random_state=seed, **params)
 
-    def fit(
-        self,
-        estimator: Any,
-        X: Any,
-        y: np.ndarray,
-        validation: Validation | None = None,
+    def fit_all(self, estimator: Any, X: Any, y: np.ndarray) -> None:
+        estimator.set_params(early_stopping=False)
+        estimator.fit(X, y)
+
+    def fit_early_stopped(
+        self, estimator: Any, X: Any, y: np.ndarray, validation: Validation
     ) -> int | None:
-        if validation is None:
-            estimator.set_params(early_stopping=False)
-            estimator.fit(X, y)
-            return None
         estimator.set_params(early_stopping=True, n_iter_no_change=EARLY_STOPPING_ROUNDS // 2)
         estimator.fit(X, y, X_val=validation.X, y_val=validation.y)
         return int(estimator.n_iter_)

@@ -70,18 +70,11 @@ class LightGBM(ModelFamily):
             return lightgbm.LGBMClassifier(**settings)
         return lightgbm.LGBMRegressor(**settings)
 
-    def fit(
-        self,
-        estimator: Any,
-        X: Any,
-        y: np.ndarray,
-        validation: Validation | None = None,
+    def fit_early_stopped(
+        self, estimator: Any, X: Any, y: np.ndarray, validation: Validation
     ) -> int | None:
         import lightgbm
 
-        if validation is None:
-            estimator.fit(X, y)
-            return None
         steps: list[Any] = [lightgbm.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)]
         if validation.deadline is not None:
             steps.append(_StopAt(validation.deadline))

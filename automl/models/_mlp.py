@@ -237,21 +237,15 @@ class MLP(ModelFamily):
     default_iterations = DEFAULT_EPOCHS
     curve_unit = "epochs"
     needs_scaling = True
+    schedule_params = frozenset(SCHEDULE_PARAMS)
     libraries = ("torch",)
 
     def build(self, params: dict[str, Any], task: Task, seed: int) -> BaseEstimator:
         return TorchMLP(task=task.value, random_state=seed, **params)
 
-    def fit(
-        self,
-        estimator: Any,
-        X: Any,
-        y: np.ndarray,
-        validation: Validation | None = None,
+    def fit_early_stopped(
+        self, estimator: Any, X: Any, y: np.ndarray, validation: Validation
     ) -> int | None:
-        if validation is None:
-            estimator.fit(X, y)
-            return None
         probe, X_val = validation.probe, validation.X
 
         def on_epoch(epoch: int, validation_loss: float) -> None:

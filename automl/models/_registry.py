@@ -63,6 +63,9 @@ class ModelFamily:
       unless the space chooses otherwise.
     - `default_rank`: position in the default space (None: only on request); also the order
       in which `auto` tries the families' first starting points.
+    - `schedule_params`: settings that may change while the model trains; a family with some
+      trains in checkpointed segments (its estimator has `start`, `train_epochs`,
+      `set_schedule` and `epochs_trained_`), which population-based training needs.
     - `libraries`: modules whose versions a saved model records and checks on load.
     """
 
@@ -77,6 +80,7 @@ class ModelFamily:
     handles_missing: ClassVar[bool] = False
     needs_scaling: ClassVar[bool] = False
     default_rank: ClassVar[int | None] = None
+    schedule_params: ClassVar[frozenset[str]] = frozenset()
     libraries: ClassVar[tuple[str, ...]] = ()
 
     def build(self, params: dict[str, Any], task: Task, seed: int) -> BaseEstimator:
@@ -84,14 +88,24 @@ class ModelFamily:
         raise NotImplementedError
 
     def fit(
-        self,
-        estimator: Any,
-        X: Any,
-        y: np.ndarray,
-        validation: Validation | None = None,
+        self, estimator: Any, X: Any, y: np.ndarray, validation: Validation | None = None
     ) -> int | None:
-        """Fit in place; with `validation` an iterative family early-stops and returns the
-        iterations it kept (None otherwise)."""
+        """Fit in place: early-stopped on `validation` during the search (returning the
+        iterations kept, None for a family without iterations), on all rows to refit."""
+        if validation is None:
+            self.fit_all(estimator, X, y)
+            return None
+        return self.fit_early_stopped(estimator, X, y, validation)
+
+    def fit_all(self, estimator: Any, X: Any, y: np.ndarray) -> None:
+        """Fit on every given row, with no held-out rows to stop on (the final refit)."""
+        estimator.fit(X, y)
+
+    def fit_early_stopped(
+        self, estimator: Any, X: Any, y: np.ndarray, validation: Validation
+    ) -> int | None:
+        """Fit with held-out rows: an iterative family early-stops on them, reports its
+        learning curve to `validation.probe` and returns the iterations it kept."""
         estimator.fit(X, y)
         return None
 

@@ -1,7 +1,8 @@
-"""Population-based training of the torch MLP on a tabular problem's first split: the tabular
-problem with a `PopulationScheduler` (see automl.pbt) deciding what each trial trains. The
-model is the best member as trained: PBT's schedule of settings cannot be replayed on all
-rows, so there is no refit."""
+"""Population-based training on a tabular problem's first split, of the families that train in
+checkpointed segments (`schedule_params`: the torch MLP): the tabular problem with a
+`PopulationScheduler` (see automl.pbt) deciding what each trial trains. The model is the best
+member as trained: PBT's schedule of settings cannot be replayed on all rows, so there is no
+refit."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from automl.exceptions import ConfigError
 from automl.executors import ExecutorSettings, Work
 from automl.fidelity import FidelityPlan
 from automl.model import FittedModel
-from automl.models._mlp import SCHEDULE_PARAMS
-from automl.pbt import CheckpointDir, MLPSegment, PBTSettings, PopulationScheduler, Segment
+from automl.models import family_names, get_family
+from automl.pbt import CheckpointDir, PBTSettings, PopulationScheduler, Segment, TrainingSegment
 from automl.problems.tabular import TabularProblem
 from automl.result import SearchResult
 from automl.space import TabularSpace, tabular_space
@@ -31,20 +32,21 @@ MAX_GENERATIONS = 10_000
 """PBT rounds when only a time budget bounds them."""
 
 
-class MLPPopulation(TabularProblem):
-    """PBT of torch MLPs: each trial is one round of one member of the population."""
+class Population(TabularProblem):
+    """PBT: each trial is one round of one member of the population."""
 
     scheduler_: PopulationScheduler | None = None
 
     @property
     def tabular(self) -> TabularSpace:
         if self._space is None:
-            spec = self.settings.space if self.settings.space is not None else {"models": ["mlp"]}
+            trainable = [f for f in family_names() if get_family(f).schedule_params]
+            spec = self.settings.space if self.settings.space is not None else {"models": trainable}
             space = tabular_space(spec)
-            if space.families != ("mlp",):
+            if not set(space.families) <= set(trainable):
                 raise ConfigError(
-                    "strategy 'pbt' trains torch MLPs: use space={'models': ['mlp']}"
-                    " (or leave space unset)"
+                    f"strategy 'pbt' trains models in checkpointed segments: use space="
+                    f"{{'models': {trainable}}} (or leave space unset)"
                 )
             self._space = space
             self.splits = self.plan.splits(self.dataset.y, self.dataset.task, self.seed)
@@ -56,7 +58,7 @@ class MLPPopulation(TabularProblem):
     def work(self, strategy: Strategy, study: optuna.Study) -> Work:
         self.tabular  # noqa: B018  (builds the splits)
         train, valid = self.splits[0]
-        return MLPSegment(self.dataset, train, valid, self.metric, self.seed)
+        return TrainingSegment(self.dataset, train, valid, self.metric, self.seed)
 
     def scheduler(self, strategy: Strategy, study: optuna.Study, budget: Budget) -> Any:
         settings = PBTSettings()
@@ -68,7 +70,11 @@ class MLPPopulation(TabularProblem):
         folder = automl_home() / "checkpoints"
         folder.mkdir(parents=True, exist_ok=True)
         checkpoints = CheckpointDir(Path(tempfile.mkdtemp(prefix="pbt-", dir=folder)))
-        explorable = {f"mlp.{name}" for name in SCHEDULE_PARAMS}
+        explorable = {
+            f"{name}.{param}"
+            for name in self.tabular.families
+            for param in get_family(name).schedule_params
+        }
         maximize = self.metric.greater_is_better
         self.scheduler_ = PopulationScheduler(
             self.space(), explorable, checkpoints, budget, maximize, settings, self.settings.seed
@@ -109,7 +115,7 @@ class MLPPopulation(TabularProblem):
             best.config,
             self.metric.name,
             info,
-            families=("mlp",),
+            families=self.tabular.families,
         )
         result.notes.append(
             "PBT: the model is the best member as trained on the training split (no refit)"

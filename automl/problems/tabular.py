@@ -63,9 +63,9 @@ class TabularProblem(Problem):
         dataset = Dataset.from_source(source, settings.target, settings.task)
         logger.info("data: %s", dataset.describe())
         if strategy_info(settings.strategy).population:
-            from automl.problems._population import MLPPopulation
+            from automl.problems._population import Population
 
-            return MLPPopulation(dataset, settings)
+            return Population(dataset, settings)
         return cls(dataset, settings)
 
     @property
