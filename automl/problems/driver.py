@@ -43,8 +43,7 @@ def run_problem(problem: Problem, budget: Budget, on_trial: OnTrial | None) -> S
         search.run()
     finally:
         executor.close()
-    finished = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    if search.interrupted and not finished:
+    if search.interrupted and not _any_complete(study):
         raise KeyboardInterrupt  # nothing finished: the caller reports the interruption
     result = problem.result(study)
     if search.interrupted:
@@ -52,3 +51,7 @@ def run_problem(problem: Problem, budget: Budget, on_trial: OnTrial | None) -> S
     problem.finalise(result, strategy, budget, executors)
     result.elapsed = budget.elapsed
     return result
+
+
+def _any_complete(study: optuna.Study) -> bool:
+    return bool(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
