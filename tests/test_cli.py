@@ -135,6 +135,10 @@ def test_ctrl_c_keeps_finished_trials_and_saves_a_model(
         text=True,
         start_new_session=True,
         env={**os.environ, "AUTOML_HOME": str(automl_home)},
+        # As in a terminal: Ctrl-C's default action. A test run started in the background by
+        # a non-interactive shell inherits SIGINT ignored, and Python then never raises
+        # KeyboardInterrupt, so the search would not notice the signal.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     time.sleep(12)  # process start, data loading and at least one finished trial
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole group
