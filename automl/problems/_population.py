@@ -49,14 +49,12 @@ class Population(TabularProblem):
                     f"{{'models': {trainable}}} (or leave space unset)"
                 )
             self._space = space
-            self.splits = self.plan.splits(self.dataset.y, self.dataset.task, self.seed)
         return self._space
 
     def fidelity(self) -> FidelityPlan:
         return FidelityPlan()
 
     def work(self, strategy: Strategy, study: optuna.Study) -> Work:
-        self.tabular  # noqa: B018  (builds the splits)
         train, valid = self.splits[0]
         return TrainingSegment(self.dataset, train, valid, self.metric, self.seed)
 

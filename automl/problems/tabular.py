@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import optuna
 import pandas as pd
 
@@ -45,7 +47,6 @@ class TabularProblem(Problem):
         self.seed = settings.seed or 0
         self._space: TabularSpace | None = None
         self._fidelity: FidelityPlan | None = None
-        self.splits: list[tuple[Any, Any]] = []
         self.store: PredictionStore | None = None
         self.refit_reserve: RefitReserve | None = None
 
@@ -72,8 +73,12 @@ class TabularProblem(Problem):
     def tabular(self) -> TabularSpace:
         if self._space is None:
             self._space = tabular_space(self.settings.space)
-            self.splits = self.plan.splits(self.dataset.y, self.dataset.task, self.seed)
         return self._space
+
+    @cached_property
+    def splits(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(train rows, validation rows) of each evaluation split."""
+        return self.plan.splits(self.dataset.y, self.dataset.task, self.seed)
 
     def space(self) -> SearchSpace:
         return self.tabular.space
