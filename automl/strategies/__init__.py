@@ -6,6 +6,7 @@ a strategy defined elsewhere registers the same way and is then usable by name.
 
 from automl.strategies import _multi_fidelity, _samplers  # noqa: F401  (they register)
 from automl.strategies._registry import (
+    STRATEGIES,
     Bounds,
     Strategy,
     StrategyContext,
@@ -18,6 +19,7 @@ from automl.strategies._registry import (
 from automl.strategies._samplers import AskTellGridSampler, grid_exhausted
 
 __all__ = [
+    "STRATEGIES",
     "AskTellGridSampler",
     "Bounds",
     "Strategy",
