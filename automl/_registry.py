@@ -4,6 +4,8 @@ search problems), each added by the module that defines it."""
 from __future__ import annotations
 
 import difflib
+import importlib
+import pkgutil
 from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
@@ -56,6 +58,13 @@ class Registry(Generic[T]):
         """Add carried entries this process does not know yet."""
         for entry in entries:
             self._entries.setdefault(name_of(entry), entry)
+
+
+def import_modules(package: str, path: Iterable[str]) -> None:
+    """Import every module of a package so that each registers what it defines: a new family,
+    step, strategy or problem is a new module, with no list to edit."""
+    for module in pkgutil.iter_modules(path):
+        importlib.import_module(f"{package}.{module.name}")
 
 
 def _inside_automl(entry: object) -> bool:

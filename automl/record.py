@@ -38,6 +38,16 @@ class CurvePoint:
     fidelity: float | None = None
     cpu_seconds: float = 0.0
 
+    def as_dict(self) -> dict[str, Any]:
+        """The point as JSON-ready data (cheaper than `dataclasses.asdict`, which deep-copies:
+        the dashboard decodes thousands of curves)."""
+        return {
+            "step": self.step,
+            "value": self.value,
+            "fidelity": self.fidelity,
+            "cpu_seconds": self.cpu_seconds,
+        }
+
 
 @dataclass
 class TrialRecord:
@@ -68,7 +78,7 @@ class TrialRecord:
             value = getattr(self, f.name)
             if f.name == "forecast" or value is None or (f.name == "curve" and not value):
                 continue
-            body[f.name] = [asdict(p) for p in value] if f.name == "curve" else value
+            body[f.name] = [p.as_dict() for p in value] if f.name == "curve" else value
         return {RECORD_ATTR: body}
 
     @classmethod

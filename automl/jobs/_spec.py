@@ -13,9 +13,6 @@ from automl.config import MAX_JOB_SECONDS, MAX_JOB_TRIALS, SearchSettings, job_s
 from automl.exceptions import ConfigError
 from automl.space import resolve_space, tabular_space
 
-MAX_TIME_BUDGET = MAX_JOB_SECONDS
-MAX_TRIALS = MAX_JOB_TRIALS
-
 JobSpec = SearchSettings
 """A service job's settings: a SearchSettings of which only the job settings are set (see
 `automl.config.job_settings`); `space` may also be a name (`default`, model families joined by
@@ -38,10 +35,10 @@ def validate_spec(spec: SearchSettings, columns: list[str]) -> SearchSettings:
         raise ConfigError(f"target '{target}' is not a column{hint}; columns: {shown}")
     if spec.time_budget is None and spec.n_trials is None:
         raise ConfigError("give a time_budget (seconds) and/or n_trials")
-    if spec.time_budget is not None and not 1 <= spec.time_budget <= MAX_TIME_BUDGET:
-        raise ConfigError(f"time_budget must be between 1 and {MAX_TIME_BUDGET:.0f} seconds")
-    if spec.n_trials is not None and not 1 <= spec.n_trials <= MAX_TRIALS:
-        raise ConfigError(f"n_trials must be between 1 and {MAX_TRIALS}")
+    if spec.time_budget is not None and not 1 <= spec.time_budget <= MAX_JOB_SECONDS:
+        raise ConfigError(f"time_budget must be between 1 and {MAX_JOB_SECONDS:.0f} seconds")
+    if spec.n_trials is not None and not 1 <= spec.n_trials <= MAX_JOB_TRIALS:
+        raise ConfigError(f"n_trials must be between 1 and {MAX_JOB_TRIALS}")
     spec.check()
     space = resolve_space(spec.space)
     tabular_space(space)  # raises SpaceError on a malformed space

@@ -9,7 +9,7 @@ They read Optuna's RDB schema (tables `studies`, `trials`, `trial_values`,
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -177,7 +177,7 @@ def _trial(row: Any, attrs: dict[str, Any]) -> dict[str, Any]:
         "config": record.config,
         "fidelity": record.fidelity,
         "cpu_seconds": record.cpu_seconds,
-        "curve": [asdict(point) for point in record.curve],
+        "curve": [point.as_dict() for point in record.curve],
         "forecast": record.forecast,
         "error": record.error,
     }

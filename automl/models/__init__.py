@@ -4,9 +4,7 @@ Every module in this package registers its family when imported (see `_registry`
 defined elsewhere (a plug-in, a test) registers the same way with `register_family`.
 """
 
-import importlib
-import pkgutil
-
+from automl._registry import import_modules
 from automl.models._registry import (
     ALL_TASKS,
     FAMILIES,
@@ -20,8 +18,7 @@ from automl.models._registry import (
     register_family,
 )
 
-for _module in pkgutil.iter_modules(__path__):
-    importlib.import_module(f"{__name__}.{_module.name}")
+import_modules(__name__, __path__)
 
 __all__ = [
     "ALL_TASKS",

@@ -10,6 +10,7 @@ import pickle
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,10 @@ import optuna
 from automl.budget import Budget
 from automl.exceptions import ConfigError
 from automl.executors import ExecutorSettings, Work
-from automl.fidelity import FidelityPlan
 from automl.model import FittedModel
 from automl.models import family_names, get_family
 from automl.pbt import CheckpointDir, PBTSettings, PopulationScheduler, Segment, TrainingSegment
-from automl.problems.tabular import TabularProblem
+from automl.problems.tabular import TabularData
 from automl.result import SearchResult
 from automl.space import TabularSpace, tabular_space
 from automl.storage import automl_home
@@ -32,27 +32,22 @@ MAX_GENERATIONS = 10_000
 """PBT rounds when only a time budget bounds them."""
 
 
-class Population(TabularProblem):
-    """PBT: each trial is one round of one member of the population."""
+class Population(TabularData):
+    """PBT: each trial is one round of one member of the population, on the first split."""
 
     scheduler_: PopulationScheduler | None = None
 
-    @property
+    @cached_property
     def tabular(self) -> TabularSpace:
-        if self._space is None:
-            trainable = [f for f in family_names() if get_family(f).schedule_params]
-            spec = self.settings.space if self.settings.space is not None else {"models": trainable}
-            space = tabular_space(spec)
-            if not set(space.families) <= set(trainable):
-                raise ConfigError(
-                    f"strategy 'pbt' trains models in checkpointed segments: use space="
-                    f"{{'models': {trainable}}} (or leave space unset)"
-                )
-            self._space = space
-        return self._space
-
-    def fidelity(self) -> FidelityPlan:
-        return FidelityPlan()
+        trainable = [f for f in family_names() if get_family(f).schedule_params]
+        spec = self.settings.space if self.settings.space is not None else {"models": trainable}
+        space = tabular_space(spec)
+        if not set(space.families) <= set(trainable):
+            raise ConfigError(
+                f"strategy 'pbt' trains models in checkpointed segments: use space="
+                f"{{'models': {trainable}}} (or leave space unset)"
+            )
+        return space
 
     def work(self, strategy: Strategy, study: optuna.Study) -> Work:
         train, valid = self.splits[0]
@@ -81,18 +76,6 @@ class Population(TabularProblem):
 
     def values_of(self, strategy: Strategy) -> Callable[[Any], Sequence[float]]:
         return _segment_score
-
-    def summary_of(self, output: Any) -> dict[str, Any]:
-        return {}
-
-    def keep(self, number: int, output: Any) -> None:
-        return None
-
-    def reserve(self) -> float:
-        return 0.0
-
-    def result(self, study: optuna.Study) -> SearchResult:
-        return SearchResult(study, self.metric.name)
 
     def finalise(
         self, result: SearchResult, strategy: Strategy, budget: Budget, executors: ExecutorSettings

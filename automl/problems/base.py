@@ -20,6 +20,7 @@ import optuna
 from automl._registry import Registry
 from automl.budget import Budget
 from automl.config import SearchSettings
+from automl.exceptions import ConfigError
 from automl.executors import ExecutorSettings, Work
 from automl.fidelity import FidelityPlan
 from automl.record import StudyMeta
@@ -41,14 +42,15 @@ class Problem(ABC):
         self.settings = settings
 
     @classmethod
-    @abstractmethod
     def matches(cls, data: Any, objective: Any, settings: SearchSettings) -> bool:
-        """Whether a call to `automl.search` with these arguments is this problem."""
+        """Whether a call to `automl.search` with these arguments is this problem (registered
+        problems say; one that another problem builds need not)."""
+        return False
 
     @classmethod
-    @abstractmethod
     def build(cls, data: Any, objective: Any, settings: SearchSettings) -> Problem:
         """Read and validate the input (raising AutoMLError subclasses with one-line reasons)."""
+        raise NotImplementedError(f"{cls.__name__} is built by another problem")
 
     @abstractmethod
     def space(self) -> SearchSpace: ...
@@ -119,8 +121,6 @@ def register_problem(cls: P) -> P:
 
 def problem_for(data: Any, objective: Any, settings: SearchSettings) -> type[Problem]:
     """The registered problem that a call to `automl.search` is."""
-    from automl.exceptions import ConfigError
-
     for cls in sorted(PROBLEMS.values(), key=lambda c: -c.priority):
         if cls.matches(data, objective, settings):
             return cls

@@ -6,18 +6,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import optuna
-import pandas as pd
 
 from automl._study import is_memory
 from automl.budget import Budget
 from automl.config import SearchSettings
 from automl.data import Dataset, choose_evaluation, meta_features
 from automl.evaluation import TabularObjective, TrialResult
+from automl.exceptions import ConfigError
 from automl.executors import ExecutorSettings, Work
 from automl.fidelity import FidelityPlan, data_fraction_plan
 from automl.metrics import get_metric
@@ -33,9 +32,9 @@ from automl.strategies import Bounds, Strategy, strategy_info
 logger = logging.getLogger(__name__)
 
 
-@register_problem
-class TabularProblem(Problem):
-    """Predict `settings.target` from the other columns of a CSV/Parquet file or DataFrame."""
+class TabularData(Problem):
+    """What every tabular search shares: the validated dataset, its metric and evaluation
+    splits, the joint model/preprocessing space and the study's metadata."""
 
     kind = "tabular"
 
@@ -45,35 +44,10 @@ class TabularProblem(Problem):
         self.metric = get_metric(settings.metric, dataset.task)
         self.plan = choose_evaluation(dataset.y, dataset.task, settings.evaluation)
         self.seed = settings.seed or 0
-        self._space: TabularSpace | None = None
-        self._fidelity: FidelityPlan | None = None
-        self.store: PredictionStore | None = None
-        self.refit_reserve: RefitReserve | None = None
 
-    @classmethod
-    def matches(cls, data: Any, objective: Any, settings: SearchSettings) -> bool:
-        return data is not None
-
-    @classmethod
-    def build(cls, data: Any, objective: Any, settings: SearchSettings) -> TabularProblem:
-        from automl.exceptions import ConfigError
-
-        if not settings.target:
-            raise ConfigError("target= is required: the name of the column to predict")
-        source: str | Path | pd.DataFrame = data
-        dataset = Dataset.from_source(source, settings.target, settings.task)
-        logger.info("data: %s", dataset.describe())
-        if strategy_info(settings.strategy).population:
-            from automl.problems._population import Population
-
-            return Population(dataset, settings)
-        return cls(dataset, settings)
-
-    @property
+    @cached_property
     def tabular(self) -> TabularSpace:
-        if self._space is None:
-            self._space = tabular_space(self.settings.space)
-        return self._space
+        return tabular_space(self.settings.space)
 
     @cached_property
     def splits(self) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -85,13 +59,6 @@ class TabularProblem(Problem):
 
     def starting_points(self) -> Sequence[dict[str, Any]]:
         return self.tabular.starting_points
-
-    def fidelity(self) -> FidelityPlan:
-        if self._fidelity is None:
-            space = self.tabular
-            self._fidelity = choose_fidelity(self.settings.strategy, len(self.splits[0][0]), space)
-            logger.info("trials report on %s", self._fidelity.describe())
-        return self._fidelity
 
     def bounds(self) -> Bounds:
         return self.metric.bounds
@@ -113,6 +80,41 @@ class TabularProblem(Problem):
             space=self.space().to_dict(),
             meta_features=meta_features(self.dataset),
         )
+
+
+@register_problem
+class TabularProblem(TabularData):
+    """Predict `settings.target` from the other columns of a CSV/Parquet file or DataFrame:
+    cross-validated or holdout scores, the predictions kept, the best trials refit."""
+
+    def __init__(self, dataset: Dataset, settings: SearchSettings) -> None:
+        super().__init__(dataset, settings)
+        self._fidelity: FidelityPlan | None = None
+        self.store: PredictionStore | None = None
+        self.refit_reserve: RefitReserve | None = None
+
+    @classmethod
+    def matches(cls, data: Any, objective: Any, settings: SearchSettings) -> bool:
+        return data is not None
+
+    @classmethod
+    def build(cls, data: Any, objective: Any, settings: SearchSettings) -> TabularData:
+        if not settings.target:
+            raise ConfigError("target= is required: the name of the column to predict")
+        dataset = Dataset.from_source(data, settings.target, settings.task)
+        logger.info("data: %s", dataset.describe())
+        if strategy_info(settings.strategy).population:
+            from automl.problems._population import Population
+
+            return Population(dataset, settings)
+        return cls(dataset, settings)
+
+    def fidelity(self) -> FidelityPlan:
+        if self._fidelity is None:
+            train_rows = len(self.splits[0][0])
+            self._fidelity = choose_fidelity(self.settings.strategy, train_rows, self.tabular)
+            logger.info("trials report on %s", self._fidelity.describe())
+        return self._fidelity
 
     def work(self, strategy: Strategy, study: optuna.Study) -> Work:
         s = self.settings

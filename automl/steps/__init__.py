@@ -4,9 +4,7 @@ Every module in this package registers its step when imported (see `_registry`);
 defined elsewhere registers the same way with `register_step`.
 """
 
-import importlib
-import pkgutil
-
+from automl._registry import import_modules
 from automl.steps._registry import (
     BRANCHES,
     STEPS,
@@ -19,8 +17,7 @@ from automl.steps._registry import (
     upgrade_config,
 )
 
-for _module in pkgutil.iter_modules(__path__):
-    importlib.import_module(f"{__name__}.{_module.name}")
+import_modules(__name__, __path__)
 
 __all__ = [
     "BRANCHES",

@@ -4,7 +4,7 @@ Each module in this package registers its strategies when imported (`register_st
 a strategy defined elsewhere registers the same way and is then usable by name.
 """
 
-from automl.strategies import _multi_fidelity, _samplers  # noqa: F401  (they register)
+from automl._registry import import_modules
 from automl.strategies._registry import (
     STRATEGIES,
     Bounds,
@@ -16,7 +16,9 @@ from automl.strategies._registry import (
     strategy_info,
     strategy_names,
 )
-from automl.strategies._samplers import AskTellGridSampler, grid_exhausted
+from automl.strategies.grid import AskTellGridSampler, grid_exhausted
+
+import_modules(__name__, __path__)
 
 __all__ = [
     "STRATEGIES",

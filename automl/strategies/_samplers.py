@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import optuna
 from optuna.pruners import NopPruner
-from optuna.samplers import BaseSampler
-from optuna.trial import FrozenTrial, TrialState
 
 from automl.exceptions import ConfigError
 from automl.strategies._registry import Strategy, StrategyContext, register_strategy
+from automl.strategies.grid import AskTellGridSampler
 
 GRID_POINTS = 3
 """Values per numeric parameter in the `grid` strategy."""
@@ -77,17 +74,3 @@ def nsga2(context: StrategyContext) -> Strategy:
 def pbt(context: StrategyContext) -> Strategy:
     """Population-based training of torch MLPs (a random first population)."""
     return Strategy("pbt", optuna.samplers.RandomSampler(seed=context.seed), NopPruner())
-
-
-class AskTellGridSampler(optuna.samplers.GridSampler):
-    """GridSampler for an ask/tell loop: Optuna's stops the study from `after_trial`, which is
-    only allowed inside `study.optimize`; the Search loop checks `is_exhausted` itself."""
-
-    def after_trial(
-        self, study: optuna.Study, trial: FrozenTrial, state: TrialState, values: Any
-    ) -> None:
-        return None
-
-
-def grid_exhausted(sampler: BaseSampler, study: optuna.Study) -> bool:
-    return isinstance(sampler, optuna.samplers.GridSampler) and sampler.is_exhausted(study)
