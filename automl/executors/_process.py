@@ -139,7 +139,8 @@ def _worker_main(
 
 
 class _WorkerProcess:
-    """One worker process and its pipe, started on first use and again after it died."""
+    """One worker process and its pipe, started on first use and again after it died; never
+    again once closed (Ctrl-C closes the executor while other slots may be starting trials)."""
 
     def __init__(
         self, context: Any, payload: bytes, threads: int | None, memory_mb: int | None
@@ -149,9 +150,13 @@ class _WorkerProcess:
         self._memory_mb = memory_mb
         self._process: Any = None
         self._conn: Connection | None = None
+        self._closed = False
+        self._starting = threading.Lock()
 
     def run(self, config: dict[str, Any], timeout: float | None, on_report: OnReport) -> Outcome:
         conn = self._ensure_started()
+        if conn is None:
+            return Outcome("failed", error="the executor was closed before the trial started")
         start = time.perf_counter()
         deadline = None if timeout is None else start + timeout
         try:
@@ -189,19 +194,22 @@ class _WorkerProcess:
             return f"over its memory limit of {self._memory_mb} MB, or a crash in native code?"
         return "out of memory, killed, or a crash in native code?"
 
-    def _ensure_started(self) -> Connection:
-        if self._process is None or not self._process.is_alive():
-            self.kill()
-            parent, child = self._context.Pipe()
-            process = self._context.Process(
-                target=_worker_main, args=(child, *self._args), daemon=False
-            )
-            with main_module_hidden():
-                process.start()
-            child.close()
-            self._process, self._conn = process, parent
-        assert self._conn is not None
-        return self._conn
+    def _ensure_started(self) -> Connection | None:
+        """The pipe to a live worker (started if need be); None once the worker is closed."""
+        with self._starting:
+            if self._closed:
+                return None
+            if self._process is None or not self._process.is_alive():
+                self.kill()
+                parent, child = self._context.Pipe()
+                process = self._context.Process(
+                    target=_worker_main, args=(child, *self._args), daemon=False
+                )
+                with main_module_hidden():
+                    process.start()
+                child.close()
+                self._process, self._conn = process, parent
+            return self._conn
 
     @property
     def pid(self) -> int | None:
@@ -222,6 +230,8 @@ class _WorkerProcess:
 
     def close(self) -> None:
         """An idle worker exits when its pipe closes; a busy one is terminated."""
+        with self._starting:
+            self._closed = True
         if self._conn is not None:
             self._conn.close()
             self._conn = None

@@ -133,3 +133,14 @@ def _alive(pid: int) -> bool:
         return False
     status = Path(f"/proc/{pid}/status")
     return not (status.exists() and "zombie" in status.read_text())
+
+
+def test_a_closed_executor_fails_new_trials_instead_of_raising() -> None:
+    # Ctrl-C closes the executor while another slot may be starting its trial: that trial
+    # fails (and is recorded as interrupted), nothing raises and no worker is started again.
+    executor = ProcessExecutor(nap)
+    assert executor.run({"x": 1.0}, 10.0, lambda report: False).status == "ok"
+    executor.close()
+    outcome = executor.run({"x": 1.0}, 10.0, lambda report: False)
+    assert outcome.status == "failed" and "closed" in (outcome.error or "")
+    assert all(worker.pid is None for worker in executor.workers)
