@@ -40,6 +40,18 @@ class ServiceClient:
             "POST", "/api/datasets", body, f"multipart/form-data; boundary={boundary}"
         )
 
+    def download(self, path: str, destination: Path) -> int:
+        """GET `path` into the file `destination` (written whole or not at all); its size."""
+        raw = self._call("GET", path)
+        partial = destination.with_name(destination.name + ".part")
+        try:
+            partial.write_bytes(raw)
+            partial.replace(destination)
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise ServiceError(f"cannot write {destination}: {exc.strerror or exc}") from None
+        return len(raw)
+
     def request(
         self,
         method: str,
@@ -48,6 +60,18 @@ class ServiceClient:
         content_type: str = "application/json",
         query: dict[str, Any] | None = None,
     ) -> Any:
+        """Call the API; the decoded JSON answer (None for an empty one)."""
+        raw = self._call(method, path, body, content_type, query)
+        return json.loads(raw) if raw else None
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: bytes | dict[str, Any] | None = None,
+        content_type: str = "application/json",
+        query: dict[str, Any] | None = None,
+    ) -> bytes:
         url = self.server + path
         if query:
             url += "?" + urllib.parse.urlencode({k: v for k, v in query.items() if v is not None})
@@ -67,7 +91,7 @@ class ServiceClient:
             raise ServiceError(
                 f"cannot reach the server at {self.server} ({reason}); is `automl serve` running?"
             ) from None
-        return json.loads(raw) if raw else None
+        return raw
 
 
 def _detail(raw: bytes) -> str:

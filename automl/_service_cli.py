@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from automl._client import DEFAULT_SERVER, ServiceClient, ServiceError
+from automl._console import err, fail, format_score, out
 from automl.config import setting_default, setting_help
 
-out = Console()
-err = Console(stderr=True)
 token_app = typer.Typer(no_args_is_help=True, help="API tokens of the search service.")
 Server = Annotated[
     str,
@@ -37,11 +37,6 @@ def register(app: typer.Typer) -> None:
     app.command("jobs")(jobs)
     app.command("job")(job)
     app.command("cancel")(cancel)
-
-
-def _fail(message: str) -> NoReturn:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
-    raise typer.Exit(code=2)
 
 
 def serve(
@@ -81,11 +76,12 @@ def worker(
     from automl.workers import Worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its migration chatter
     url = os.environ.get("AUTOML_DATABASE_URL")
     try:
         executor = ExecutorSettings.build(n_parallel=parallel, ray_address=ray_address)
     except ConfigError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     Worker(url, concurrency, lease, min(2.0, lease / 3), burst, executor).run()
 
 
@@ -98,7 +94,7 @@ def token_create(
 
     name = user.strip()
     if not name or len(name) > 100:
-        _fail("--user must be 1 to 100 characters")
+        fail("--user must be 1 to 100 characters")
     token = JobStore(os.environ.get("AUTOML_DATABASE_URL")).create_token(name)
     err.print(f"API token for '{name}' (shown once; send it as 'Authorization: Bearer ...'):")
     print(token)
@@ -119,6 +115,9 @@ def submit(
     space: Annotated[str | None, typer.Option(help=setting_help("space"))] = None,
     seed: Annotated[int | None, typer.Option(help=setting_help("seed"))] = None,
     wait: Annotated[bool, typer.Option(help="Wait for the job and show progress.")] = False,
+    model_out: Annotated[
+        Path | None, typer.Option("--out", help="With --wait: download the model to this file.")
+    ] = None,
     server: Server = DEFAULT_SERVER,
     token: Token = None,
 ) -> None:
@@ -143,33 +142,76 @@ def submit(
             "POST", "/api/jobs", {k: v for k, v in body.items() if v is not None}
         )
     except ServiceError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     err.print(f"submitted job {created['id']} ({created['state']})")
     print(created["id"])
     if wait:
-        _wait(client, created["id"])
+        finished = _wait(client, created["id"])
+        _say_where_the_model_is(client, finished, model_out)
 
 
-def _wait(client: ServiceClient, job_id: str) -> None:
-    state = ""
-    while state not in FINAL:
-        try:
-            current = client.request("GET", f"/api/jobs/{job_id}")
-        except ServiceError as exc:
-            _fail(str(exc))
-            return
-        state = current["state"]
-        progress = current["progress"]
-        err.print(
-            f"\r{state:9} {progress['fraction']:4.0%}  trials {progress['trials']}"
-            f"  best {_score(progress['best_score'])}",
-            end="",
-        )
-        time.sleep(1.0)
-    err.print()
-    if state != "succeeded":
-        _fail(f"job {job_id} {state}: {current.get('error') or ''}")
+POLL_SECONDS = 1.0
+
+
+def _wait(client: ServiceClient, job_id: str) -> dict[str, Any]:
+    """Poll the job until it ends, showing its progress: a bar redrawn in place on a terminal,
+    a plain line per change when stderr is piped (logs, CI). Returns the finished job."""
+    bar = Progress(
+        TextColumn("{task.fields[state]:9}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%  {task.fields[facts]}"),
+        console=err,
+    )
+    task = bar.add_task("job", total=1.0, state="queued", facts="")
+    last_line = ""
+    with bar if err.is_terminal else contextlib.nullcontext():
+        while True:
+            try:
+                current = client.request("GET", f"/api/jobs/{job_id}")
+            except ServiceError as exc:
+                fail(str(exc))
+            progress = current["progress"]
+            facts = f"trials {progress['trials']}  best {format_score(progress['best_score'])}"
+            if err.is_terminal:
+                bar.update(
+                    task, completed=progress["fraction"], state=current["state"], facts=facts
+                )
+            else:
+                line = f"{current['state']} {progress['fraction']:.0%}  {facts}"
+                if line != last_line:
+                    err.print(line, highlight=False, soft_wrap=True)
+                    last_line = line
+            if current["state"] in FINAL:
+                return dict(current)
+            time.sleep(POLL_SECONDS)
+
+
+def _say_where_the_model_is(
+    client: ServiceClient, job: dict[str, Any], model_out: Path | None
+) -> None:
+    job_id = job["id"]
+    if job["state"] != "succeeded":
+        fail(f"job {job_id} {job['state']}: {job.get('error') or 'no error recorded'}")
+    if not job["has_model"]:
+        fail(f"job {job_id} succeeded without a model (see `automl job {job_id}`)")
+    if model_out is not None:
+        _download(client, job_id, model_out)
+        return
+    err.print(
+        f"model kept by the service at {client.server}/api/jobs/{job_id}/model;"
+        f" download it with: automl job {job_id} --model FILE",
+        soft_wrap=True,
+    )
+
+
+def _download(client: ServiceClient, job_id: str, path: Path) -> None:
+    try:
+        size = client.download(f"/api/jobs/{job_id}/model", path)
+    except ServiceError as exc:
+        fail(str(exc))
+    err.print(f"model saved to {path} ({size / 1e6:.1f} MB)", soft_wrap=True)
+    err.print(f"predict with: automl predict {path} DATA", soft_wrap=True)
 
 
 def jobs(
@@ -184,7 +226,7 @@ def jobs(
             "GET", "/api/jobs", query={"state": state, "limit": limit}
         )
     except ServiceError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     table = Table(title=f"{page['total']} jobs")
     table.add_column("id", no_wrap=True)
@@ -198,7 +240,7 @@ def jobs(
             item["spec"]["target"],
             f"{progress['fraction']:.0%}",
             str(progress["trials"]),
-            _score(progress["best_score"]),
+            format_score(progress["best_score"]),
             datetime.fromtimestamp(item["created_at"]).strftime("%Y-%m-%d %H:%M:%S"),
         )
     out.print(table)
@@ -206,24 +248,31 @@ def jobs(
 
 def job(
     job_id: Annotated[str, typer.Argument(help="Job id.")],
+    model_out: Annotated[
+        Path | None, typer.Option("--model", help="Download the job's model to this file.")
+    ] = None,
     server: Server = DEFAULT_SERVER,
     token: Token = None,
 ) -> None:
-    """Show one job: state, progress, best score and its best trials."""
+    """Show one job: state, progress, best score and its best trials; --model downloads its
+    model."""
     client = ServiceClient(server, token)
+    if model_out is not None:
+        _download(client, job_id, model_out)
+        return
     try:
         item = client.request("GET", f"/api/jobs/{job_id}")
         best = client.request(
             "GET", f"/api/jobs/{job_id}/trials", query={"sort": "best", "limit": 5}
         )
     except ServiceError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     progress = item["progress"]
     out.print(f"job {item['id']}: [bold]{item['state']}[/bold]  ({progress['fraction']:.0%})")
     out.print(
         f"trials {progress['trials']} (complete {progress['complete']}, pruned"
-        f" {progress['pruned']}, failed {progress['failed']}); best {_score(progress['best_score'])};"
+        f" {progress['pruned']}, failed {progress['failed']}); best {format_score(progress['best_score'])};"
         f" CPU {progress['cpu_seconds']:.1f} s; model {'yes' if item['has_model'] else 'no'}"
     )
     if item["error"]:
@@ -231,7 +280,7 @@ def job(
     for trial in best["items"]:
         model = trial["config"].get("model", "")
         out.print(
-            f"  trial {trial['number']:4}  {trial['state']:8} {_score(trial['score'])}  {model}"
+            f"  trial {trial['number']:4}  {trial['state']:8} {format_score(trial['score'])}  {model}"
         )
 
 
@@ -244,11 +293,7 @@ def cancel(
     try:
         item = ServiceClient(server, token).request("POST", f"/api/jobs/{job_id}/cancel")
     except ServiceError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     message = "cancel requested" if item["state"] == "running" else item["state"]
     out.print(f"job {job_id}: {message}")
-
-
-def _score(value: float | None) -> str:
-    return "-" if value is None else f"{value:.5g}"

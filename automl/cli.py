@@ -13,22 +13,44 @@ from typing import Annotated, Any
 
 import optuna
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn
 from rich.table import Table
 from rich.text import Text
 
+from automl import __version__
+from automl._console import err, fail, format_score, out, score_decimals
 from automl._service_cli import register as register_service_commands
 from automl.budget import DEFAULT_TIME_BUDGET
 from automl.config import SearchSettings, setting_default, setting_help
 from automl.exceptions import AutoMLError
+from automl.metrics import metric_names
 from automl.storage import automl_home
 from automl.strategies import strategy_names
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="AutoML search on Optuna.")
-out = Console()
-err = Console(stderr=True)
 LEADERBOARD_ROWS = 10
+TIME_HELP = (
+    f"{setting_help('time_budget')} [default: {DEFAULT_TIME_BUDGET:g} unless --trials is given]"
+)
+METRIC_HELP = f"{setting_help('metric')} {metric_names()}."
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"automl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """AutoML search on Optuna."""
 
 
 class TimeLeftColumn(ProgressColumn):
@@ -39,21 +61,16 @@ class TimeLeftColumn(ProgressColumn):
         return Text(f"{left:5.0f}s left", style="cyan")
 
 
-def _fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
-    raise typer.Exit(code=2)
-
-
 @app.command("search")
 def search_command(
     data: Annotated[Path, typer.Argument(help="CSV (optionally .gz) or Parquet file.")],
     target: Annotated[str, typer.Option("--target", "-t", help=setting_help("target"))],
-    time: Annotated[float | None, typer.Option("--time", help=setting_help("time_budget"))] = None,
+    time: Annotated[float | None, typer.Option("--time", help=TIME_HELP)] = None,
     trials: Annotated[int | None, typer.Option("--trials", help=setting_help("n_trials"))] = None,
     strategy: Annotated[
         str, typer.Option(help=f"{setting_help('strategy')} {', '.join(strategy_names())}.")
     ] = setting_default("strategy"),
-    metric: Annotated[str | None, typer.Option(help=setting_help("metric"))] = None,
+    metric: Annotated[str | None, typer.Option(help=METRIC_HELP)] = None,
     task: Annotated[str | None, typer.Option(help=setting_help("task"))] = None,
     space: Annotated[str | None, typer.Option(help=setting_help("space"))] = None,
     storage: Annotated[str | None, typer.Option(help=setting_help("storage"))] = None,
@@ -138,7 +155,7 @@ def _run_search(
         path = model_out or automl_home() / "models" / f"{result.study_name}.automl"
         saved = result.save(path) if result.model is not None else None
     except AutoMLError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     except KeyboardInterrupt:
         err.print(
@@ -159,14 +176,31 @@ def _show(result: Any, saved: Path | None, as_json: bool) -> None:
         return
     _print_leaderboard(result)
     out.print(
-        f"best {result.metric}: [bold]{result.best_score:.5g}[/bold]  ({result.n_trials} trials,"
-        f" {result.elapsed:.1f}s, study '{result.study_name}')"
+        f"best trial {result.metric}: [bold]{format_score(result.best_score)}[/bold]"
+        f" (trial {result.best_trial.number}; {result.n_trials} trials, {result.elapsed:.1f}s,"
+        f" study '{result.study_name}')",
+        soft_wrap=True,
     )
+    model_line = _model_line(result)
+    if model_line:
+        out.print(model_line, soft_wrap=True)
     for note in result.notes:
-        err.print(f"[yellow]note:[/yellow] {note}")
+        err.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True)
     if saved:
         out.print(f"model saved to {saved}", soft_wrap=True)
         out.print(f"predict with: automl predict {saved} DATA", soft_wrap=True)
+
+
+def _model_line(result: Any) -> str | None:
+    """What the saved model is: the best trial alone, or an ensemble with its own score."""
+    model = result.model
+    members = (model.info.get("ensemble") or {}) if model is not None else {}
+    if len(members) < 2:
+        return None
+    parts = ", ".join(f"{number} ({weight:.0%})" for number, weight in members.items())
+    score = model.info.get("validation_score")
+    scored = f"; validation {result.metric} {format_score(score)}" if score is not None else ""
+    return f"model: ensemble of trials {parts}{scored}"
 
 
 def _evaluation(value: str) -> str | int:
@@ -215,31 +249,29 @@ def _tick(progress: Progress, budget: float | None) -> threading.Event:
 
 def _print_leaderboard(result: Any) -> None:
     board = result.leaderboard.head(LEADERBOARD_ROWS)
+    scores = board[result.metric].tolist()
+    decimals = score_decimals(scores)
     table = Table(title=f"leaderboard (top {len(board)} of {result.n_trials})")
-    for column in ("rank", "trial", "model", result.metric, "seconds", "state"):
-        table.add_column(column, justify="right" if column != "model" else "left")
-    for rank, row in enumerate(board.itertuples(index=False), start=1):
-        values = row._asdict()
-        score = values.get(result.metric)
-        seconds = values.get("seconds")
+    for column in ("rank", "trial", "model", result.metric, "seconds", "state", "why it stopped"):
+        table.add_column(column, justify="right" if column in ("rank", "trial") else "left")
+    for rank, row in enumerate(board.to_dict("records"), start=1):
+        seconds = row.get("seconds")
         table.add_row(
             str(rank),
-            str(values["trial"]),
-            str(values.get("model") or "-"),
-            "-"
-            if score is None or (isinstance(score, float) and math.isnan(score))
-            else f"{score:.5g}",
-            "-"
-            if seconds is None or (isinstance(seconds, float) and math.isnan(seconds))
-            else f"{seconds:.2f}",
-            values["state"],
+            str(row["trial"]),
+            str(row.get("model") or "-"),
+            format_score(row.get(result.metric), decimals),
+            "-" if seconds is None or math.isnan(seconds) else f"{seconds:.2f}",
+            str(row["state"]),
+            str(row.get("stopped") or ""),
         )
     out.print(table)
     summary = result.summary()
     if summary["n_pruned"]:
         out.print(
-            f"{summary['n_pruned']} of {result.n_trials} trials stopped early at low fidelity;"
-            f" {summary['cpu_seconds']:.0f} CPU seconds in all trials"
+            f"{summary['n_pruned']} of {result.n_trials} trials stopped early (their score is the"
+            f" last one at low fidelity); {summary['cpu_seconds']:.0f} CPU seconds in all trials",
+            soft_wrap=True,
         )
 
 
@@ -259,7 +291,7 @@ def predict_command(
         frame = fitted.predict_proba(data) if fitted.task.is_classification else None
         predictions = fitted.predict(data)
     except AutoMLError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     import pandas as pd
 

@@ -191,6 +191,23 @@ def cli_settings() -> dict[str, str]:
     return {f.name: f.metadata["cli"] for f in fields(SearchSettings) if f.metadata["cli"]}
 
 
+def cli_wording(message: str) -> str:
+    """An error message in the command line's words: Python setting names become their CLI
+    options (`time_budget` -> `--time`, `task='binary'` -> `--task binary`). Setting names
+    without an underscore are ordinary words too ("target", "task"), so they are rewritten
+    only as `name=value` or at the head of a "... must" clause."""
+    import re
+
+    for name, option in cli_settings().items():
+        message = re.sub(rf"\b{name}='([^']*)'", rf"{option} \1", message)
+        message = re.sub(rf"\b{name}=", f"{option} ", message)
+        if "_" in name:
+            message = re.sub(rf"\b{name}\b", option, message)
+        else:
+            message = re.sub(rf"(^|; ){name}( must)", rf"\1{option}\2", message)
+    return message
+
+
 def job_settings() -> dict[str, Mapping[str, Any]]:
     """Setting name -> pydantic constraints, for the settings a service job takes."""
     return {

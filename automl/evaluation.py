@@ -28,7 +28,8 @@ class TrialResult:
     """What one evaluated configuration produced.
 
     `predictions` holds out-of-fold (CV) or validation (holdout) predictions for the rows in
-    `indices`; `rounds` is the early-stopped number of boosting rounds, for the refit.
+    `indices`; `rounds` is the early-stopped number of boosting rounds, for the refit;
+    `cut_short` says a fit was still training when its deadline came (it kept what it had).
     """
 
     score: float
@@ -39,6 +40,7 @@ class TrialResult:
     fit_seconds: float = 0.0
     predict_ms_per_1k_rows: float = 0.0
     model_bytes: int = 0
+    cut_short: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -109,6 +111,7 @@ class TabularObjective:
             fit_seconds=sum(f.fit_seconds for f in fits),
             predict_ms_per_1k_rows=1e6 * predict_seconds / max(len(indices), 1),
             model_bytes=len(pickle.dumps(fits[-1].pipeline)) if self.measure_size else 0,
+            cut_short=any(f.cut_short for f in fits),
         )
 
     def _climb_rungs(
@@ -145,6 +148,7 @@ class TabularObjective:
             probe = BestSoFar(self.fidelity, curve_report, data.y[valid], self.metric, data)
         validation = Validation(X_valid, data.y[valid], deadline, probe)
         found = fit_estimator(family, pipe[-1], X_train, data.y[train], validation)
+        cut_short = deadline is not None and time.monotonic() >= deadline
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
         predictions = predict_scores(pipe[-1], X_valid, data)
@@ -152,12 +156,13 @@ class TabularObjective:
         score = self.metric.score(data.y[valid], predictions)
         if not math.isfinite(score):
             raise ValueError(f"metric {self.metric.name} is {score} on a validation split")
-        return FoldFit(score, predictions, found, fit_seconds, predict_seconds, pipe)
+        return FoldFit(score, predictions, found, fit_seconds, predict_seconds, pipe, cut_short)
 
 
 @dataclass
 class FoldFit:
-    """One fitted split: its validation score and predictions, rounds kept, and timings."""
+    """One fitted split: its validation score and predictions, rounds kept, timings, and
+    whether the fit ended at its deadline rather than by itself."""
 
     score: float
     predictions: np.ndarray
@@ -165,6 +170,7 @@ class FoldFit:
     fit_seconds: float
     predict_seconds: float
     pipeline: Any
+    cut_short: bool = False
 
 
 class BestSoFar:

@@ -107,6 +107,19 @@ METRICS: dict[str, Metric] = {
 DEFAULT_METRIC = {Task.BINARY: "roc_auc", Task.MULTICLASS: "log_loss", Task.REGRESSION: "rmse"}
 
 
+def metric_names() -> str:
+    """The metrics per task, for help texts: 'binary: roc_auc (default), ...; regression: ...'."""
+    parts = []
+    for task in Task:
+        names = [
+            f"{name} (default)" if name == DEFAULT_METRIC[task] else name
+            for name, metric in METRICS.items()
+            if task in metric.tasks
+        ]
+        parts.append(f"{task.value}: {', '.join(names)}")
+    return "; ".join(parts)
+
+
 def get_metric(name: str | None, task: Task) -> Metric:
     """The metric called `name` (or the task's default), checked against the task."""
     name = name or DEFAULT_METRIC[task]

@@ -20,6 +20,8 @@ RECORD_ATTR = "result"
 """Trial user attribute holding the TrialRecord (written once, when the trial ends)."""
 FORECAST_ATTR = "lc_forecast"
 """Trial user attribute holding the learning-curve forecast (written while the trial runs)."""
+STOP_ATTR = "stop_reason"
+"""Trial user attribute holding why a pruner stopped the trial (written when it says stop)."""
 LINEAGE_ATTR = "pbt"
 """Trial user attribute holding a PBT segment's lineage."""
 STUDY_ATTR = "automl"
@@ -55,7 +57,9 @@ class TrialRecord:
 
     `iterations` is the early-stopped count of the family's iterations (boosting rounds,
     epochs), used to refit; `fold_scores`, `predict_ms_per_1k_rows` and `model_bytes` are what a
-    supervised problem measures; `forecast` is the pruner's last learning-curve forecast.
+    supervised problem measures; `forecast` is the pruner's last learning-curve forecast and
+    `stop_reason` why it stopped the trial; `cut_short` marks a complete trial whose fit was
+    ended by its time limit (its score is not that of the configuration at full fidelity).
     """
 
     config: dict[str, Any] = field(default_factory=dict)
@@ -69,14 +73,17 @@ class TrialRecord:
     fold_scores: list[float] | None = None
     predict_ms_per_1k_rows: float | None = None
     model_bytes: int | None = None
+    cut_short: bool | None = None
     forecast: dict[str, Any] | None = None
+    stop_reason: dict[str, Any] | None = None
 
     def to_attrs(self) -> dict[str, Any]:
-        """The user attributes that store this record (the forecast has its own writer)."""
+        """The user attributes that store this record (the forecast and the stop reason have
+        their own writers: the pruner's side writes them while the trial runs)."""
         body: dict[str, Any] = {"schema": SCHEMA_VERSION}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name == "forecast" or value is None or (f.name == "curve" and not value):
+            if f.name in _OWN_ATTRS or value is None or (f.name == "curve" and not value):
                 continue
             body[f.name] = [p.as_dict() for p in value] if f.name == "curve" else value
         return {RECORD_ATTR: body}
@@ -87,10 +94,11 @@ class TrialRecord:
         body = dict(attrs.get(RECORD_ATTR) or {})
         if "rounds" in body and "iterations" not in body:  # schema 1
             body["iterations"] = body["rounds"]
-        known = {f.name for f in fields(cls)} - {"curve", "forecast"}
+        known = {f.name for f in fields(cls)} - {"curve", *_OWN_ATTRS}
         record = cls(**{k: v for k, v in body.items() if k in known and v is not None})
         record.curve = [CurvePoint(**_point(p)) for p in body.get("curve") or []]
         record.forecast = attrs.get(FORECAST_ATTR)
+        record.stop_reason = attrs.get(STOP_ATTR)
         return record
 
     @classmethod
@@ -106,6 +114,10 @@ class TrialRecord:
             trial.set_user_attr(key, value)
 
 
+_OWN_ATTRS = {"forecast": FORECAST_ATTR, "stop_reason": STOP_ATTR}
+"""Record fields stored in attributes of their own."""
+
+
 def _point(raw: Mapping[str, Any]) -> dict[str, Any]:
     return {k: raw.get(k) for k in ("step", "value", "fidelity")} | {
         "cpu_seconds": raw.get("cpu_seconds") or 0.0
@@ -115,6 +127,11 @@ def _point(raw: Mapping[str, Any]) -> dict[str, Any]:
 def forecast_attrs(forecast: Mapping[str, Any]) -> dict[str, Any]:
     """The user attributes that store a learning-curve forecast."""
     return {FORECAST_ATTR: dict(forecast)}
+
+
+def stop_attrs(reason: Mapping[str, Any]) -> dict[str, Any]:
+    """The user attributes that store why a pruner stopped a trial."""
+    return {STOP_ATTR: dict(reason)}
 
 
 def save_lineage(trial: optuna.Trial, lineage: Mapping[str, Any]) -> None:
@@ -133,7 +150,8 @@ COMPARED = ("kind", "target", "task", "metric", "fingerprint", "directions")
 @dataclass(frozen=True)
 class StudyMeta:
     """What a study searched: problem kind, target, task, metric, data fingerprint, evaluation,
-    space, directions, and the dataset's meta-features (absent in 0.1.0 studies)."""
+    space, directions, the dataset's meta-features (absent in 0.1.0 studies) and what trials
+    report on (`FidelityPlan.axis()`: how to draw their curves)."""
 
     kind: str
     directions: tuple[str, ...]
@@ -144,6 +162,7 @@ class StudyMeta:
     evaluation: str | None = None
     space: dict[str, Any] | None = None
     meta_features: MetaFeatures | None = None
+    fidelity: dict[str, Any] | None = None
 
     def to_attrs(self) -> dict[str, Any]:
         body = {k: v for k, v in asdict(self).items() if v is not None}

@@ -91,6 +91,26 @@ def ensemble_weights(
     return select_ensemble(candidates, dataset.y[rows], metric)
 
 
+def validation_score(
+    weights: dict[int, float], store: PredictionStore, dataset: Dataset, metric: Metric
+) -> float | None:
+    """The weighted blend's score on the members' stored validation predictions: the model's
+    own validation score (an ensemble scores differently from its best member); None when the
+    members' predictions do not cover the same rows."""
+    blend: np.ndarray | None = None
+    rows: np.ndarray | None = None
+    for number, weight in weights.items():
+        stored = store.load(number)
+        if stored is None or (rows is not None and not np.array_equal(stored[0], rows)):
+            return None
+        rows = stored[0]
+        part = weight * stored[1].astype(float)
+        blend = part if blend is None else blend + part
+    if blend is None or rows is None:
+        return None
+    return float(metric.score(dataset.y[rows], blend))
+
+
 def refit_members(
     result: SearchResult,
     weights: dict[int, float],
@@ -134,7 +154,7 @@ def refit_members(
             f" (left out trials {', '.join(map(str, skipped))}; weights renormalised)"
         )
     for note in notes:
-        logger.warning(note)
+        logger.info(note)  # the caller shows the notes
     if not fitted:
         return None, notes or [
             "the time budget ran out before the best configuration could be refit"

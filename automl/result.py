@@ -87,20 +87,28 @@ class SearchResult:
     @cached_property
     def leaderboard(self) -> pd.DataFrame:
         """One row per trial, best first: score, state, model family, seconds, CPU seconds,
-        fidelity reached (1.0 = full; less for a pruned trial), config, error."""
+        fidelity reached (1.0 = full; less for a pruned trial), why it stopped, config, error.
+
+        Complete trials come first, those cut short by their time limit (state `cut short`)
+        after the full ones, then stopped trials, whose score is the last one they reported at
+        low fidelity and not comparable with a final score, then failed ones."""
         rows = []
         for t in self.study.get_trials(deepcopy=False):
             if t.state == TrialState.WAITING:
                 continue
             record = TrialRecord.of(t)
+            state = t.state.name.lower()
+            if state == "complete" and record.cut_short:
+                state = CUT_SHORT
             row: dict[str, Any] = {
                 "trial": t.number,
-                "state": t.state.name.lower(),
+                "state": state,
                 self.metric: t.values[0] if t.values else np.nan,
                 "model": record.config.get(MODEL_PARAM),
                 "seconds": record.wall_seconds,
                 "cpu_seconds": record.cpu_seconds,
                 "fidelity": record.fidelity,
+                "stopped": _why_stopped(record),
                 "config": record.config,
                 "error": record.error,
             }
@@ -109,13 +117,13 @@ class SearchResult:
             rows.append(row)
         frame = pd.DataFrame(rows)
         ascending = self.study.directions[0] == optuna.study.StudyDirection.MINIMIZE
-        frame["_done"] = frame["state"] != "complete"
+        frame["_group"] = frame["state"].map(STATE_ORDER).fillna(len(STATE_ORDER))
         frame = frame.sort_values(
-            ["_done", self.metric], ascending=[True, ascending], na_position="last"
+            ["_group", self.metric], ascending=[True, ascending], na_position="last"
         )
         if frame["model"].isna().all():
             frame = frame.drop(columns=["model"])
-        return frame.drop(columns=["_done"]).reset_index(drop=True)
+        return frame.drop(columns=["_group"]).reset_index(drop=True)
 
     def predictions(self, trial_number: int) -> tuple[np.ndarray, np.ndarray] | None:
         """(row indices, validation predictions) of a trial, kept for ensembling."""
@@ -172,3 +180,18 @@ class SearchResult:
             f"SearchResult(study={self.study_name!r}, {self.metric}={self.best_score:.5g},"
             f" trials={self.n_trials})"
         )
+
+
+CUT_SHORT = "cut short"
+"""Leaderboard state of a complete trial whose fit its time limit ended."""
+STATE_ORDER = {"complete": 0, CUT_SHORT: 1, "pruned": 2, "fail": 3, "running": 4}
+
+
+def _why_stopped(record: TrialRecord) -> str | None:
+    """A few words on why a trial ended before full fidelity (None: it did not)."""
+    if record.stop_reason:
+        return str(record.stop_reason.get("short") or record.stop_reason.get("text"))
+    if record.cut_short:
+        at = f" after {record.iterations} iterations" if record.iterations else ""
+        return f"time limit{at}"
+    return None

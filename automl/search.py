@@ -288,4 +288,4 @@ class _Curve:
         return True
 
     def on_report(self, report: Report) -> bool:
-        return self.replay(report) and ask_pruner(self.trial)
+        return self.replay(report) and ask_pruner(self.trial, report.fidelity)

@@ -115,7 +115,7 @@ def _resolve_task(task: str | Task | None, y: pd.Series, target: str) -> Task:
     if resolved is Task.REGRESSION and not pd.api.types.is_numeric_dtype(y):
         raise DataError(
             f"regression needs a numeric target but '{target}' holds text"
-            f" (e.g. {y.iloc[0]!r}); use task='binary' or 'multiclass'"
+            f" (e.g. {y.iloc[0]!r}); use task='binary' or task='multiclass'"
         )
     if resolved is Task.BINARY and y.nunique() > 2:
         raise DataError(

@@ -27,6 +27,10 @@ class ColumnRoles:
         return self.numeric + self.categorical + self.high_cardinality + self.datetime
 
 
+TEXT_WORDS = 4
+"""A text column whose values average this many words is read as free text, not a category."""
+
+
 def infer_roles(features: pd.DataFrame) -> ColumnRoles:
     """Assign every column of `features` (target excluded) to exactly one role."""
     roles: dict[str, list[str]] = {"numeric": [], "categorical": [], "high": [], "datetime": []}
@@ -60,9 +64,21 @@ def _drop_reason(name: str, series: pd.Series, n_rows: int) -> str | None:
         return "all values missing"
     if n_unique == 1 and not series.isna().any():
         return "constant"
+    if n_rows >= 20 and n_unique > n_rows // 2 and _looks_like_text(series):
+        return (
+            "free text: the tabular search does not read text; derive features from it or drop it"
+        )
     if n_rows >= 20 and n_unique == n_rows and _is_identifier(name, series):
         return "ID-like (every value unique)"
     return None
+
+
+def _looks_like_text(series: pd.Series) -> bool:
+    """Sentences rather than labels: text values with several words on average."""
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return False
+    sample = series.dropna().astype(str).head(200)
+    return bool(len(sample)) and float(sample.str.count(r"\s+").mean()) + 1 >= TEXT_WORDS
 
 
 def _is_identifier(name: str, series: pd.Series) -> bool:

@@ -81,7 +81,7 @@ def _storage_reporter(address: TrialAddress) -> OnReport:
 
     def send(report: Report) -> bool:
         trial.report(report.value, report.step)
-        return ask_pruner(trial)
+        return ask_pruner(trial, report.fidelity)
 
     return send
 

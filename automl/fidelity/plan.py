@@ -93,6 +93,22 @@ class FidelityPlan:
             value *= ROUND_CHECKPOINT_GROWTH
         return points
 
+    def axis(self) -> dict[str, str | int]:
+        """How a dashboard draws curves on this fidelity: the x axis's label, the reported
+        value that goes on it (`fidelity`: share of full; `step`; `folds`: step + 1) and the
+        x of full fidelity (where forecasts and final scores go)."""
+        if self.kind == "data_fraction":
+            return {
+                "kind": self.kind,
+                "label": "share of training rows",
+                "x": "fidelity",
+                "full": 1,
+            }
+        if self.kind == "folds":
+            return {"kind": self.kind, "label": "folds evaluated", "x": "folds", "full": 0}
+        label = self.label or self.kind
+        return {"kind": self.kind, "label": label, "x": "step", "full": self.full_step}
+
     def describe(self) -> str:
         if self.kind == "data_fraction":
             rungs = ", ".join(f"1/{round(1 / f)}" for f in self.fractions)

@@ -30,7 +30,8 @@ from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 from automl.fidelity.curves import MIN_POINTS, CurveForecast, forecast
-from automl.record import forecast_attrs
+from automl.fidelity.reasons import bandit_reason, forecast_reason
+from automl.record import forecast_attrs, stop_attrs
 
 DEFAULT_THRESHOLD = 0.05
 DECISION_GROWTH = 1.5
@@ -199,14 +200,32 @@ def calibrated(predicted: CurveForecast, errors: list[float]) -> CurveForecast:
     return CurveForecast(predicted.mean + shift, std, predicted.weights, shift, dof=n - 1)
 
 
-def ask_pruner(trial: optuna.Trial) -> bool:
-    """Ask the study's pruner about the trial's latest report; store any forecast it made on
-    the trial (the pruner only decides, it never writes)."""
+def ask_pruner(trial: optuna.Trial, fidelity: float | None = None) -> bool:
+    """Ask the study's pruner about the trial's latest report; store any forecast it made and,
+    when it says stop, the reason (the pruner only decides, it never writes). `fidelity` is
+    the share of full fidelity of the latest report, for the reason's wording."""
     decision = trial.should_prune()
     pruner = trial.study.pruner
+    forecast = None
     if isinstance(pruner, LearningCurvePruner):
         forecast = pruner.take_forecast(trial.study.study_name, trial.number)
         if forecast is not None:
             for key, value in forecast_attrs(forecast).items():
                 trial.set_user_attr(key, value)
+    if decision:
+        for key, value in stop_attrs(_reason(pruner, trial, forecast, fidelity)).items():
+            trial.set_user_attr(key, value)
     return decision
+
+
+def _reason(
+    pruner: BasePruner,
+    trial: optuna.Trial,
+    forecast: dict[str, Any] | None,
+    fidelity: float | None,
+) -> dict[str, Any]:
+    if isinstance(pruner, LearningCurvePruner):
+        if forecast is not None and forecast["p_better"] < pruner.threshold:
+            return forecast_reason(forecast, pruner.threshold)
+        pruner = pruner.fallback
+    return bandit_reason(pruner, trial.study, trial.number, fidelity)

@@ -1,7 +1,7 @@
 """The job store and queue behind the search service: users, datasets, jobs, leases and events."""
 
 from automl.jobs._datasets import ingest_dataset
-from automl.jobs._overview import overview
+from automl.jobs._overview import overview, with_axis
 from automl.jobs._schema import Job, JobEvent, StoredDataset, User
 from automl.jobs._spec import JobSpec, validate_spec
 from automl.jobs._store import (
@@ -40,4 +40,5 @@ __all__ = [
     "trial_order",
     "trials_by_id",
     "validate_spec",
+    "with_axis",
 ]

@@ -1,36 +1,51 @@
 """The job page's aggregates, computed on the server from all of a job's trials: best score over
-time and over compute, parallel-coordinates rows, parameter importance, recent learning curves,
-and the compute saved against running every trial at full fidelity."""
+time and over compute, every trial's score, comparable scores for importance, slice and
+parallel-coordinates plots, learning curves on the study's fidelity axis, and the compute saved
+against running every trial at full fidelity."""
 
 from __future__ import annotations
 
 import math
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
 import numpy as np
 
-MAX_PARALLEL_ROWS = 500
+MAX_SCORED_ROWS = 500
+MAX_HISTORY = 5000
 MAX_CURVES = 200
 IMPORTANCE_BINS = 5
 MIN_IMPORTANCE_TRIALS = 5
+STEP_AXIS = {"kind": "step", "label": "step", "x": "step", "full": 0}
+"""How curves are drawn when the study does not say (custom objectives, 0.1.0 studies)."""
 
 
-def overview(trials: list[dict[str, Any]], maximize: bool) -> dict[str, Any]:
-    """Everything the job page draws besides the trial table, from `all_trials` rows."""
+def overview(
+    trials: list[dict[str, Any]], maximize: bool, axis: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Everything the job page draws besides the trial table, from `all_trials` rows; `axis`
+    is the study's `FidelityPlan.axis()`."""
+    axis = axis or STEP_AXIS
     finished = [t for t in trials if t["state"] in ("complete", "pruned", "fail")]
     complete = [t for t in finished if t["state"] == "complete" and t["score"] is not None]
+    scored, basis = comparable_scores(finished, complete, axis)
+    importance = parameter_importance(scored)
     return {
         "counts": {
             state: sum(t["state"] == state for t in trials)
             for state in ("running", "complete", "pruned", "fail")
-        },
+        }
+        | {"cut_short": sum(bool(t.get("cut_short")) for t in complete)},
+        "axis": {"label": axis["label"], "kind": axis["kind"]},
         "best_over_time": _best_over(finished, maximize, "time"),
         "best_over_compute": _best_over(finished, maximize, "compute"),
-        "parallel": _parallel(complete, maximize),
-        "importance": parameter_importance(complete),
-        "curves": _curves(finished),
+        "history": _history(complete, finished),
+        "scored": _scored_rows(scored, maximize, importance),
+        "score_basis": basis,
+        "importance": importance,
+        "importance_note": _importance_note(importance, scored, basis),
+        "curves": _curves(finished, axis),
         "compute": compute_saved(finished),
     }
 
@@ -58,25 +73,107 @@ def _best_over(trials: list[dict[str, Any]], maximize: bool, axis: str) -> list[
     return points
 
 
-def _parallel(complete: list[dict[str, Any]], maximize: bool) -> dict[str, Any]:
-    """The best MAX_PARALLEL_ROWS complete trials' configs and scores."""
-    best = sorted(complete, key=lambda t: t["score"], reverse=maximize)[:MAX_PARALLEL_ROWS]
-    names = sorted({name for t in best for name in t["config"]})
+def _history(complete: list[dict[str, Any]], finished: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every complete trial's score at the seconds it finished (since the first start), as
+    parallel arrays (compact for 10,000 trials); evenly thinned past MAX_HISTORY."""
+    start = min((t["started_at"] for t in finished if t["started_at"]), default=0.0)
+    ordered = sorted(complete, key=lambda t: t["finished_at"] or 0.0)
+    if len(ordered) > MAX_HISTORY:
+        keep = np.linspace(0, len(ordered) - 1, MAX_HISTORY).round().astype(int)
+        ordered = [ordered[i] for i in keep]
     return {
-        "params": names,
-        "rows": [{"trial": t["number"], "score": t["score"], "config": t["config"]} for t in best],
+        "x": [round((t["finished_at"] or start) - start, 3) for t in ordered],
+        "score": [_short(t["score"]) for t in ordered],
+        "trial": [t["number"] for t in ordered],
     }
 
 
-def parameter_importance(complete: list[dict[str, Any]]) -> dict[str, float]:
+def comparable_scores(
+    finished: list[dict[str, Any]], complete: list[dict[str, Any]], axis: dict[str, Any]
+) -> tuple[list[dict[str, Any]], str]:
+    """Trials with one score each that can be compared, and what the scores are.
+
+    A multi-fidelity search stops most trials early, so final scores exist for a few only;
+    every trial does report the lowest rung, where the schedulers compare them. When more
+    trials share a step than have a final score, the score at that step is used."""
+    finals = [{**t, "comparable": t["score"]} for t in complete]
+    reached: Counter[int] = Counter()
+    for trial in finished:
+        for point in trial["curve"]:
+            reached[point["step"]] += 1
+    if reached:
+        step, count = max(reached.items(), key=lambda item: (item[1], item[0]))
+        if count > len(finals):
+            at_step = []
+            for trial in finished:
+                point = next((p for p in trial["curve"] if p["step"] == step), None)
+                if point is not None:
+                    at_step.append({**trial, "comparable": point["value"]})
+            where = _x_text(curve_x(point_at(finished, step), axis), axis)
+            return at_step, f"score at {where}, which {count} trials reached"
+    return finals, f"final score of {len(finals)} complete trials"
+
+
+def point_at(trials: list[dict[str, Any]], step: int) -> dict[str, Any]:
+    """One curve point reported at `step` (they share step, fidelity and x)."""
+    return next(p for t in trials for p in t["curve"] if p["step"] == step)
+
+
+def _x_text(x: float, axis: dict[str, Any]) -> str:
+    if axis["x"] == "fidelity":
+        return f"{x:.0%} of the training rows"
+    return f"{x:g} {axis['label']}"
+
+
+def _scored_rows(
+    scored: list[dict[str, Any]], maximize: bool, importance: dict[str, float]
+) -> dict[str, Any]:
+    """The best MAX_SCORED_ROWS scored trials (config and comparable score), for the slice
+    and parallel-coordinates plots; `params` are the ones that vary, most important first."""
+    best = sorted(scored, key=lambda t: t["comparable"], reverse=maximize)[:MAX_SCORED_ROWS]
+    values: dict[str, set[str]] = defaultdict(set)
+    for trial in best:
+        for name, value in trial["config"].items():
+            values[name].add(repr(value))
+    varying = [name for name, seen in values.items() if len(seen) > 1]
+    params = sorted(varying, key=lambda name: (-importance.get(name, -1.0), name))
+    return {
+        "params": params,
+        "rows": [
+            {
+                "trial": t["number"],
+                "state": t["state"],
+                "score": _short(t["comparable"]),
+                "config": {k: _short(v) for k, v in t["config"].items()},
+            }
+            for t in best
+        ],
+    }
+
+
+def _importance_note(importance: dict[str, float], scored: list[dict[str, Any]], basis: str) -> str:
+    """What the importance bars are, or why there are none yet."""
+    if not importance:
+        return (
+            f"Not enough trials yet: importance needs {MIN_IMPORTANCE_TRIALS} scored trials"
+            f" that set a parameter ({len(scored)} scored so far)."
+        )
+    return (
+        "Share of the score's variance each parameter explains on its own (main effects,"
+        f" like fANOVA's first order; numbers in {IMPORTANCE_BINS} quantile bins), on the {basis}."
+    )
+
+
+def parameter_importance(scored: list[dict[str, Any]]) -> dict[str, float]:
     """Share of the score's variance each parameter explains on its own (correlation ratio η²
     over its values, numbers in quantile bins), over the trials where it is set; normalised to
-    sum to 1. A main-effects view, like fANOVA's first order, that handles conditional params."""
+    sum to 1. A main-effects view, like fANOVA's first order, that handles conditional params.
+    `scored` trials carry their `comparable` score (see `comparable_scores`)."""
     by_param: dict[str, list[tuple[Any, float]]] = defaultdict(list)
-    for trial in complete:
+    for trial in scored:
         for name, value in trial["config"].items():
             if value is not None:
-                by_param[name].append((value, float(trial["score"])))
+                by_param[name].append((value, float(trial["comparable"])))
     raw: dict[str, float] = {}
     for name, pairs in by_param.items():
         if len(pairs) >= MIN_IMPORTANCE_TRIALS:
@@ -107,26 +204,57 @@ def _eta_squared(pairs: list[tuple[Any, float]]) -> float:
     return float(between / total)
 
 
-def _curves(finished: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The learning curves of the latest MAX_CURVES finished trials, with forecasts."""
+def _curves(finished: list[dict[str, Any]], axis: dict[str, Any]) -> list[dict[str, Any]]:
+    """The learning curves of the latest MAX_CURVES finished trials on the study's fidelity
+    axis, each with its final score (complete trials) and forecast where there is one."""
     recent = sorted(finished, key=lambda t: t["number"])[-MAX_CURVES:]
-    return [
-        {
-            "trial": t["number"],
-            "state": t["state"],
-            "points": [
-                {
-                    "step": p["step"],
-                    "value": _short(p["value"]),
-                    "fidelity": _short(p.get("fidelity")),
-                }
-                for p in t["curve"]
-            ],
-            "forecast": _forecast_point(t.get("forecast")),
-        }
-        for t in recent
-        if t["curve"]
-    ]
+    curves = []
+    for t in recent:
+        if not t["curve"]:
+            continue
+        xs = [curve_x(p, axis) for p in t["curve"]]
+        full = _full_x(xs[-1], t["curve"][-1], axis)
+        final = None
+        if t["state"] == "complete" and t["score"] is not None:
+            final = {"x": xs[-1] if axis["x"] == "step" else full, "value": _short(t["score"])}
+        curves.append(
+            {
+                "trial": t["number"],
+                "state": t["state"],
+                "x": [_short(x) for x in xs],
+                "y": [_short(p["value"]) for p in t["curve"]],
+                "final": final,
+                "forecast": _forecast_point(t.get("forecast"), full),
+                "stop": (t.get("stop_reason") or {}).get("short"),
+            }
+        )
+    return curves
+
+
+def curve_x(point: dict[str, Any], axis: dict[str, Any]) -> float:
+    """Where a curve point goes on the axis: share of rows, folds evaluated, or its step."""
+    if axis["x"] == "fidelity" and point.get("fidelity") is not None:
+        return float(point["fidelity"])
+    if axis["x"] == "folds":
+        return float(point["step"]) + 1
+    return float(point["step"])
+
+
+def with_axis(trial: dict[str, Any], axis: dict[str, Any] | None) -> dict[str, Any]:
+    """A trial (from `trial_detail`) with the study's axis label and an x on each curve point."""
+    axis = axis or STEP_AXIS
+    curve = [{**p, "x": curve_x(p, axis)} for p in trial["curve"]]
+    return {**trial, "curve": curve, "axis": {"label": axis["label"], "kind": axis["kind"]}}
+
+
+def _full_x(last_x: float, last: dict[str, Any], axis: dict[str, Any]) -> float:
+    """The x of full fidelity for a curve ending at `last`."""
+    if axis["x"] == "fidelity":
+        return 1.0
+    if axis["full"]:
+        return float(axis["full"])
+    fidelity = last.get("fidelity")
+    return last_x / fidelity if fidelity else last_x + 1
 
 
 def _short(value: Any) -> Any:
@@ -134,10 +262,15 @@ def _short(value: Any) -> Any:
     return float(f"{value:.6g}") if isinstance(value, float) else value
 
 
-def _forecast_point(forecast: dict[str, Any] | None) -> dict[str, float] | None:
+def _forecast_point(forecast: dict[str, Any] | None, x: float) -> dict[str, float] | None:
     if not forecast or forecast.get("mean") is None:
         return None
-    return {"mean": _short(forecast["mean"]), "std": _short(forecast.get("std", 0.0))}
+    return {
+        "x": _short(x),
+        "mean": _short(forecast["mean"]),
+        "std": _short(forecast.get("std", 0.0)),
+        "p_better": _short(forecast.get("p_better")),
+    }
 
 
 def compute_saved(finished: list[dict[str, Any]]) -> dict[str, Any]:

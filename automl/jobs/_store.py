@@ -338,14 +338,19 @@ class JobStore:
         state: str,
         error: str | None = None,
         model_path: str | None = None,
+        model: dict[str, Any] | None = None,
     ) -> bool:
-        """Move a running job this worker holds to a final state; False if it no longer holds it."""
+        """Move a running job this worker holds to a final state; False if it no longer holds it.
+        `model` (members and validation score) is kept with the job's progress."""
         now = time.time()
         values: dict[str, Any] = {"state": state, "finished_at": now, "updated_at": now}
         values.update(error=error, lease_expires_at=None)
         if model_path is not None:
             values["model_path"] = model_path
         with self.session() as s:
+            if model is not None:
+                progress = s.scalar(sa.select(Job.progress).where(Job.id == job_id)) or {}
+                values["progress"] = {**progress, "model": model}
             done = s.execute(
                 sa.update(Job)
                 .where(Job.id == job_id, Job.worker_id == worker_id, Job.state == "running")

@@ -14,8 +14,9 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from optuna.distributions import json_to_distribution
 
-from automl.record import FORECAST_ATTR, RECORD_ATTR, STUDY_ATTR, StudyMeta, TrialRecord
+from automl.record import FORECAST_ATTR, RECORD_ATTR, STOP_ATTR, STUDY_ATTR, StudyMeta, TrialRecord
 
 CHUNK = 2000
 """Trial ids per `IN (...)` query."""
@@ -28,6 +29,8 @@ class StudyRef:
     study_id: int
     maximize: bool
     metric: str | None
+    fidelity: dict[str, Any] | None = None
+    """`FidelityPlan.axis()` of the study: how its trials' curves are drawn (None: by step)."""
 
 
 def find_study(engine: sa.Engine, study_name: str) -> StudyRef | None:
@@ -42,8 +45,9 @@ def find_study(engine: sa.Engine, study_name: str) -> StudyRef | None:
     if row is None:
         return None
     meta = StudyMeta.from_attrs({STUDY_ATTR: json.loads(row.meta)} if row.meta else {})
-    metric = meta.metric if meta is not None else None
-    return StudyRef(row.study_id, row.direction == "MAXIMIZE", metric)
+    if meta is None:
+        return StudyRef(row.study_id, row.direction == "MAXIMIZE", None)
+    return StudyRef(row.study_id, row.direction == "MAXIMIZE", meta.metric, meta.fidelity)
 
 
 def trial_order(
@@ -88,7 +92,10 @@ def trial_detail(engine: sa.Engine, study: StudyRef, number: int) -> dict[str, A
         if row is None:
             return None
         attrs = _user_attrs(connection, [row.trial_id])
-    return _trial(row, attrs.get(row.trial_id, {}))
+        trial = _trial(row, attrs.get(row.trial_id, {}))
+        if not trial["config"]:  # running: its record is written when it ends
+            trial["config"] = _params(connection, row.trial_id)
+    return trial
 
 
 def all_trials(
@@ -115,7 +122,7 @@ def all_trials(
             )
             chunk = {"ids": stale[start : start + CHUNK], **_ATTR_KEYS}
             for row in connection.execute(query, chunk):
-                attrs = {RECORD_ATTR: row.result, FORECAST_ATTR: row.forecast}
+                attrs = {RECORD_ATTR: row.result, FORECAST_ATTR: row.forecast, STOP_ATTR: row.stop}
                 known[row.trial_id] = _trial(row, _decode(attrs))
     return [known[row.trial_id] for row in states if row.trial_id in known]
 
@@ -131,12 +138,13 @@ _TRIAL_COLUMNS = (
 )
 _TRIAL_COLUMNS_WITH_RESULT = (
     "SELECT t.trial_id, t.number, t.state, t.datetime_start, t.datetime_complete, v.value,"
-    " a.value_json AS result, f.value_json AS forecast FROM trials t"
+    " a.value_json AS result, f.value_json AS forecast, r.value_json AS stop FROM trials t"
     " LEFT JOIN trial_values v ON v.trial_id = t.trial_id AND v.objective = 0"
     " LEFT JOIN trial_user_attributes a ON a.trial_id = t.trial_id AND a.key = :record_key"
     " LEFT JOIN trial_user_attributes f ON f.trial_id = t.trial_id AND f.key = :forecast_key"
+    " LEFT JOIN trial_user_attributes r ON r.trial_id = t.trial_id AND r.key = :stop_key"
 )
-_ATTR_KEYS = {"record_key": RECORD_ATTR, "forecast_key": FORECAST_ATTR}
+_ATTR_KEYS = {"record_key": RECORD_ATTR, "forecast_key": FORECAST_ATTR, "stop_key": STOP_ATTR}
 
 
 def _order_by(sort: str, maximize: bool) -> str:
@@ -156,7 +164,7 @@ def _user_attrs(connection: sa.Connection, trial_ids: list[int]) -> dict[int, di
         return {}
     query = sa.text(
         "SELECT trial_id, key, value_json FROM trial_user_attributes"
-        " WHERE trial_id IN :ids AND key IN (:record_key, :forecast_key)"
+        " WHERE trial_id IN :ids AND key IN (:record_key, :forecast_key, :stop_key)"
     ).bindparams(sa.bindparam("ids", expanding=True))
     attrs: dict[int, dict[str, Any]] = {}
     for row in connection.execute(query, {"ids": trial_ids, **_ATTR_KEYS}):
@@ -164,12 +172,28 @@ def _user_attrs(connection: sa.Connection, trial_ids: list[int]) -> dict[int, di
     return attrs
 
 
+def _params(connection: sa.Connection, trial_id: int) -> dict[str, Any]:
+    """A trial's sampled parameters from Optuna's table (what a running trial has so far)."""
+    query = sa.text(
+        "SELECT param_name, param_value, distribution_json FROM trial_params"
+        " WHERE trial_id = :trial_id"
+    )
+    return {
+        row.param_name: json_to_distribution(row.distribution_json).to_external_repr(
+            row.param_value
+        )
+        for row in connection.execute(query, {"trial_id": trial_id})
+    }
+
+
 def _trial(row: Any, attrs: dict[str, Any]) -> dict[str, Any]:
     record = TrialRecord.from_attrs(attrs)
     started, finished = _time(row.datetime_start), _time(row.datetime_complete)
+    state = row.state.lower()
     return {
         "number": row.number,
-        "state": row.state.lower(),
+        "state": state,
+        "cut_short": bool(record.cut_short) and state == "complete",
         "score": row.value,
         "started_at": started,
         "finished_at": finished,
@@ -179,6 +203,8 @@ def _trial(row: Any, attrs: dict[str, Any]) -> dict[str, Any]:
         "cpu_seconds": record.cpu_seconds,
         "curve": [point.as_dict() for point in record.curve],
         "forecast": record.forecast,
+        "stop_reason": record.stop_reason,
+        "iterations": record.iterations,
         "error": record.error,
     }
 

@@ -23,7 +23,7 @@ from automl.metrics import get_metric
 from automl.models import get_family
 from automl.problems.base import Problem, register_problem
 from automl.record import StudyMeta
-from automl.refit import RefitReserve, ensemble_weights, refit_members
+from automl.refit import RefitReserve, ensemble_weights, refit_members, validation_score
 from automl.result import SearchResult
 from automl.space import SearchSpace, TabularSpace, tabular_space
 from automl.storage import PredictionStore
@@ -79,6 +79,7 @@ class TabularData(Problem):
             evaluation=self.plan.name,
             space=self.space().to_dict(),
             meta_features=meta_features(self.dataset),
+            fidelity=plan.axis() if (plan := self.fidelity()) is not None else None,
         )
 
 
@@ -140,6 +141,7 @@ class TabularProblem(TabularData):
             "iterations": result.rounds,
             "predict_ms_per_1k_rows": round(result.predict_ms_per_1k_rows, 4),
             "model_bytes": result.model_bytes or None,
+            "cut_short": result.cut_short or None,
         }
 
     def keep(self, number: int, result: TrialResult) -> None:
@@ -175,6 +177,10 @@ class TabularProblem(TabularData):
             self.seed,
         )
         result.notes.extend(notes)
+        if result.model is not None:
+            members = result.model.info["ensemble"]
+            score = validation_score(members, self.store, self.dataset, self.metric)
+            result.model.info["validation_score"] = None if score is None else round(score, 6)
 
 
 def choose_fidelity(strategy: str, train_rows: int, space: TabularSpace) -> FidelityPlan:

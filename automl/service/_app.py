@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from automl import __version__
 from automl.jobs import JobStore
-from automl.service import _datasets_routes, _jobs_routes
+from automl.service import _account_routes, _datasets_routes, _jobs_routes
 from automl.service._auth import TokenCache
 from automl.service._cache import JobRows, Memo, ResponseCache
 from automl.service._datasets_routes import over_limit
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(UploadLimit, limit=settings.max_upload_bytes)
     install_error_handlers(app)
+    app.include_router(_account_routes.router)
     app.include_router(_datasets_routes.router)
     app.include_router(_jobs_routes.router)
     _add_dashboard(app)

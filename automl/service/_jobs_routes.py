@@ -23,6 +23,7 @@ from automl.jobs import (
     trial_order,
     trials_by_id,
     validate_spec,
+    with_axis,
 )
 from automl.service._auth import Store, User
 from automl.service._cache import JobRows, Memo, ResponseCache
@@ -131,7 +132,8 @@ def get_trial(
     trial = trial_detail(store.engine, study, number) if study else None
     if trial is None:
         raise JobNotFound(f"job '{job_id}' has no trial {number}")
-    return TrialPublic(**trial)
+    assert study is not None
+    return TrialPublic(**with_axis(trial, study.fidelity))
 
 
 @router.get(
@@ -148,7 +150,7 @@ async def get_overview(job_id: JobId, request: Request, store: Store, user: User
         known = decoded.get(job.id, dict)
         trials = all_trials(store.engine, study, known) if study else []
         maximize = study.maximize if study else True
-        data = overview(trials, maximize)
+        data = overview(trials, maximize, study.fidelity if study else None)
         metric = study.metric if study else None
         page = Overview(job=JobPublic.of(job), metric=metric, maximize=maximize, **data)
         return page.model_dump_json().encode()

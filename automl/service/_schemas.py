@@ -21,6 +21,15 @@ class Health(BaseModel):
     status: Literal["ok"]
 
 
+class Me(BaseModel):
+    name: str
+
+
+class Choices(BaseModel):
+    strategies: list[str]
+    metrics: dict[str, list[str]] = Field(description="Metric name -> tasks it applies to.")
+
+
 class DatasetPublic(BaseModel):
     id: str
     filename: str
@@ -76,6 +85,13 @@ class Progress(BaseModel):
     fraction: float = Field(0.0, description="Share of the budget (time or trials) used, 0-1.")
 
 
+class ModelSummary(BaseModel):
+    """The job's saved model: its members (trial number -> weight) and its own validation score."""
+
+    members: dict[int, float]
+    validation_score: float | None = None
+
+
 class JobPublic(BaseModel):
     id: str
     state: JobState
@@ -90,11 +106,13 @@ class JobPublic(BaseModel):
     cancel_requested: bool
     error: str | None
     has_model: bool
+    model: ModelSummary | None = None
     progress: Progress
 
     @classmethod
     def of(cls, job: Job) -> JobPublic:
         progress = Progress(**job.progress, fraction=_fraction(job))
+        model = job.progress.get("model")
         return cls(
             id=job.id,
             state=job.state,  # type: ignore[arg-type]
@@ -109,6 +127,7 @@ class JobPublic(BaseModel):
             cancel_requested=job.cancel_requested,
             error=job.error,
             has_model=job.model_path is not None,
+            model=ModelSummary(**model) if model and job.model_path is not None else None,
             progress=progress,
         )
 
@@ -134,11 +153,17 @@ class JobPage(Page):
     items: list[JobPublic]
 
 
+class Axis(BaseModel):
+    kind: str
+    label: str
+
+
 class CurvePoint(BaseModel):
     step: int
     value: float | None
     fidelity: float | None = None
     cpu_seconds: float | None = None
+    x: float | None = Field(None, description="Where the point goes on the fidelity axis.")
 
 
 class TrialPublic(BaseModel):
@@ -155,6 +180,15 @@ class TrialPublic(BaseModel):
     forecast: dict[str, Any] | None = Field(
         None, description="The learning-curve pruner's prediction of the final score, if any."
     )
+    stop_reason: dict[str, Any] | None = Field(
+        None,
+        description="Why a pruner stopped the trial: rule, step, reference, text (pruned only).",
+    )
+    cut_short: bool = Field(
+        False, description="Complete, but its fit was ended by the trial's time limit."
+    )
+    iterations: int | None = None
+    axis: Axis | None = None
     error: str | None
 
 
@@ -175,28 +209,44 @@ class BestPoint(BaseModel):
     trial: int
 
 
-class ParallelRow(BaseModel):
+class ScoredRow(BaseModel):
     trial: int
+    state: TrialState
     score: float
     config: dict[str, Any]
 
 
-class Parallel(BaseModel):
-    params: list[str]
-    rows: list[ParallelRow]
+class Scored(BaseModel):
+    params: list[str] = Field(description="Parameters that vary, most important first.")
+    rows: list[ScoredRow]
 
 
-class CurveSummaryPoint(BaseModel):
-    step: int
-    value: float | None
-    fidelity: float | None = None
+class History(BaseModel):
+    x: list[float] = Field(description="Seconds since the first trial started.")
+    score: list[float]
+    trial: list[int]
+
+
+class ForecastPoint(BaseModel):
+    x: float
+    mean: float
+    std: float | None = None
+    p_better: float | None = None
+
+
+class FinalPoint(BaseModel):
+    x: float
+    value: float
 
 
 class CurveSummary(BaseModel):
     trial: int
     state: TrialState
-    points: list[CurveSummaryPoint]
-    forecast: dict[str, float | None] | None
+    x: list[float]
+    y: list[float | None]
+    final: FinalPoint | None
+    forecast: ForecastPoint | None
+    stop: str | None
 
 
 class Compute(BaseModel):
@@ -212,9 +262,13 @@ class Overview(BaseModel):
     metric: str | None
     maximize: bool
     counts: dict[str, int]
+    axis: Axis = Field(description="The fidelity axis the curves are drawn on.")
     best_over_time: list[BestPoint]
     best_over_compute: list[BestPoint]
-    parallel: Parallel
+    history: History
+    scored: Scored
+    score_basis: str = Field(description="What the scores of `scored` are.")
     importance: dict[str, float]
+    importance_note: str
     curves: list[CurveSummary]
     compute: Compute

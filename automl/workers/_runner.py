@@ -56,20 +56,24 @@ def run_job(
     directory = job_directory(job_id)
     directory.mkdir(parents=True, exist_ok=True)
     _log_to(directory / "search.log")
+    model: dict[str, Any] | None = None
     try:
-        state, error, saved = _search(store, job_id, worker_id, executor or ExecutorSettings())
+        state, error, saved, model = _search(
+            store, job_id, worker_id, executor or ExecutorSettings()
+        )
     except AutoMLError as exc:
         state, error, saved = "failed", str(exc), None
     except Exception as exc:
         logger.error("job %s failed:\n%s", job_id, traceback.format_exc())
         state, error, saved = "failed", f"internal error: {type(exc).__name__}: {exc}", None
-    store.finish(job_id, worker_id, state, error, saved)
+    store.finish(job_id, worker_id, state, error, saved, model)
     store.close()
 
 
 def _search(
     store: JobStore, job_id: str, worker_id: str, executor: ExecutorSettings
-) -> tuple[str, str | None, str | None]:
+) -> tuple[str, str | None, str | None, dict[str, Any] | None]:
+    """Run the job's search: (state, error, model path, model summary for the job page)."""
     job = store.get(job_id)
     spec = JobSpec.from_job(job.spec)
     dataset = store.get_dataset(job.dataset_id)
@@ -90,8 +94,12 @@ def _search(
     for note in result.notes:
         logger.info("note: %s", note)
     if result.model is None:
-        return "succeeded", None, None
-    return "succeeded", None, str(result.save(model_path(job_id)))
+        return "succeeded", None, None, None
+    summary = {
+        "members": result.model.info.get("ensemble") or {},
+        "validation_score": result.model.info.get("validation_score"),
+    }
+    return "succeeded", None, str(result.save(model_path(job_id))), summary
 
 
 class ProgressRecorder:

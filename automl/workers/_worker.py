@@ -141,6 +141,23 @@ class Worker:
             error = f"the job's search process exited with code {code} (out of memory or killed?)"
             if self.store.finish(job_id, self.id, "failed", error):
                 logger.warning("job %s: %s", job_id, error)
+            else:
+                self._log_outcome(job_id)
+
+    def _log_outcome(self, job_id: str) -> None:
+        """One line on how a job ended, as its process recorded it."""
+        job = self.store.get(job_id)
+        progress = job.progress
+        best = progress.get("best_score")
+        facts = f"{progress.get('trials', 0)} trials, best " + (
+            "-" if best is None else f"{best:.6g}"
+        )
+        if job.state == "succeeded":
+            facts += ", model saved" if job.model_path else ", no model"
+        took = (job.finished_at or 0.0) - (job.started_at or 0.0)
+        ended = f"after {took:.1f} s" if job.started_at and job.finished_at else ""
+        detail = f": {job.error}" if job.error else ""
+        logger.info("job %s %s %s (%s)%s", job_id, job.state, ended, facts, detail)
 
     def _beat(self) -> None:
         now = time.monotonic()

@@ -195,7 +195,10 @@ def test_a_finished_job_serves_trials_overview_and_its_model(
     one = app_client.get(
         f"/api/jobs/{job['id']}/trials/{boosted[0]['number']}", headers=headers
     ).json()
-    assert one["curve"] == boosted[0]["curve"]
+    assert [(p["step"], p["value"]) for p in one["curve"]] == [
+        (p["step"], p["value"]) for p in boosted[0]["curve"]
+    ]
+    assert one["axis"]["label"] and all(p["x"] is not None for p in one["curve"])
     assert app_client.get(f"/api/jobs/{job['id']}/trials/99", headers=headers).status_code == 404
 
     overview = app_client.get(f"/api/jobs/{job['id']}/overview", headers=headers).json()
@@ -206,6 +209,10 @@ def test_a_finished_job_serves_trials_overview_and_its_model(
     )
     assert overview["best_over_time"][-1]["best"] == pytest.approx(done["progress"]["best_score"])
     assert overview["importance"] and abs(sum(overview["importance"].values()) - 1) < 0.01
+    assert "main effects" in overview["importance_note"]
+    assert overview["scored"]["rows"] and overview["scored"]["params"]
+    assert len(overview["history"]["score"]) == overview["counts"]["complete"]
+    assert done["model"]["members"] and 0.5 < done["model"]["validation_score"] <= 1
     assert overview["compute"]["cpu_seconds"] > 0
     events = [
         e["kind"] for e in app_client.get(f"/api/jobs/{job['id']}/events", headers=headers).json()

@@ -1,0 +1,106 @@
+"""Why a pruner stopped a trial: the rule, where, against what, in one sentence.
+
+`ask_pruner` stores the reason on the trial when a pruner says stop, so the leaderboard, the
+CLI and the dashboard can say why each stopped trial stopped instead of only that it did.
+Explanations are computed after the decision from what the pruner saw (the trial's report and
+the other trials' reports at the same step); the pruner's own rule is not re-implemented.
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+import optuna
+from optuna.pruners import BasePruner, HyperbandPruner, MedianPruner, SuccessiveHalvingPruner
+from optuna.study import StudyDirection
+from optuna.trial import FrozenTrial, TrialState
+
+from automl.fidelity.schedulers import AshaPruner, rung_step
+
+RULE_NAMES = {
+    AshaPruner: "asha",
+    SuccessiveHalvingPruner: "successive_halving",
+    HyperbandPruner: "hyperband",
+    MedianPruner: "median",
+}
+
+
+def forecast_reason(forecast: dict[str, Any], threshold: float) -> dict[str, Any]:
+    """The learning-curve rule's reason, from the forecast record it decided on."""
+    chance = float(forecast["p_better"])
+    text = (
+        f"forecast final score {forecast['mean']:.4g} ± {forecast.get('std', 0.0):.2g} has a"
+        f" {chance:.1%} chance of beating the best score {forecast['reference']:.4g}"
+        f" (stops below {threshold:.0%}), judged at {forecast['fidelity']:.0%} of full fidelity"
+    )
+    return {
+        "rule": "forecast",
+        "step": forecast["step"],
+        "fidelity": forecast["fidelity"],
+        "reference": forecast["reference"],
+        "p_better": chance,
+        "threshold": threshold,
+        "text": text,
+        "short": f"forecast {forecast['mean']:.4g}, {chance:.1%} chance to beat the best",
+    }
+
+
+def bandit_reason(
+    pruner: BasePruner, study: optuna.Study, number: int, fidelity: float | None = None
+) -> dict[str, Any]:
+    """A rung- or median-based rule's reason: trial `number`'s score at its last step (at
+    `fidelity`, the share of full fidelity, when known), its rank among the other trials'
+    scores at that step, and the bar it missed where the rule has one."""
+    trials = study.get_trials(deepcopy=False)
+    trial = next(t for t in trials if t.number == number)
+    step = trial.last_step
+    if step is None:
+        text = f"stopped by {type(pruner).__name__}"
+        return {"rule": _rule(pruner), "text": text, "short": text}
+    value = trial.intermediate_values[step]
+    maximize = study.direction == StudyDirection.MAXIMIZE
+    others = _scores_at(trials, number, step)
+    better = sum(o > value if maximize else o < value for o in others)
+    reason: dict[str, Any] = {
+        "rule": _rule(pruner),
+        "step": step,
+        "fidelity": fidelity,
+        "value": value,
+        "rank": better + 1,
+        "competitors": len(others) + 1,
+    }
+    at = f"step {step}" if fidelity is None else f"{fidelity:.0%} fidelity"
+    rank = f"rank {better + 1} of {len(others) + 1}"
+    where = f"score {value:.4g} at {at}: {rank}"
+    reason["short"] = f"{reason['rule']}: {rank} at {at}"
+    if isinstance(pruner, AshaPruner):
+        keep = max(1, (len(others) + 1) // pruner.eta)
+        reason["keep"] = keep
+        reason["text"] = f"{where} at an ASHA rung, where only the top {keep} go on"
+    elif isinstance(pruner, MedianPruner) and others:
+        reason["reference"] = statistics.median(others)
+        reason["text"] = f"{where}, below the median {reason['reference']:.4g} of the others"
+    else:
+        reason["text"] = f"{where}; {type(pruner).__name__} stopped it there"
+    return reason
+
+
+def _rule(pruner: BasePruner) -> str:
+    return next(
+        (name for kind, name in RULE_NAMES.items() if isinstance(pruner, kind)),
+        type(pruner).__name__,
+    )
+
+
+def _scores_at(trials: list[FrozenTrial], number: int, step: int) -> list[float]:
+    """Other finished or running trials' scores at `step` (their first report at or past it)."""
+    scores: list[float] = []
+    states = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
+    for other in trials:
+        if other.number == number or other.state not in states:
+            continue
+        at = rung_step(sorted(other.intermediate_values), step)
+        if at is not None:
+            scores.append(other.intermediate_values[at])
+    return scores
