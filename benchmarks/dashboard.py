@@ -145,7 +145,9 @@ def _charts(page: Any) -> dict[str, Any]:
 
 def _submit(client: httpx.Client, body: bytes, name: str, **settings: Any) -> str:
     dataset = client.post("/api/datasets", files={"file": (name, body)}).json()
-    job = client.post("/api/jobs", json={"dataset_id": dataset["id"], "target": "income", **settings})
+    job = client.post(
+        "/api/jobs", json={"dataset_id": dataset["id"], "target": "income", **settings}
+    )
     job.raise_for_status()
     return str(job.json()["id"])
 
