@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+import sys
 from collections.abc import Iterable
 from typing import NoReturn
 
@@ -11,7 +13,13 @@ from rich.console import Console
 
 from automl.config import cli_wording
 
-out = Console()
+PIPED_WIDTH = 140
+"""Width of tables written to a file or pipe (a terminal's own width otherwise): logs are
+read in editors, where 80 columns would wrap every row of the leaderboard."""
+
+out = Console(
+    width=PIPED_WIDTH if not sys.stdout.isatty() and "COLUMNS" not in os.environ else None
+)
 err = Console(stderr=True)
 
 

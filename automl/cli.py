@@ -30,7 +30,7 @@ from automl.strategies import strategy_names
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="AutoML search on Optuna.")
 LEADERBOARD_ROWS = 10
 TIME_HELP = (
-    f"{setting_help('time_budget')} [default: {DEFAULT_TIME_BUDGET:g} unless --trials is given]"
+    f"{setting_help('time_budget')} Default: {DEFAULT_TIME_BUDGET:g} unless --trials is given."
 )
 METRIC_HELP = f"{setting_help('metric')} {metric_names()}."
 
@@ -263,7 +263,7 @@ def _print_leaderboard(result: Any) -> None:
             format_score(row.get(result.metric), decimals),
             "-" if seconds is None or math.isnan(seconds) else f"{seconds:.2f}",
             str(row["state"]),
-            str(row.get("stopped") or ""),
+            row["stopped"] if isinstance(row.get("stopped"), str) else "",
         )
     out.print(table)
     summary = result.summary()

@@ -5,8 +5,10 @@
 Starts `automl serve` and `automl worker` on a fresh AUTOML_HOME, submits a search on UCI Adult
 (`--seconds` budget) and a small job whose k-NN trials fail (too few rows for their neighbours),
 then drives headless Chromium: the job page while running and when finished, a trial stopped
-early, and a failed trial. Also records the browser console's errors (there should be none) and
-what every chart holds. Needs Debian's Chromium (`apt-get install chromium`).
+early, and a failed trial; then optuna-dashboard on the same database, on the same study (its
+study page, analytics and trial list), for the side-by-side comparison in README. Also records
+the browser console's errors (there should be none) and what every chart holds. Needs Debian's
+Chromium (`apt-get install chromium`).
 """
 
 from __future__ import annotations
@@ -113,6 +115,7 @@ def capture(data: Path, seconds: float, out: Path, home: Path) -> dict[str, Any]
             time.sleep(2.5)
             page.locator("#trial-detail").screenshot(path=str(out / "trial_failed.png"))
             report["failed_reason"] = page.inner_text("#trial-reason")
+            _optuna_dashboard(page, client.get(f"/api/jobs/{adult}").json()["study_name"], out)
             browser.close()
     finally:
         for process in processes:
@@ -122,6 +125,30 @@ def capture(data: Path, seconds: float, out: Path, home: Path) -> dict[str, Any]
             log.close()
     report["worker_log"] = (home / "worker.log").read_text().splitlines()[-6:]
     return report
+
+
+def _optuna_dashboard(page: Any, study_name: str, out: Path) -> None:
+    """Screenshots of optuna-dashboard's pages for the same study, from the same database."""
+    from automl.jobs import JobStore
+    from automl.storage import open_storage
+
+    url = JobStore().url
+    storage = open_storage(url)
+    assert storage is not None
+    study_id = storage.get_study_id_from_name(study_name)
+    port = _free_port()
+    command = [str(Path(sys.executable).parent / "optuna-dashboard"), url, "--port", str(port)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait(lambda: _healthy(f"http://127.0.0.1:{port}", "/api/studies"), 60)
+        for tab in ("", "/analytics", "/trials"):
+            page.goto(f"http://127.0.0.1:{port}/dashboard/studies/{study_id}{tab}")
+            time.sleep(8.0)  # it draws its plots after fetching the study
+            name = tab.strip("/") or "history"
+            page.screenshot(path=str(out / f"optuna_dashboard_{name}.png"), full_page=True)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
 
 
 def _charts(page: Any) -> dict[str, Any]:
@@ -156,9 +183,9 @@ def _state(client: httpx.Client, job_id: str) -> str:
     return str(client.get(f"/api/jobs/{job_id}").json()["state"])
 
 
-def _healthy(url: str) -> bool:
+def _healthy(url: str, path: str = "/health") -> bool:
     try:
-        return httpx.get(f"{url}/health", timeout=1).status_code == 200
+        return httpx.get(f"{url}{path}", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
 

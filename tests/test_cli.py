@@ -66,7 +66,8 @@ def test_search_json_then_predict(adult_csv: Path, tmp_path: Path, automl_home: 
 def test_human_output_has_leaderboard_and_progress(adult_csv: Path, automl_home: Path) -> None:
     done = run_cli("search", str(adult_csv), "--target", "income", "--time", "6", home=automl_home)
     assert done.returncode == 0, done.stderr
-    assert "leaderboard" in done.stdout and "best roc_auc" in done.stdout
+    assert "leaderboard" in done.stdout and "best trial roc_auc" in done.stdout
+    assert "why it stopped" in done.stdout
     assert "trials" in done.stderr  # the progress line
     assert "model saved to" in done.stdout
 
@@ -79,11 +80,12 @@ def test_human_output_has_leaderboard_and_progress(adult_csv: Path, automl_home:
             ["--target", "income", "--strategy", "bayes", "--trials", "1"],
             "unknown strategy 'bayes'",
         ),
-        (["--target", "income", "--time", "-1"], "time_budget must be a positive"),
+        (["--target", "income", "--time", "-1"], "--time must be a positive"),
+        (["--target", "income", "--task", "regression", "--trials", "1"], "use --task binary"),
         (["--target", "income", "--executor", "gpu"], "unknown executor 'gpu'"),
         (
             ["--target", "income", "--executor", "process", "--ray-address", "auto"],
-            "ray_address needs executor='ray'",
+            "--ray-address needs --executor ray",
         ),
     ],
 )
@@ -93,8 +95,18 @@ def test_user_mistakes_exit_2_with_one_line(
     done = run_cli("search", str(adult_csv), *args, home=automl_home)
     assert done.returncode == 2
     assert message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr  # one line, even when piped
     assert "Traceback" not in done.stderr
     assert "searching" not in done.stderr  # no progress bar for a search that never started
+
+
+def test_version_and_help_name_the_defaults_and_choices(automl_home: Path) -> None:
+    from automl import __version__
+
+    assert run_cli("--version", home=automl_home).stdout.strip() == f"automl {__version__}"
+    help_text = " ".join(run_cli("search", "--help", home=automl_home).stdout.split())
+    for shown in ("pbt", "nsga2", "unless --trials is given", "rmse (default)", "f1_macro"):
+        assert shown in help_text.replace("│ ", "").replace(" │", ""), shown
 
 
 def test_missing_files_exit_2(tmp_path: Path, automl_home: Path) -> None:

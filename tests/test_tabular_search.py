@@ -172,3 +172,34 @@ def test_postgresql_storage(adult: pd.DataFrame, postgres_url: str, study_name: 
 def test_bad_arguments_get_clear_errors(adult: pd.DataFrame, kwargs: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         automl.search(adult.head(300), target="income", **{"n_trials": 1, **kwargs})
+
+
+def test_a_trial_cut_short_by_its_time_limit_is_marked_so(adult: pd.DataFrame) -> None:
+    # 20,000 boosting rounds at a tiny learning rate cannot finish in a 3 s trial: LightGBM
+    # stops at the trial's deadline and is scored as it stands, and the leaderboard says so.
+    slow = {"type": "int", "low": 20000, "high": 20000}
+    rate = {"type": "float", "low": 0.002, "high": 0.002}
+    result = automl.search(
+        adult.head(3000),
+        target="income",
+        n_trials=1,
+        strategy="random",
+        space={"models": {"lightgbm": {"n_estimators": slow, "learning_rate": rate}}},
+        trial_time_limit=3,
+        evaluation="holdout",
+        storage=":memory:",
+        seed=0,
+    )
+    row = result.leaderboard.iloc[0]
+    assert row["state"] == "cut short" and 0.8 < row["roc_auc"] <= 1
+    assert row["stopped"].startswith("time limit after") and row["seconds"] < 3
+    assert result.model is not None  # its score is real: the model it had is kept
+
+
+def test_free_text_columns_are_named_as_text(adult: pd.DataFrame) -> None:
+    words = ["the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog"]
+    rng = np.random.default_rng(0)
+    frame = adult.head(300)[["income"]].copy()
+    frame["review"] = [" ".join(rng.choice(words, 8)) + f" {i}" for i in range(len(frame))]
+    with pytest.raises(DataError, match="review \\(free text: the tabular search does not read"):
+        automl.search(frame, target="income", n_trials=1, storage=":memory:")

@@ -72,6 +72,10 @@ def test_curve_pruner_stops_a_hopeless_trial_and_keeps_a_promising_one() -> None
     assert forecast["mean"] < 0.8
     assert not run_curve(study, rising(0.95), final=0.95)  # on its way past the best
     assert TrialRecord.of(study.trials[-1]).forecast["p_better"] > 0.5
+    reason = TrialRecord.of(stopped).stop_reason
+    assert reason["rule"] == "forecast" and reason["p_better"] == forecast["p_better"]
+    assert reason["reference"] == 0.90 and "chance of beating the best score 0.9" in reason["text"]
+    assert TrialRecord.of(study.trials[-1]).stop_reason is None  # not stopped: no reason
 
 
 def test_curve_pruner_defers_to_the_bandit_on_short_curves_and_before_startup() -> None:
@@ -80,6 +84,10 @@ def test_curve_pruner_defers_to_the_bandit_on_short_curves_and_before_startup() 
     # Before two trials have finished the curve rule is idle; the bandit stops a poor start.
     assert run_curve(study, {1: 0.3, 2: 0.9})
     assert TrialRecord.of(study.trials[-1]).forecast is None
+    reason = TrialRecord.of(study.trials[-1]).stop_reason  # the bandit's reason, not the curve's
+    assert reason["rule"] == "asha" and reason["step"] == 1 and reason["value"] == 0.3
+    assert (reason["rank"], reason["competitors"], reason["keep"]) == (2, 2, 1)
+    assert reason["short"] == "asha: rank 2 of 2 at step 1"
 
 
 def test_calibration_learns_a_systematic_gap_from_finished_trials() -> None:
