@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.service.conftest import LiveService
@@ -48,6 +49,7 @@ def test_sign_in_submit_watch_trials_and_read_every_chart(
         page.fill("#target-input", "income")
         page.fill("#time-input", "20")
         page.select_option("#strategy-input", "asha")  # stops trials early: some have reasons
+        page.fill("#space-input", "lightgbm")  # every trial reports boosting rounds
         page.click("#submit-button")
         page.wait_for_selector("#job-view:not([hidden])")
         page.wait_for_selector("#trial-table tr.trial-row", timeout=60_000)
@@ -65,12 +67,17 @@ def test_sign_in_submit_watch_trials_and_read_every_chart(
         page.wait_for_selector(f"#trial-number:has-text('{number}: ')")
         assert page.locator("#trial-config tr").count() > 0  # its parameters, running or not
         page.wait_for_selector("#job-state:has-text('succeeded')", timeout=90_000)
-        row = page.locator(f"#trial-table tr.trial-row[data-number='{number}'] .trial-state")
         page.wait_for_function(
             "(n) => !document.querySelector('#trial-number').textContent.includes(n + ': running')",
             arg=number,
         )
-        assert f"{number}: {row.inner_text()}" in page.inner_text("#trial-number")
+        job_id = page.evaluate("location.hash").split("/")[-1]
+        trial = httpx.get(
+            f"{live_service.url}/api/jobs/{job_id}/trials/{number}",
+            headers={"Authorization": f"Bearer {live_service.token}"},
+        ).json()
+        ended = "cut short" if trial["cut_short"] else trial["state"]
+        assert f"{number}: {ended}" in page.inner_text("#trial-number")
 
         charts = _charts(page)
         assert charts["history"] > 0 and charts["curves"] > 0 and charts["slice"] > 0, charts
@@ -92,7 +99,7 @@ def test_sign_in_submit_watch_trials_and_read_every_chart(
 
 
 def _charts(page: Any) -> dict[str, Any]:
-    page.wait_for_selector("#importance .bars path", timeout=30_000)
+    page.wait_for_selector("#importance .bars path", state="attached", timeout=30_000)
     page.locator("#parallel").scroll_into_view_if_needed()  # drawn once in view (WebGL)
     page.wait_for_function(  # the chosen parameters and the score, one axis each
         "() => document.querySelectorAll('#parallel .y-axis').length >= 3", timeout=30_000

@@ -114,6 +114,7 @@ async function submitJob(event) {
         target: $("target-input").value.trim(),
         time_budget: Number($("time-input").value),
         strategy: $("strategy-input").value,
+        ...($("space-input").value.trim() ? { space: $("space-input").value.trim() } : {}),
       }),
     });
     location.hash = `#/jobs/${job.id}`;
@@ -326,7 +327,7 @@ function parallelTrace(scored) {
   const dimensions = scored.params.slice(0, 8).map((name) => {
     const values = scored.rows.map((r) => r.config[name]);
     if (values.every((v) => v === null || v === undefined || typeof v === "number")) {
-      return { label: name, values: values.map((v) => (v === null || v === undefined ? NaN : v)), tickformat: ".3~s" };
+      return { label: name, values: values.map((v) => (v === null || v === undefined ? NaN : v)), tickformat: ".3~g" };
     }
     const levels = [...new Set(values.map(String))];
     return { label: name, values: values.map((v) => levels.indexOf(String(v))), tickvals: levels.map((_, i) => i), ticktext: levels };
