@@ -99,6 +99,9 @@ def capture(data: Path, seconds: float, out: Path, home: Path) -> dict[str, Any]
             page.wait_for_selector("#parallel .y-axis", timeout=20_000)
             page.screenshot(path=str(out / "job_finished.png"), full_page=True)
             report["finished"] = _charts(page)
+            for chart in ("curves", "importance", "slice", "parallel"):
+                card = page.locator(f"#{chart}").locator("xpath=..")
+                card.screenshot(path=str(out / f"chart_{chart}.png"))
             page.select_option("#trial-state", "pruned")
             page.wait_for_selector("#trial-table tr.trial-row")
             page.locator("#trial-table tr.trial-row").first.click()

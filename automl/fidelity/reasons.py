@@ -29,9 +29,10 @@ RULE_NAMES = {
 def forecast_reason(forecast: dict[str, Any], threshold: float) -> dict[str, Any]:
     """The learning-curve rule's reason, from the forecast record it decided on."""
     chance = float(forecast["p_better"])
+    percent = "<0.1%" if chance < 0.001 else f"{chance:.1%}"
     text = (
         f"forecast final score {forecast['mean']:.4g} ± {forecast.get('std', 0.0):.2g} has a"
-        f" {chance:.1%} chance of beating the best score {forecast['reference']:.4g}"
+        f" {percent} chance of beating the best score {forecast['reference']:.4g}"
         f" (stops below {threshold:.0%}), judged at {forecast['fidelity']:.0%} of full fidelity"
     )
     return {
@@ -42,7 +43,7 @@ def forecast_reason(forecast: dict[str, Any], threshold: float) -> dict[str, Any
         "p_better": chance,
         "threshold": threshold,
         "text": text,
-        "short": f"forecast {forecast['mean']:.4g}, {chance:.1%} chance to beat the best",
+        "short": f"forecast {forecast['mean']:.4g}, {percent} chance to beat the best",
     }
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 MAX_SCORED_ROWS = 500
-MAX_HISTORY = 5000
+MAX_HISTORY = 2000
 MAX_CURVES = 200
 IMPORTANCE_BINS = 5
 MIN_IMPORTANCE_TRIALS = 5
@@ -91,27 +91,28 @@ def _history(complete: list[dict[str, Any]], finished: list[dict[str, Any]]) -> 
 def comparable_scores(
     finished: list[dict[str, Any]], complete: list[dict[str, Any]], axis: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], str]:
-    """Trials with one score each that can be compared, and what the scores are.
+    """Trials with one score each that can be compared (`number`, `state`, `config`,
+    `comparable`), and what the scores are.
 
     A multi-fidelity search stops most trials early, so final scores exist for a few only;
     every trial does report the lowest rung, where the schedulers compare them. When more
     trials share a step than have a final score, the score at that step is used."""
-    finals = [{**t, "comparable": t["score"]} for t in complete]
-    reached: Counter[int] = Counter()
-    for trial in finished:
-        for point in trial["curve"]:
-            reached[point["step"]] += 1
+    reached: Counter[int] = Counter(p["step"] for t in finished for p in t["curve"])
     if reached:
         step, count = max(reached.items(), key=lambda item: (item[1], item[0]))
-        if count > len(finals):
-            at_step = []
-            for trial in finished:
-                point = next((p for p in trial["curve"] if p["step"] == step), None)
-                if point is not None:
-                    at_step.append({**trial, "comparable": point["value"]})
+        if count > len(complete):
+            at_step = [
+                _scored(t, p["value"]) for t in finished for p in t["curve"] if p["step"] == step
+            ]
             where = _x_text(curve_x(point_at(finished, step), axis), axis)
             return at_step, f"score at {where}, which {count} trials reached"
+    finals = [_scored(t, t["score"]) for t in complete]
     return finals, f"final score of {len(finals)} complete trials"
+
+
+def _scored(trial: dict[str, Any], value: float) -> dict[str, Any]:
+    keys = ("number", "state", "config")
+    return {key: trial[key] for key in keys} | {"comparable": value}
 
 
 def point_at(trials: list[dict[str, Any]], step: int) -> dict[str, Any]:

@@ -334,7 +334,7 @@ function parallelTrace(scored) {
   });
   const scores = scored.rows.map((r) => r.score);
   dimensions.push({ label: "score", values: scores, tickformat: ".4~f" });
-  return [{ type: "parcoords", labelangle: -15, labelside: "top", line: { color: scores, colorscale: "Viridis", showscale: true }, dimensions }];
+  return [{ type: "parcoords", labelangle: -20, labelside: "top", labelfont: { size: 10 }, line: { color: scores, colorscale: "Viridis", showscale: true }, dimensions }];
 }
 
 async function refreshTrials() {
