@@ -17,6 +17,9 @@ MAX_HISTORY = 2000
 MAX_CURVES = 200
 IMPORTANCE_BINS = 5
 MIN_IMPORTANCE_TRIALS = 5
+MAX_IMPORTANCE_TRIALS = 2000
+"""Importance is estimated on the latest this many scored trials (a 10,000-trial job's page
+stays fast; the estimate hardly moves past a few hundred)."""
 STEP_AXIS = {"kind": "step", "label": "step", "x": "step", "full": 0}
 """How curves are drawn when the study does not say (custom objectives, 0.1.0 studies)."""
 
@@ -30,13 +33,11 @@ def overview(
     finished = [t for t in trials if t["state"] in ("complete", "pruned", "fail")]
     complete = [t for t in finished if t["state"] == "complete" and t["score"] is not None]
     scored, basis = comparable_scores(finished, complete, axis)
-    importance = parameter_importance(scored)
+    importance = parameter_importance(scored[-MAX_IMPORTANCE_TRIALS:])
+    states = Counter(t["state"] for t in trials)
+    counts = {state: states[state] for state in ("running", "complete", "pruned", "fail")}
     return {
-        "counts": {
-            state: sum(t["state"] == state for t in trials)
-            for state in ("running", "complete", "pruned", "fail")
-        }
-        | {"cut_short": sum(bool(t.get("cut_short")) for t in complete)},
+        "counts": counts | {"cut_short": sum(bool(t.get("cut_short")) for t in complete)},
         "axis": {"label": axis["label"], "kind": axis["kind"]},
         "best_over_time": _best_over(finished, maximize, "time"),
         "best_over_compute": _best_over(finished, maximize, "compute"),
@@ -96,13 +97,16 @@ def comparable_scores(
 
     A multi-fidelity search stops most trials early, so final scores exist for a few only;
     every trial does report the lowest rung, where the schedulers compare them. When more
-    trials share a step than have a final score, the score at that step is used."""
-    reached: Counter[int] = Counter(p["step"] for t in finished for p in t["curve"])
-    if reached:
-        step, count = max(reached.items(), key=lambda item: (item[1], item[0]))
+    trials start their curve at one step than have a final score, their score at that step is
+    used."""
+    first_steps = Counter(t["curve"][0]["step"] for t in finished if t["curve"])
+    if first_steps:
+        step, count = max(first_steps.items(), key=lambda item: (item[1], item[0]))
         if count > len(complete):
             at_step = [
-                _scored(t, p["value"]) for t in finished for p in t["curve"] if p["step"] == step
+                _scored(t, t["curve"][0]["value"])
+                for t in finished
+                if t["curve"] and t["curve"][0]["step"] == step
             ]
             where = _x_text(curve_x(point_at(finished, step), axis), axis)
             return at_step, f"score at {where}, which {count} trials reached"
@@ -116,8 +120,8 @@ def _scored(trial: dict[str, Any], value: float) -> dict[str, Any]:
 
 
 def point_at(trials: list[dict[str, Any]], step: int) -> dict[str, Any]:
-    """One curve point reported at `step` (they share step, fidelity and x)."""
-    return next(p for t in trials for p in t["curve"] if p["step"] == step)
+    """One curve's first point at `step` (they share step, fidelity and x)."""
+    return next(t["curve"][0] for t in trials if t["curve"] and t["curve"][0]["step"] == step)
 
 
 def _x_text(x: float, axis: dict[str, Any]) -> str:
@@ -159,9 +163,11 @@ def _importance_note(importance: dict[str, float], scored: list[dict[str, Any]],
             f"Not enough trials yet: importance needs {MIN_IMPORTANCE_TRIALS} scored trials"
             f" that set a parameter ({len(scored)} scored so far)."
         )
+    latest = f" (the latest {MAX_IMPORTANCE_TRIALS})" if len(scored) > MAX_IMPORTANCE_TRIALS else ""
     return (
         "Share of the score's variance each parameter explains on its own (main effects,"
-        f" like fANOVA's first order; numbers in {IMPORTANCE_BINS} quantile bins), on the {basis}."
+        f" like fANOVA's first order; numbers in {IMPORTANCE_BINS} quantile bins), on the"
+        f" {basis}{latest}."
     )
 
 

@@ -5,6 +5,7 @@ one-line errors in the CLI's words."""
 from __future__ import annotations
 
 import os
+import pty
 import subprocess
 from pathlib import Path
 
@@ -55,3 +56,36 @@ def test_submit_wait_then_download_the_model(
     missing = cli(live_service, "job", "0123abcd", "--model", str(tmp_path / "x.automl"))
     assert missing.returncode == 2 and "no job with id" in missing.stderr
     assert not (tmp_path / "x.automl").exists()
+
+
+@pytest.mark.slow
+def test_submit_wait_redraws_a_bar_in_a_terminal(
+    live_service: LiveService, adult_csv: Path
+) -> None:
+    env = {**os.environ, "AUTOML_SERVER": live_service.url, "AUTOML_TOKEN": live_service.token}
+    env.pop("COLUMNS", None)
+    command = automl_command("submit", str(adult_csv), "--target", "income", "--trials", "3")
+    main, terminal = pty.openpty()  # stderr is a terminal: the bar is redrawn in place
+    process = subprocess.Popen(
+        [*command, "--wait"], stdout=subprocess.PIPE, stderr=terminal, env=env, text=True
+    )
+    os.close(terminal)
+    shown = _read_all(main)
+    assert process.wait(timeout=300) == 0, shown
+    assert "\x1b[2K" in shown  # the bar is erased and redrawn in place, not printed per poll
+    assert "--model FILE" in " ".join(shown.split())
+
+
+def _read_all(fd: int) -> str:
+    """Everything written to a pseudo-terminal until the process closes it."""
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the other side is closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(fd)
+    return b"".join(chunks).decode(errors="replace")
