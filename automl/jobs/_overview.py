@@ -89,11 +89,14 @@ def _history(complete: list[dict[str, Any]], finished: list[dict[str, Any]]) -> 
     }
 
 
+Scored = list[tuple[dict[str, Any], float]]
+"""(trial, comparable score) pairs."""
+
+
 def comparable_scores(
     finished: list[dict[str, Any]], complete: list[dict[str, Any]], axis: dict[str, Any]
-) -> tuple[list[dict[str, Any]], str]:
-    """Trials with one score each that can be compared (`number`, `state`, `config`,
-    `comparable`), and what the scores are.
+) -> tuple[Scored, str]:
+    """Trials with one score each that can be compared, and what the scores are.
 
     A multi-fidelity search stops most trials early, so final scores exist for a few only;
     every trial does report the lowest rung, where the schedulers compare them. When more
@@ -104,19 +107,14 @@ def comparable_scores(
         step, count = max(first_steps.items(), key=lambda item: (item[1], item[0]))
         if count > len(complete):
             at_step = [
-                _scored(t, t["curve"][0]["value"])
+                (t, t["curve"][0]["value"])
                 for t in finished
                 if t["curve"] and t["curve"][0]["step"] == step
             ]
             where = _x_text(curve_x(point_at(finished, step), axis), axis)
             return at_step, f"score at {where}, which {count} trials reached"
-    finals = [_scored(t, t["score"]) for t in complete]
+    finals = [(t, t["score"]) for t in complete]
     return finals, f"final score of {len(finals)} complete trials"
-
-
-def _scored(trial: dict[str, Any], value: float) -> dict[str, Any]:
-    keys = ("number", "state", "config")
-    return {key: trial[key] for key in keys} | {"comparable": value}
 
 
 def point_at(trials: list[dict[str, Any]], step: int) -> dict[str, Any]:
@@ -130,14 +128,12 @@ def _x_text(x: float, axis: dict[str, Any]) -> str:
     return f"{x:g} {axis['label']}"
 
 
-def _scored_rows(
-    scored: list[dict[str, Any]], maximize: bool, importance: dict[str, float]
-) -> dict[str, Any]:
+def _scored_rows(scored: Scored, maximize: bool, importance: dict[str, float]) -> dict[str, Any]:
     """The best MAX_SCORED_ROWS scored trials (config and comparable score), for the slice
     and parallel-coordinates plots; `params` are the ones that vary, most important first."""
-    best = sorted(scored, key=lambda t: t["comparable"], reverse=maximize)[:MAX_SCORED_ROWS]
+    best = sorted(scored, key=lambda pair: pair[1], reverse=maximize)[:MAX_SCORED_ROWS]
     values: dict[str, set[str]] = defaultdict(set)
-    for trial in best:
+    for trial, _ in best:
         for name, value in trial["config"].items():
             values[name].add(repr(value))
     varying = [name for name, seen in values.items() if len(seen) > 1]
@@ -148,15 +144,15 @@ def _scored_rows(
             {
                 "trial": t["number"],
                 "state": t["state"],
-                "score": _short(t["comparable"]),
+                "score": _short(score),
                 "config": {k: _short(v) for k, v in t["config"].items()},
             }
-            for t in best
+            for t, score in best
         ],
     }
 
 
-def _importance_note(importance: dict[str, float], scored: list[dict[str, Any]], basis: str) -> str:
+def _importance_note(importance: dict[str, float], scored: Scored, basis: str) -> str:
     """What the importance bars are, or why there are none yet."""
     if not importance:
         return (
@@ -171,16 +167,16 @@ def _importance_note(importance: dict[str, float], scored: list[dict[str, Any]],
     )
 
 
-def parameter_importance(scored: list[dict[str, Any]]) -> dict[str, float]:
+def parameter_importance(scored: Scored) -> dict[str, float]:
     """Share of the score's variance each parameter explains on its own (correlation ratio η²
     over its values, numbers in quantile bins), over the trials where it is set; normalised to
     sum to 1. A main-effects view, like fANOVA's first order, that handles conditional params.
-    `scored` trials carry their `comparable` score (see `comparable_scores`)."""
+    `scored` pairs each trial with its comparable score (see `comparable_scores`)."""
     by_param: dict[str, list[tuple[Any, float]]] = defaultdict(list)
-    for trial in scored:
+    for trial, score in scored:
         for name, value in trial["config"].items():
             if value is not None:
-                by_param[name].append((value, float(trial["comparable"])))
+                by_param[name].append((value, float(score)))
     raw: dict[str, float] = {}
     for name, pairs in by_param.items():
         if len(pairs) >= MIN_IMPORTANCE_TRIALS:
