@@ -207,7 +207,7 @@ function drawNotes(data) {
     ? "Appears once two trials have a score."
     : `The eight parameters that matter most, then the score (${data.score_basis}). Drag along an axis to filter.`;
   $("curves-note").textContent = data.curves.length
-    ? `x: ${data.axis.label}. Dots: scores reported while training; squares: final scores; ×: forecasts of the final score for trials stopped early.`
+    ? `x: ${data.axis.label}. Lines: scores reported while training (dotted: stopped early); squares: final scores; ×: forecasts of the final score for trials stopped early.`
     : "No trial has reported intermediate scores yet.";
 }
 
@@ -243,10 +243,12 @@ function drawCharts(data) {
   if (state.parallelVisible) state.parallel();
 }
 
-// All curves in a few traces (complete, stopped, finals, forecasts), joined with gaps: hundreds
-// of separate traces would make Plotly slow on a big job.
+// All curves in a few traces (complete, stopped, single points, finals, forecasts), joined with
+// gaps: hundreds of separate traces, or a marker on every point, would make Plotly slow on a
+// big job. Curves of one point (stopped at the first rung) get a marker so they show.
 function curveTraces(curves) {
   const lines = { complete: { x: [], y: [], text: [] }, stopped: { x: [], y: [], text: [] } };
+  const single = { x: [], y: [], text: [] };
   const finals = { x: [], y: [], text: [] };
   const forecasts = { x: [], y: [], error: [], text: [] };
   for (const curve of curves) {
@@ -256,6 +258,8 @@ function curveTraces(curves) {
     if (curve.final) {
       line.x.push(curve.final.x); line.y.push(curve.final.value); line.text.push(`${label}: final score`);
       finals.x.push(curve.final.x); finals.y.push(curve.final.value); finals.text.push(`trial ${curve.trial}: final score`);
+    } else if (curve.x.length === 1) {
+      single.x.push(curve.x[0]); single.y.push(curve.y[0]); single.text.push(label);
     }
     line.x.push(null); line.y.push(null); line.text.push("");
     if (curve.forecast && curve.state !== "complete") {
@@ -263,10 +267,10 @@ function curveTraces(curves) {
       forecasts.error.push(curve.forecast.std || 0); forecasts.text.push(`trial ${curve.trial}: forecast`);
     }
   }
-  const style = { mode: "lines+markers", opacity: 0.6, marker: { size: 4 } };
   return [
-    { ...lines.complete, ...style, name: "complete", line: { width: 1 } },
-    { ...lines.stopped, ...style, name: "stopped early", line: { width: 1, dash: "dot" } },
+    { ...lines.complete, mode: "lines", opacity: 0.6, name: "complete", line: { width: 1 } },
+    { ...lines.stopped, mode: "lines", opacity: 0.6, name: "stopped early", line: { width: 1, dash: "dot" } },
+    { ...single, mode: "markers", name: "stopped at the first report", marker: { size: 5, opacity: 0.6 } },
     { ...finals, mode: "markers", name: "final score", marker: { symbol: "square", size: 7 } },
     { ...forecasts, mode: "markers", name: "forecast of the final score", marker: { symbol: "x", size: 7 },
       error_y: { type: "data", array: forecasts.error, thickness: 1 } },
