@@ -325,20 +325,34 @@ function watchParallel() {
 }
 
 // The parameters that matter most (the server orders them; constant ones are left out), then
-// the score: a readable number of axes, with short tick labels.
+// the score: a readable number of axes, with short tick labels. A parameter another model
+// family does not have is "not set" for that trial: a tick of its own below the values (a
+// missing value would leave the trial's whole line undrawn).
 function parallelTrace(scored) {
   if (scored.rows.length < 2) return [];
   const dimensions = scored.params.slice(0, 8).map((name) => {
     const values = scored.rows.map((r) => r.config[name]);
-    if (values.every((v) => v === null || v === undefined || typeof v === "number")) {
-      return { label: name, values: values.map((v) => (v === null || v === undefined ? NaN : v)), tickformat: ".3~g" };
-    }
-    const levels = [...new Set(values.map(String))];
-    return { label: name, values: values.map((v) => levels.indexOf(String(v))), tickvals: levels.map((_, i) => i), ticktext: levels };
+    const unset = (v) => v === null || v === undefined;
+    if (values.every((v) => unset(v) || typeof v === "number")) return numericAxis(name, values.map((v) => (unset(v) ? null : v)));
+    const levels = [...new Set(values.map((v) => (unset(v) ? "not set" : String(v))))];
+    return { label: name, values: values.map((v) => levels.indexOf(unset(v) ? "not set" : String(v))), tickvals: levels.map((_, i) => i), ticktext: levels };
   });
   const scores = scored.rows.map((r) => r.score);
   dimensions.push({ label: "score", values: scores, tickformat: ".4~f" });
   return [{ type: "parcoords", labelangle: -20, labelside: "top", labelfont: { size: 10 }, line: { color: scores, colorscale: "Viridis", showscale: true }, dimensions }];
+}
+
+function numericAxis(name, values) {
+  const set = values.filter((v) => v !== null);
+  const low = Math.min(...set);
+  const high = Math.max(...set);
+  if (set.length === values.length) return { label: name, values, tickformat: ".3~g" };
+  const below = low - ((high - low) * 0.15 || Math.abs(low) * 0.15 || 1);
+  const ticks = [0, 1, 2, 3].map((i) => low + ((high - low) * i) / 3);
+  return {
+    label: name, values: values.map((v) => (v === null ? below : v)), range: [below, high],
+    tickvals: [below, ...ticks], ticktext: ["not set", ...ticks.map(num)],
+  };
 }
 
 async function refreshTrials() {
