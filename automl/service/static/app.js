@@ -239,7 +239,7 @@ function drawCharts(data) {
   Plotly.react("importance", names.length ? [{ type: "bar", orientation: "h", x: names.map((n) => data.importance[n]), y: names }] : [],
     { ...layout("share of score variance", ""), yaxis: { automargin: true } }, CONFIG);
   drawSlice(data);
-  state.parallel = () => Plotly.react("parallel", parallelTrace(data.scored), { margin: { t: 70, r: 70, b: 25, l: 90 } }, CONFIG);
+  state.parallel = () => Plotly.react("parallel", parallelTrace(data.scored), { margin: { t: 70, r: 70, b: 25, l: 140 } }, CONFIG);
   if (state.parallelVisible) state.parallel();
 }
 
