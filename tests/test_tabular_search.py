@@ -174,27 +174,44 @@ def test_bad_arguments_get_clear_errors(adult: pd.DataFrame, kwargs: dict, messa
         automl.search(adult.head(300), target="income", **{"n_trials": 1, **kwargs})
 
 
-def test_a_trial_cut_short_by_its_time_limit_is_marked_so(adult: pd.DataFrame) -> None:
-    # 20,000 boosting rounds at a tiny learning rate cannot finish in a 3 s trial (nor early
-    # stop: at 0.002 it stops after about 1,300 rounds on these rows, at 0.0002 ten times
-    # later): LightGBM stops at the trial's deadline, is scored as it stands, and the
-    # leaderboard says so.
-    slow = {"type": "int", "low": 20000, "high": 20000}
-    rate = {"type": "float", "low": 0.0002, "high": 0.0002}
+SLOW = {"type": "float", "low": 0.0002, "high": 0.0002}
+"""A learning rate so small that no boosting early-stops within 20,000 rounds on these rows
+(at 0.002 LightGBM stops after about 1,300)."""
+
+
+def _fixed(value: int) -> dict:
+    return {"type": "int", "low": value, "high": value}
+
+
+@pytest.mark.parametrize(
+    ("family", "params"),
+    [
+        ("lightgbm", {"n_estimators": _fixed(20000), "learning_rate": SLOW}),
+        ("hist_gradient_boosting", {"max_iter": _fixed(20000), "learning_rate": SLOW}),
+        ("random_forest", {"n_estimators": _fixed(20000)}),
+        ("mlp", {"epochs": _fixed(5000)}),
+    ],
+)
+def test_a_trial_near_its_time_limit_is_scored_and_marked_cut_short(
+    adult: pd.DataFrame, family: str, params: dict
+) -> None:
+    # None of these can finish in a 3 s trial: each stops at the trial's deadline with the
+    # rounds, trees or epochs it has, is scored as it stands, and the leaderboard says so.
     result = automl.search(
         adult.head(3000),
         target="income",
         n_trials=1,
         strategy="random",
-        space={"models": {"lightgbm": {"n_estimators": slow, "learning_rate": rate}}},
+        space={"models": {family: params}},
         trial_time_limit=3,
         evaluation="holdout",
         storage=":memory:",
         seed=0,
     )
     row = result.leaderboard.iloc[0]
-    assert row["state"] == "cut short" and 0.8 < row["roc_auc"] <= 1
-    assert row["stopped"].startswith("time limit after") and row["seconds"] < 3
+    assert row["state"] == "cut short", row.to_dict()
+    assert 0.6 < row["roc_auc"] <= 1 and row["seconds"] < 3
+    assert row["stopped"].startswith("time limit")
     assert result.model is not None  # its score is real: the model it had is kept
 
 

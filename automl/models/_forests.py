@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from sklearn.base import BaseEstimator
 
 from automl.data import Task
-from automl.models._registry import ModelFamily, register_family
+from automl.models._growing import grow_until
+from automl.models._registry import ModelFamily, Validation, register_family
 
 FOREST_PARAMS = frozenset(
     {"n_estimators", "max_features", "min_samples_leaf", "max_depth", "bootstrap"}
@@ -15,16 +17,27 @@ FOREST_PARAMS = frozenset(
 
 
 class _Forest(ModelFamily):
-    """A scikit-learn forest named `kind` ("RandomForest" or "ExtraTrees")."""
+    """A scikit-learn forest named `kind` ("RandomForest" or "ExtraTrees"); in a search it
+    grows its trees in chunks and stops at the trial's deadline with the trees it has."""
 
     kind: str
     params = FOREST_PARAMS
+    iterations_param = "n_estimators"  # set only when a deadline cut the forest short
 
     def build(self, params: dict[str, Any], task: Task, seed: int) -> BaseEstimator:
         from sklearn import ensemble
 
         suffix = "Classifier" if task.is_classification else "Regressor"
         return getattr(ensemble, self.kind + suffix)(random_state=seed, n_jobs=-1, **params)
+
+    def fit_early_stopped(
+        self, estimator: Any, X: Any, y: np.ndarray, validation: Validation
+    ) -> int | None:
+        target = int(estimator.get_params()["n_estimators"])
+        grow_until(
+            estimator, "n_estimators", target, validation.deadline, lambda: estimator.fit(X, y)
+        )
+        return None
 
 
 @register_family

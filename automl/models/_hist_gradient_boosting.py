@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from automl.data import Task
+from automl.models._growing import grow_until
 from automl.models._registry import (
     EARLY_STOPPING_ROUNDS,
     ModelFamily,
@@ -18,7 +19,8 @@ from automl.models._registry import (
 
 @register_family
 class HistGradientBoosting(ModelFamily):
-    """HistGradientBoosting; early-stops its iterations on the validation split."""
+    """HistGradientBoosting; early-stops its iterations on the validation split and stops at
+    the trial's deadline with the iterations it has."""
 
     name = "hist_gradient_boosting"
     params = frozenset(
@@ -55,6 +57,14 @@ class HistGradientBoosting(ModelFamily):
     def fit_early_stopped(
         self, estimator: Any, X: Any, y: np.ndarray, validation: Validation
     ) -> int | None:
+        """Early-stopped on the validation rows, grown in chunks up to the trial's deadline."""
         estimator.set_params(early_stopping=True, n_iter_no_change=EARLY_STOPPING_ROUNDS // 2)
-        estimator.fit(X, y, X_val=validation.X, y_val=validation.y)
+        grow_until(
+            estimator,
+            "max_iter",
+            int(estimator.get_params()["max_iter"]),
+            validation.deadline,
+            lambda: estimator.fit(X, y, X_val=validation.X, y_val=validation.y),
+            lambda size: int(estimator.n_iter_) < size,
+        )
         return int(estimator.n_iter_)
