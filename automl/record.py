@@ -97,9 +97,20 @@ class TrialRecord:
         known = {f.name for f in fields(cls)} - {"curve", *_OWN_ATTRS}
         record = cls(**{k: v for k, v in body.items() if k in known and v is not None})
         record.curve = [CurvePoint(**_point(p)) for p in body.get("curve") or []]
-        record.forecast = attrs.get(FORECAST_ATTR)
-        record.stop_reason = attrs.get(STOP_ATTR)
+        for name, key in _OWN_ATTRS.items():
+            setattr(record, name, attrs.get(key))
         return record
+
+    def why_stopped(self) -> str | None:
+        """A few words on why the trial ended before full fidelity (None: it did not): the
+        pruner's reason, or the time limit that cut its fit short."""
+        if self.stop_reason:
+            return str(self.stop_reason.get("short") or self.stop_reason.get("text"))
+        if self.cut_short:
+            return "time limit" + (
+                f" after {self.iterations} iterations" if self.iterations else ""
+            )
+        return None
 
     @classmethod
     def of(cls, trial: FrozenTrial) -> TrialRecord:

@@ -108,7 +108,7 @@ class SearchResult:
                 "seconds": record.wall_seconds,
                 "cpu_seconds": record.cpu_seconds,
                 "fidelity": record.fidelity,
-                "stopped": _why_stopped(record),
+                "stopped": record.why_stopped(),
                 "config": record.config,
                 "error": record.error,
             }
@@ -185,13 +185,3 @@ class SearchResult:
 CUT_SHORT = "cut short"
 """Leaderboard state of a complete trial whose fit its time limit ended."""
 STATE_ORDER = {"complete": 0, CUT_SHORT: 1, "pruned": 2, "fail": 3, "running": 4}
-
-
-def _why_stopped(record: TrialRecord) -> str | None:
-    """A few words on why a trial ended before full fidelity (None: it did not)."""
-    if record.stop_reason:
-        return str(record.stop_reason.get("short") or record.stop_reason.get("text"))
-    if record.cut_short:
-        at = f" after {record.iterations} iterations" if record.iterations else ""
-        return f"time limit{at}"
-    return None

@@ -111,15 +111,10 @@ def comparable_scores(
                 for t in finished
                 if t["curve"] and t["curve"][0]["step"] == step
             ]
-            where = _x_text(curve_x(point_at(finished, step), axis), axis)
+            where = _x_text(curve_x(at_step[0][0]["curve"][0], axis), axis)
             return at_step, f"score at {where}, which {count} trials reached"
     finals = [(t, t["score"]) for t in complete]
     return finals, f"final score of {len(finals)} complete trials"
-
-
-def point_at(trials: list[dict[str, Any]], step: int) -> dict[str, Any]:
-    """One curve's first point at `step` (they share step, fidelity and x)."""
-    return next(t["curve"][0] for t in trials if t["curve"] and t["curve"][0]["step"] == step)
 
 
 def _x_text(x: float, axis: dict[str, Any]) -> str:
@@ -228,7 +223,7 @@ def _curves(finished: list[dict[str, Any]], axis: dict[str, Any]) -> list[dict[s
                 "y": [_short(p["value"]) for p in t["curve"]],
                 "final": final,
                 "forecast": _forecast_point(t.get("forecast"), full),
-                "stop": (t.get("stop_reason") or {}).get("short"),
+                "stop": t["stopped"],
             }
         )
     return curves

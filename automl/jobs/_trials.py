@@ -204,6 +204,7 @@ def _trial(row: Any, attrs: dict[str, Any]) -> dict[str, Any]:
         "curve": [point.as_dict() for point in record.curve],
         "forecast": record.forecast,
         "stop_reason": record.stop_reason,
+        "stopped": record.why_stopped(),
         "iterations": record.iterations,
         "error": record.error,
     }

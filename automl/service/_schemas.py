@@ -184,6 +184,9 @@ class TrialPublic(BaseModel):
         None,
         description="Why a pruner stopped the trial: rule, step, reference, text (pruned only).",
     )
+    stopped: str | None = Field(
+        None, description="Why it ended before full fidelity, in a few words (None: it did not)."
+    )
     cut_short: bool = Field(
         False, description="Complete, but its fit was ended by the trial's time limit."
     )

@@ -365,7 +365,7 @@ async function refreshTrials() {
     <tr class="trial-row${t.number === state.trialNumber ? " selected" : ""}" data-number="${t.number}">
       <td>${t.number}</td><td><span class="trial-state ${t.state}">${trialState(t)}</span></td><td>${score(t.score, decimals)}</td>
       <td>${esc(t.config.model || "")}</td><td>${t.fidelity === null ? "–" : `${Math.round(t.fidelity * 100)}%`}</td>
-      <td>${num(t.cpu_seconds)}</td><td>${esc(whyStopped(t).slice(0, 90))}</td>
+      <td>${num(t.cpu_seconds)}</td><td>${esc((t.stopped || t.error || "").slice(0, 90))}</td>
     </tr>`).join("");
   $("trials-total").textContent = `(${page.total})`;
   $("trials-page").textContent = `${page.total ? state.trialsOffset + 1 : 0}–${state.trialsOffset + page.items.length} of ${page.total}`;
@@ -374,12 +374,6 @@ async function refreshTrials() {
 }
 
 const trialState = (t) => (t.cut_short ? "cut short" : t.state);
-
-function whyStopped(t) {
-  if (t.stop_reason) return t.stop_reason.short || t.stop_reason.text || "";
-  if (t.cut_short) return `time limit${t.iterations ? ` after ${t.iterations} iterations` : ""}`;
-  return t.error || "";
-}
 
 function openTrial(number) {
   state.trialNumber = Number(number);
