@@ -42,7 +42,7 @@ class ServiceClient:
 
     def download(self, path: str, destination: Path) -> int:
         """GET `path` into the file `destination` (written whole or not at all); its size."""
-        raw = self._call("GET", path)
+        raw = self._send(urllib.request.Request(self.server + path))
         partial = destination.with_name(destination.name + ".part")
         try:
             partial.write_bytes(raw)
@@ -61,17 +61,6 @@ class ServiceClient:
         query: dict[str, Any] | None = None,
     ) -> Any:
         """Call the API; the decoded JSON answer (None for an empty one)."""
-        raw = self._call(method, path, body, content_type, query)
-        return json.loads(raw) if raw else None
-
-    def _call(
-        self,
-        method: str,
-        path: str,
-        body: bytes | dict[str, Any] | None = None,
-        content_type: str = "application/json",
-        query: dict[str, Any] | None = None,
-    ) -> bytes:
         url = self.server + path
         if query:
             url += "?" + urllib.parse.urlencode({k: v for k, v in query.items() if v is not None})
@@ -79,11 +68,16 @@ class ServiceClient:
         request = urllib.request.Request(url, data=data, method=method)
         if data is not None:
             request.add_header("Content-Type", content_type)
+        raw = self._send(request)
+        return json.loads(raw) if raw else None
+
+    def _send(self, request: urllib.request.Request) -> bytes:
+        """The answer's body, with the token; a ServiceError saying why when there is none."""
         if self.token:
             request.add_header("Authorization", f"Bearer {self.token}")
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                raw = response.read()
+                return bytes(response.read())
         except urllib.error.HTTPError as exc:
             raise ServiceError(f"{exc.code}: {_detail(exc.read())}") from None
         except (urllib.error.URLError, OSError) as exc:
@@ -91,7 +85,6 @@ class ServiceClient:
             raise ServiceError(
                 f"cannot reach the server at {self.server} ({reason}); is `automl serve` running?"
             ) from None
-        return raw
 
 
 def _detail(raw: bytes) -> str:

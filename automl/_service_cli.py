@@ -209,7 +209,7 @@ def _download(client: ServiceClient, job_id: str, path: Path) -> None:
     try:
         size = client.download(f"/api/jobs/{job_id}/model", path)
     except ServiceError as exc:
-        fail(str(exc))
+        fail(f"{exc}; the model stays with the service: automl job {job_id} --model FILE")
     err.print(f"model saved to {path} ({size / 1e6:.1f} MB)", soft_wrap=True)
     err.print(f"predict with: automl predict {path} DATA", soft_wrap=True)
 

@@ -148,7 +148,9 @@ class TabularObjective:
             probe = BestSoFar(self.fidelity, curve_report, data.y[valid], self.metric, data)
         validation = Validation(X_valid, data.y[valid], deadline, probe)
         found = fit_estimator(family, pipe[-1], X_train, data.y[train], validation)
-        cut_short = deadline is not None and time.monotonic() >= deadline
+        cut_short = (
+            family.stops_at_deadline and deadline is not None and time.monotonic() >= deadline
+        )
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
         predictions = predict_scores(pipe[-1], X_valid, data)

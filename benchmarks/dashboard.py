@@ -102,22 +102,10 @@ def capture(data: Path, seconds: float, out: Path, home: Path) -> dict[str, Any]
             for chart in ("curves", "importance", "slice", "parallel"):
                 card = page.locator(f"#{chart}").locator("xpath=..")
                 card.screenshot(path=str(out / f"chart_{chart}.png"))
-            page.select_option("#trial-state", "pruned")
-            page.wait_for_selector("#trial-table tr.trial-row")
-            page.locator("#trial-table tr.trial-row").first.click()
-            page.wait_for_selector("#trial-detail:not([hidden])")
-            time.sleep(2.5)
-            page.locator("#trial-detail").screenshot(path=str(out / "trial_pruned.png"))
-            report["pruned_reason"] = page.inner_text("#trial-reason")
+            report["pruned_reason"] = _trial_panel(page, "pruned", out / "trial_pruned.png")
             _wait(lambda: _state(client, failing) in ("succeeded", "failed"), 180)
             page.goto(f"{url}/#/jobs/{failing}")
-            page.select_option("#trial-state", "fail")
-            page.wait_for_selector("#trial-table tr.trial-row:has-text('fail')")
-            page.locator("#trial-table tr.trial-row").first.click()
-            page.wait_for_selector("#trial-detail:not([hidden])")
-            time.sleep(2.5)
-            page.locator("#trial-detail").screenshot(path=str(out / "trial_failed.png"))
-            report["failed_reason"] = page.inner_text("#trial-reason")
+            report["failed_reason"] = _trial_panel(page, "fail", out / "trial_failed.png")
             _optuna_dashboard(page, client.get(f"/api/jobs/{adult}").json()["study_name"], out)
             browser.close()
     finally:
@@ -128,6 +116,17 @@ def capture(data: Path, seconds: float, out: Path, home: Path) -> dict[str, Any]
             log.close()
     report["worker_log"] = (home / "worker.log").read_text().splitlines()[-6:]
     return report
+
+
+def _trial_panel(page: Any, state: str, path: Path) -> str:
+    """Open the first trial in `state` on the job page, screenshot its panel; its reason."""
+    page.select_option("#trial-state", state)
+    page.wait_for_selector(f"#trial-table tr.trial-row:has(.trial-state.{state})")
+    page.locator("#trial-table tr.trial-row").first.click()
+    page.wait_for_selector("#trial-detail:not([hidden])")
+    time.sleep(2.5)  # its curve is drawn after the panel shows
+    page.locator("#trial-detail").screenshot(path=str(path))
+    return str(page.inner_text("#trial-reason"))
 
 
 def _optuna_dashboard(page: Any, study_name: str, out: Path) -> None:

@@ -23,6 +23,7 @@ class _Forest(ModelFamily):
     kind: str
     params = FOREST_PARAMS
     iterations_param = "n_estimators"  # set only when a deadline cut the forest short
+    stops_at_deadline = True
 
     def build(self, params: dict[str, Any], task: Task, seed: int) -> BaseEstimator:
         from sklearn import ensemble

@@ -36,6 +36,7 @@ class HistGradientBoosting(ModelFamily):
         }
     )
     iterations_param = "max_iter"
+    stops_at_deadline = True
     native_categorical = True
     handles_missing = True
     default_rank = 1

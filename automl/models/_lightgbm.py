@@ -46,6 +46,7 @@ class LightGBM(ModelFamily):
     iterations_param = "n_estimators"
     default_iterations = 2000
     curve_unit = "rounds"
+    stops_at_deadline = True
     sparse_curve = True
     native_categorical = True
     handles_missing = True

@@ -236,6 +236,7 @@ class MLP(ModelFamily):
     iterations_param = "epochs"
     default_iterations = DEFAULT_EPOCHS
     curve_unit = "epochs"
+    stops_at_deadline = True
     needs_scaling = True
     schedule_params = frozenset(SCHEDULE_PARAMS)
     libraries = ("torch",)

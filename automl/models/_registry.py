@@ -67,6 +67,8 @@ class ModelFamily:
       trains in checkpointed segments (its estimator has `start`, `train_epochs`,
       `set_schedule` and `epochs_trained_`), which population-based training needs.
     - `libraries`: modules whose versions a saved model records and checks on load.
+    - `stops_at_deadline`: its search fit ends at `validation.deadline` with what it has (a
+      trial whose fit ended there is marked cut short); others run until done or killed.
     """
 
     name: ClassVar[str]
@@ -82,6 +84,7 @@ class ModelFamily:
     default_rank: ClassVar[int | None] = None
     schedule_params: ClassVar[frozenset[str]] = frozenset()
     libraries: ClassVar[tuple[str, ...]] = ()
+    stops_at_deadline: ClassVar[bool] = False
 
     def build(self, params: dict[str, Any], task: Task, seed: int) -> BaseEstimator:
         """An unfitted estimator for these (unprefixed) parameters."""
