@@ -127,19 +127,20 @@ class Search:
     def _run_slot(self) -> None:
         """Ask, run and tell trials one after another until the budget or the grid is spent."""
         while True:
-            with self._lock:
-                trial = self._next_trial()
-                while isinstance(trial, Wait):
-                    self._trial_ended.wait(WAIT_SECONDS)
+            trial: optuna.Trial | Wait | None = None
+            try:  # Ctrl-C may come while a trial is asked and sampled, not only while it runs
+                with self._lock:
                     trial = self._next_trial()
-                if trial is None:
-                    return
-                config = self.space.sample(trial)
-                work = config if self.scheduler is None else self.scheduler.start(trial, config)
-            try:
+                    while isinstance(trial, Wait):
+                        self._trial_ended.wait(WAIT_SECONDS)
+                        trial = self._next_trial()
+                    if trial is None:
+                        return
+                    config = self.space.sample(trial)
+                    work = config if self.scheduler is None else self.scheduler.start(trial, config)
                 self._run_trial(trial, config, work)
             except KeyboardInterrupt:
-                self._interrupt(trial)
+                self._interrupt(trial if isinstance(trial, optuna.Trial) else None)
                 return
 
     def _run_slot_catching(self) -> None:
@@ -168,10 +169,14 @@ class Search:
         self._n_started += 1
         return self.study.ask()
 
-    def _interrupt(self, trial: optuna.Trial) -> None:
-        """Ctrl-C: stop the worker, record the trial as failed, keep everything finished."""
+    def _interrupt(self, trial: optuna.Trial | None) -> None:
+        """Ctrl-C: stop the worker, record the trial in hand (if any) as failed, keep
+        everything finished."""
         self.interrupted = True
         self.executor.close()
+        if trial is None:
+            logger.warning("search interrupted; keeping the finished trials")
+            return
         if self.scheduler is not None:
             self.scheduler.finish(trial, None, interrupted=True)
         TrialRecord(error="interrupted by the user").save(trial)

@@ -106,3 +106,24 @@ def test_two_objectives_record_reports_without_pruning() -> None:
     assert all(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
     assert all(len(TrialRecord.of(t).curve) == 3 for t in study.trials)
     assert study.best_trials
+
+
+class CtrlCWhileSampling(SearchSpace):
+    """A space whose third sample is interrupted (Ctrl-C between two trials)."""
+
+    def sample(self, trial: optuna.Trial) -> dict[str, Any]:
+        if trial.number == 2:
+            raise KeyboardInterrupt
+        return super().sample(trial)
+
+
+def test_ctrl_c_between_trials_keeps_the_finished_ones() -> None:
+    clock = FakeClock()
+    space = CtrlCWhileSampling(SPACE.params)
+    study = optuna.create_study(direction="maximize")
+    made = make_strategy("random", space, seed=0)
+    budget = Budget(n_trials=5, clock=clock)
+    run = Search(study, space, made, FakeExecutor(clock, 1), budget, lambda v: [v])
+    run.run()  # returns: the interrupt is the search's, not the caller's
+    states = [t.state.name for t in study.trials]
+    assert run.interrupted and states == ["COMPLETE", "COMPLETE", "FAIL"]
