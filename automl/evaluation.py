@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import math
 import pickle
 import time
@@ -61,6 +62,7 @@ class TabularObjective:
         seed: int,
         measure_size: bool = False,
         fidelity: FidelityPlan | None = None,
+        libraries: tuple[str, ...] = (),
     ) -> None:
         self.dataset = dataset
         self.splits = splits
@@ -70,6 +72,16 @@ class TabularObjective:
         self.measure_size = measure_size  # pickling a large model to weigh it takes seconds
         self.fidelity = fidelity or FidelityPlan()
         self._subsamples: NestedSubsamples | None = None
+        self.libraries = libraries
+
+    def warm_up(self) -> None:
+        """Import the model libraries the space may use (torch takes seconds), before the
+        first trial's clock starts; one not installed fails its trials with a clear error."""
+        for name in self.libraries:
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                continue
 
     def __call__(self, config: dict[str, Any], report: Reporter) -> TrialResult:
         self.plugins.install()

@@ -146,6 +146,14 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
+def warm_up(work: Work) -> None:
+    """Let the work load what all its trials need (`work.warm_up()`, when it has one: model
+    libraries, say) before any trial's clock starts."""
+    prepare = getattr(work, "warm_up", None)
+    if callable(prepare):
+        prepare()
+
+
 class TrialTimeout(Exception):
     """Raised inside work that ran past its time limit (in-process executor)."""
 

@@ -16,6 +16,7 @@ from automl.executors._base import (
     TrialTimeout,
     Work,
     describe_error,
+    warm_up,
 )
 
 
@@ -26,6 +27,7 @@ class InProcessExecutor:
     def __init__(self, work: Work, slots: int = 1) -> None:
         self.work = work
         self.slots = slots
+        warm_up(work)
 
     def run(
         self,

@@ -10,6 +10,7 @@ process that started it is gone.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import queue
@@ -35,10 +36,14 @@ from automl.executors._base import (
     TrialAddress,
     Work,
     describe_error,
+    warm_up,
 )
 
 TERMINATE_GRACE_SECONDS = 0.3
 PARENT_CHECK_SECONDS = 1.0
+WORKER_START_SECONDS = 600.0
+"""The longest a new worker may take to load the work (its data) and warm up before its
+first trial; that time is not charged to the trial."""
 
 
 def _preload_modules(work: Work) -> list[str]:
@@ -111,6 +116,9 @@ def _worker_main(
     limit_threads(threads)
     work = cloudpickle.loads(payload)
     _limit_memory(memory_mb)
+    with contextlib.suppress(Exception):  # a trial that needs what failed to load says so
+        warm_up(work)
+    conn.send(("ready",))
 
     def send(report: Report) -> bool:
         conn.send(("report", report))
@@ -138,6 +146,10 @@ def _worker_main(
         return
 
 
+class _StartFailed(Exception):
+    """A new worker process could not load the work."""
+
+
 class _WorkerProcess:
     """One worker process and its pipe, started on first use and again after it died; never
     again once closed (Ctrl-C closes the executor while other slots may be starting trials)."""
@@ -154,7 +166,10 @@ class _WorkerProcess:
         self._starting = threading.Lock()
 
     def run(self, config: dict[str, Any], timeout: float | None, on_report: OnReport) -> Outcome:
-        conn = self._ensure_started()
+        try:
+            conn = self._ensure_started()
+        except _StartFailed as exc:
+            return Outcome("failed", error=str(exc))
         if conn is None:
             return Outcome("failed", error="the executor was closed before the trial started")
         start = time.perf_counter()
@@ -209,7 +224,22 @@ class _WorkerProcess:
                     process.start()
                 child.close()
                 self._process, self._conn = process, parent
+                self._wait_until_ready(parent)
             return self._conn
+
+    def _wait_until_ready(self, conn: Connection) -> None:
+        """Block until the new worker has loaded the work and warmed up (not trial time)."""
+        try:
+            if conn.poll(WORKER_START_SECONDS) and conn.recv() == ("ready",):
+                return
+            reason = f"did not load the search's data within {WORKER_START_SECONDS:.0f}s"
+        except (EOFError, OSError):
+            code = self._process.exitcode if self._process is not None else None
+            reason = f"died while loading the search's data (exit code {code}); " + (
+                self._likely_cause()
+            )
+        self.kill()
+        raise _StartFailed(f"worker process {reason}")
 
     @property
     def pid(self) -> int | None:

@@ -38,7 +38,8 @@ class _Forest(ModelFamily):
         grow_until(
             estimator, "n_estimators", target, validation.deadline, lambda: estimator.fit(X, y)
         )
-        return None
+        grown = int(estimator.get_params()["n_estimators"])
+        return grown if grown < target else None  # the refit grows what the trial had
 
 
 @register_family

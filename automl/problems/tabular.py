@@ -123,8 +123,15 @@ class TabularProblem(TabularData):
         self.store = PredictionStore.for_study(study.study_name, is_memory(s.storage))
         if s.time_budget:
             self.refit_reserve = RefitReserve(self.plan, self.metric.greater_is_better)
+        libraries = {lib for name in self.tabular.families for lib in get_family(name).libraries}
         return TabularObjective(
-            self.dataset, self.splits, self.metric, self.seed, measure_size, self.fidelity()
+            self.dataset,
+            self.splits,
+            self.metric,
+            self.seed,
+            measure_size,
+            self.fidelity(),
+            tuple(sorted(libraries)),
         )
 
     def values_of(self, strategy: Strategy) -> Callable[[Any], Sequence[float]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.preprocessing import QuantileTransformer, RobustScaler, StandardScaler
 
@@ -13,6 +14,22 @@ from automl.models import ModelFamily
 from automl.steps._registry import PipelineStep, register_step
 
 QUANTILES = 200
+
+
+class FallbackRobustScaler(RobustScaler):
+    """Median and interquartile range, except that a column whose IQR is zero (mostly one value,
+    as capital gains are) is divided by its standard deviation instead of left unscaled: a raw
+    99,999 among scaled inputs wrecks a network's training."""
+
+    scale_: np.ndarray
+
+    def fit(self, X: Any, y: Any = None) -> FallbackRobustScaler:
+        super().fit(X, y)
+        values = np.asarray(X, dtype=float)
+        low, high = np.nanpercentile(values, self.quantile_range, axis=0)
+        spread = np.nanstd(values, axis=0)
+        self.scale_ = np.where((high == low) & (spread > 0), spread, self.scale_)
+        return self
 
 
 @register_step
@@ -40,5 +57,5 @@ class Scale(PipelineStep):
         if method == "standard":
             return {"numeric": StandardScaler()}
         if method == "robust":
-            return {"numeric": RobustScaler()}
+            return {"numeric": FallbackRobustScaler()}
         return {}

@@ -144,3 +144,25 @@ def test_a_closed_executor_fails_new_trials_instead_of_raising() -> None:
     outcome = executor.run({"x": 1.0}, 10.0, lambda report: False)
     assert outcome.status == "failed" and "closed" in (outcome.error or "")
     assert all(worker.pid is None for worker in executor.workers)
+
+
+class SlowToLoad:
+    """Work whose one-off warm-up (a library import, say) takes longer than a trial may."""
+
+    def warm_up(self) -> None:
+        time.sleep(1.5)
+
+    def __call__(self, config: dict[str, Any], report: Any) -> float:
+        return config["x"]
+
+
+def test_a_worker_warms_up_before_the_trial_clock_starts() -> None:
+    result = automl.search(
+        objective=SlowToLoad(),
+        space=SPACE,
+        n_trials=2,
+        storage=":memory:",
+        executor="process",
+        trial_time_limit=1,
+    )
+    assert (result.leaderboard["state"] == "complete").sum() == 2
