@@ -93,8 +93,9 @@ def _search(
     )
     for note in result.notes:
         logger.info("note: %s", note)
-    if result.model is None:
-        return "succeeded", None, None, None
+    if result.model is None:  # trials ran, but none could be refit in the time left
+        why = "; ".join(result.notes) or "no configuration could be refit"
+        return "failed", f"no model: {why}", None, None
     summary = {
         "members": result.model.info.get("ensemble") or {},
         "validation_score": result.model.info.get("validation_score"),
