@@ -41,6 +41,10 @@ from automl.executors._base import (
 
 TERMINATE_GRACE_SECONDS = 0.3
 PARENT_CHECK_SECONDS = 1.0
+WAIT_POLICY = "PASSIVE"
+"""OpenMP threads (LightGBM, torch) in a trial sleep while they wait instead of spinning: a
+spinning thread takes a core from the other trials and processes on the machine
+(`benchmarks/contention.py` measures it). A user's OMP_WAIT_POLICY wins."""
 WORKER_START_SECONDS = 600.0
 """The longest a new worker may take to load the work (its data) and warm up before its
 first trial; that time is not charged to the trial."""
@@ -113,6 +117,7 @@ def _worker_main(
     signal.signal(signal.SIGTERM, _exit_cleanly)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent(parent_pid)
+    os.environ.setdefault("OMP_WAIT_POLICY", WAIT_POLICY)  # read when the work imports OpenMP
     limit_threads(threads)
     work = cloudpickle.loads(payload)
     _limit_memory(memory_mb)
@@ -281,6 +286,7 @@ class ProcessExecutor:
         resources = resources or Resources()
         context = mp.get_context("forkserver")
         context.set_forkserver_preload(_preload_modules(work))
+        start_forkserver()
         payload = cloudpickle.dumps(work)
         threads = resources.threads(slots)
         self.slots = slots
@@ -307,6 +313,22 @@ class ProcessExecutor:
     def close(self) -> None:
         for worker in self.workers:
             worker.close()
+
+
+def start_forkserver() -> None:
+    """Start this process's fork server (once) with the workers' OpenMP wait policy in its
+    environment, so that the libraries it preloads (scikit-learn's OpenMP) read it too."""
+    from multiprocessing import forkserver
+
+    added = "OMP_WAIT_POLICY" not in os.environ
+    if added:
+        os.environ["OMP_WAIT_POLICY"] = WAIT_POLICY
+    try:
+        with main_module_hidden():
+            forkserver.ensure_running()
+    finally:
+        if added:
+            os.environ.pop("OMP_WAIT_POLICY", None)
 
 
 @contextmanager
