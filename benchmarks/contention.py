@@ -134,9 +134,9 @@ def main() -> None:
     for name, env in (("before: default wait", DEFAULT_POLICY), ("after: passive wait", PASSIVE)):
         alone, pair = repeated(env), repeated(env, 2)
         with torch_job():
-            busy = repeated(env)
-        search_rows.append((name, alone, pair, busy))
-        print(f"search, {name}: alone {alone}, two at once {pair}, with torch {busy}", flush=True)
+            shared = repeated(env)
+        search_rows.append((name, alone, pair, shared))
+        print(f"search, {name}: alone {alone}, two at once {pair}, with torch {shared}", flush=True)
     write(fit_rows, search_rows, args.repeats)
 
 
