@@ -61,7 +61,8 @@ def worker(
     ] = 30.0,
     burst: Annotated[bool, typer.Option(help="Exit when the queue is empty.")] = False,
     parallel: Annotated[
-        int | None, typer.Option(min=1, help="Trials at once per job (default 1; Ray: its CPUs).")
+        int | None,
+        typer.Option(min=1, help="Trials at once per job (default: one per core; Ray: its CPUs)."),
     ] = None,
     ray_address: Annotated[
         str | None,

@@ -13,7 +13,7 @@ import pandas as pd
 from automl.budget import DEFAULT_TIME_BUDGET
 from automl.config import SearchSettings
 from automl.exceptions import ConfigError
-from automl.executors import Resources
+from automl.executors import Resources, start_workers_early
 from automl.model import load
 from automl.problems import problem_for, run_problem
 from automl.result import SearchResult
@@ -61,8 +61,8 @@ def search(
 
     Trials run in a worker process by default (`executor="process"`; `"inprocess"` has the
     least overhead; `"ray"` runs them on a Ray cluster at `ray_address`, or a local one).
-    `n_parallel` trials run at once (default one; on Ray, the cluster's CPUs divided by each
-    trial's); `trial_resources` such as {"cpus": 1, "gpus": 0, "memory_mb": 4096} sets what each
+    `n_parallel` trials run at once (default: one single-threaded trial per usable core,
+    memory allowing; on Ray, the cluster's CPUs divided by each trial's); `trial_resources` such as {"cpus": 1, "gpus": 0, "memory_mb": 4096} sets what each
     trial may use (threads, a hard memory limit in the process executor, placement on Ray).
     """
     given = locals()
@@ -72,8 +72,9 @@ def search(
     settings.budget()  # refuse a malformed budget before deriving defaults from it
     settings = _with_defaults(settings, custom_objective=objective is not None).check()
     budget = settings.budget()
-    settings.executor_settings()  # refuse bad executor settings before loading any data
+    executors = settings.executor_settings()  # refuse bad settings before loading any data
     budget.start()  # loading and validating the data counts against the time budget too
+    start_workers_early(executors, ["automl"] if data is None else ["automl.evaluation"])
     problem = problem_for(data, objective, settings).build(data, objective, settings)
     return run_problem(problem, budget, on_trial)
 

@@ -114,7 +114,10 @@ class SearchSettings:
         estimator=True,
     )
     n_parallel: int | None = _setting(
-        None, "Trials at once (default 1; Ray: its CPUs).", cli="--parallel", estimator=True
+        None,
+        "Trials at once (default: one single-threaded trial per core, memory allowing).",
+        cli="--parallel",
+        estimator=True,
     )
     trial_resources: Mapping[str, Any] | Resources | None = _setting(  # noqa: RUF009
         None, "What one trial may use: cpus, gpus, memory_mb (--trial-cpus... on the CLI)."

@@ -5,11 +5,10 @@
 Three measurements, each in fresh processes on the 2-core development machine:
 - one LightGBM fit (default settings, 2,400 Adult rows, median of 5) idle and while a torch job
   keeps both cores busy, with two OpenMP threads under libgomp's default wait policy (spin, then
-  sleep), two threads that sleep at once (OMP_WAIT_POLICY=PASSIVE, what trial workers now use)
-  and one thread;
+  sleep), two threads that sleep at once (OMP_WAIT_POLICY=PASSIVE) and one thread;
 - a search (12 random trials on 3,000 Adult rows, seed 0, no ensemble) alone, then two identical
-  ones at once: the slower of the two against the one alone, before (the default wait policy)
-  and after (the workers' passive policy);
+  ones at once: the slower of the two against the one alone, before (one trial at a time using
+  all cores, `n_parallel=1`) and after (the default: one single-threaded trial per core);
 - the same search while the torch job runs.
 Writes benchmarks/results/contention.md.
 """
@@ -58,15 +57,19 @@ ONE_SEARCH = """
 import sys, time, logging, pandas as pd, automl
 logging.disable(logging.WARNING)
 frame = pd.read_csv(sys.argv[1], nrows=3000)
+parallel = None if sys.argv[2] == "default" else int(sys.argv[2])
 start = time.perf_counter()
 automl.search(frame, target="income", n_trials=12, strategy="random", storage=":memory:",
-              seed=0, ensemble=False)
+              seed=0, ensemble=False, n_parallel=parallel)
 print(time.perf_counter() - start)
 """
 
-DEFAULT_POLICY = {"OMP_WAIT_POLICY": ""}
-"""An empty OMP_WAIT_POLICY: libgomp's default (the workers leave a set variable alone)."""
+DEFAULT_POLICY: dict[str, str] = {}
 PASSIVE = {"OMP_WAIT_POLICY": "PASSIVE"}
+POLICIES = {
+    "before: 1 trial at a time, all cores": "1",
+    "after: 1 thread per trial, 1 per core": "default",
+}
 
 
 def _python(code: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
@@ -102,9 +105,9 @@ def fit_seconds(threads: str, env: dict[str, str]) -> float:
     return _seconds(_python(ONE_FIT, str(DATA / "adult.csv.gz"), threads, env=env))
 
 
-def search_seconds(env: dict[str, str], at_once: int = 1) -> float:
+def search_seconds(parallel: str, at_once: int = 1) -> float:
     """Wall seconds of the slowest of `at_once` identical searches started together."""
-    runs = [_python(ONE_SEARCH, str(DATA / "adult.csv.gz"), env=env) for _ in range(at_once)]
+    runs = [_python(ONE_SEARCH, str(DATA / "adult.csv.gz"), parallel) for _ in range(at_once)]
     return max(_seconds(run) for run in runs)
 
 
@@ -112,7 +115,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--repeats", type=int, default=3, help="runs of each search measurement")
+    parser.add_argument("--repeats", type=int, default=2, help="runs of each search measurement")
     args = parser.parse_args()
     fits = {
         "2 threads, default wait (spin)": ("default", DEFAULT_POLICY),
@@ -127,14 +130,14 @@ def main() -> None:
         fit_rows.append((name, idle, busy))
         print(f"fit, {name}: idle {idle:.3f} s, busy {busy:.3f} s ({busy / idle:.1f}x)", flush=True)
 
-    def repeated(env: dict[str, str], at_once: int = 1) -> list[float]:
-        return [search_seconds(env, at_once) for _ in range(args.repeats)]
+    def repeated(parallel: str, at_once: int = 1) -> list[float]:
+        return [search_seconds(parallel, at_once) for _ in range(args.repeats)]
 
     search_rows = []
-    for name, env in (("before: default wait", DEFAULT_POLICY), ("after: passive wait", PASSIVE)):
-        alone, pair = repeated(env), repeated(env, 2)
+    for name, parallel in POLICIES.items():
+        alone, pair = repeated(parallel), repeated(parallel, 2)
         with torch_job():
-            shared = repeated(env)
+            shared = repeated(parallel)
         search_rows.append((name, alone, pair, shared))
         print(f"search, {name}: alone {alone}, two at once {pair}, with torch {shared}", flush=True)
     write(fit_rows, search_rows, args.repeats)

@@ -27,8 +27,9 @@ MAX_PARALLEL = 256
 
 @dataclass(frozen=True)
 class ExecutorSettings:
-    """Which executor runs trials and how many at once (`n_parallel`; None: one locally, the
-    cluster's CPUs / each trial's CPUs on Ray), what each trial may use, and the Ray cluster."""
+    """Which executor runs trials and how many at once (`n_parallel`; None: one per usable core
+    in worker processes, memory allowing; one in-process; the cluster's CPUs / each trial's
+    CPUs on Ray), what each trial may use, and the Ray cluster."""
 
     name: str = "auto"
     n_parallel: int | None = None
@@ -72,6 +73,19 @@ class ExecutorSettings:
         return ExecutorSettings(name, 1, self.resources)
 
 
+def _runs_local_processes(settings: ExecutorSettings) -> bool:
+    return settings.name == "process" or (settings.name == "auto" and sys.platform != "win32")
+
+
+def start_workers_early(settings: ExecutorSettings, modules: list[str]) -> None:
+    """Start the process executor's fork server now, importing `modules` in the background
+    while the caller reads its data; the trial workers then start from a warm server."""
+    if _runs_local_processes(settings):
+        from automl.executors._process import prepare_forkserver
+
+        prepare_forkserver(modules)
+
+
 def make_executor(settings: ExecutorSettings | str, work: Work) -> Executor:
     """'process' (hard time and memory limits), 'inprocess' (lowest overhead), 'ray' (a
     cluster) or 'auto' (process where it works)."""
@@ -82,9 +96,9 @@ def make_executor(settings: ExecutorSettings | str, work: Work) -> Executor:
         from automl.executors._ray import RayExecutor
 
         return RayExecutor(work, slots, settings.resources, settings.ray_address)
-    if settings.name == "inprocess" or (settings.name == "auto" and sys.platform == "win32"):
+    if not _runs_local_processes(settings):
         return InProcessExecutor(work, slots or 1)
-    return ProcessExecutor(work, slots or 1, settings.resources)
+    return ProcessExecutor(work, slots, settings.resources)
 
 
 __all__ = [
@@ -100,4 +114,5 @@ __all__ = [
     "Resources",
     "TrialAddress",
     "make_executor",
+    "start_workers_early",
 ]

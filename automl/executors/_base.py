@@ -117,6 +117,16 @@ class Resources:
                 )
         return resources
 
+    def default_slots(self, work_mb: float) -> int:
+        """Trials at once when the caller does not say: one per usable core (or per `cpus`),
+        no more than the available memory holds, at `memory_mb` or an estimate from the size
+        of the work (its data) per trial."""
+        by_cpu = max(1, int(usable_cpus() // (self.cpus or 1)))
+        per_trial = self.memory_mb or WORKER_BASE_MB + WORK_COPIES * work_mb
+        available = available_memory_mb()
+        by_memory = by_cpu if available is None else max(1, int(available // per_trial))
+        return min(by_cpu, by_memory)
+
     def threads(self, slots: int) -> int | None:
         """Threads a trial may use: its whole CPUs, else the machine's shared by `slots` trials
         (None: one trial at a time, no limit)."""
@@ -124,7 +134,32 @@ class Resources:
             return max(1, int(self.cpus))
         if slots == 1:
             return None
-        return max(1, (os.cpu_count() or 1) // slots)
+        return max(1, usable_cpus() // slots)
+
+
+WORKER_BASE_MB = 400
+"""Memory of an idle trial worker (Python, numpy, pandas, scikit-learn, LightGBM loaded)."""
+WORK_COPIES = 4
+"""A trial holds about this many copies of its data (the data, a fold, encoded features...)."""
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, as containers and taskset set it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def available_memory_mb() -> float | None:
+    """MemAvailable from /proc/meminfo (None where there is none: macOS, Windows)."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
 
 
 class Executor(Protocol):

@@ -11,6 +11,7 @@ process that started it is gone.
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing as mp
 import os
 import queue
@@ -39,12 +40,9 @@ from automl.executors._base import (
     warm_up,
 )
 
+logger = logging.getLogger(__name__)
 TERMINATE_GRACE_SECONDS = 0.3
 PARENT_CHECK_SECONDS = 1.0
-WAIT_POLICY = "PASSIVE"
-"""OpenMP threads (LightGBM, torch) in a trial sleep while they wait instead of spinning: a
-spinning thread takes a core from the other trials and processes on the machine
-(`benchmarks/contention.py` measures it). A user's OMP_WAIT_POLICY wins."""
 WORKER_START_SECONDS = 600.0
 """The longest a new worker may take to load the work (its data) and warm up before its
 first trial; that time is not charged to the trial."""
@@ -117,7 +115,6 @@ def _worker_main(
     signal.signal(signal.SIGTERM, _exit_cleanly)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent(parent_pid)
-    os.environ.setdefault("OMP_WAIT_POLICY", WAIT_POLICY)  # read when the work imports OpenMP
     limit_threads(threads)
     work = cloudpickle.loads(payload)
     _limit_memory(memory_mb)
@@ -282,13 +279,22 @@ class ProcessExecutor:
     Workers are not daemons so that scikit-learn may still parallelise inside them.
     """
 
-    def __init__(self, work: Work, slots: int = 1, resources: Resources | None = None) -> None:
+    def __init__(
+        self, work: Work, slots: int | None = 1, resources: Resources | None = None
+    ) -> None:
         resources = resources or Resources()
         context = mp.get_context("forkserver")
-        context.set_forkserver_preload(_preload_modules(work))
-        start_forkserver()
+        prepare_forkserver(_preload_modules(work))
         payload = cloudpickle.dumps(work)
+        if slots is None:
+            slots = resources.default_slots(len(payload) / 2**20)
         threads = resources.threads(slots)
+        logger.info(
+            "%d trial%s at once, %s",
+            slots,
+            "s" if slots > 1 else "",
+            "all cores each" if threads is None else f"{threads} thread{'s' * (threads > 1)} each",
+        )
         self.slots = slots
         self.workers = [
             _WorkerProcess(context, payload, threads, resources.memory_mb) for _ in range(slots)
@@ -315,20 +321,18 @@ class ProcessExecutor:
             worker.close()
 
 
+def prepare_forkserver(modules: list[str]) -> None:
+    """Start this process's fork server (once), importing `modules` for every worker."""
+    mp.get_context("forkserver").set_forkserver_preload(modules)
+    start_forkserver()
+
+
 def start_forkserver() -> None:
-    """Start this process's fork server (once) with the workers' OpenMP wait policy in its
-    environment, so that the libraries it preloads (scikit-learn's OpenMP) read it too."""
+    """Start this process's fork server now (once), not at the first worker's start."""
     from multiprocessing import forkserver
 
-    added = "OMP_WAIT_POLICY" not in os.environ
-    if added:
-        os.environ["OMP_WAIT_POLICY"] = WAIT_POLICY
-    try:
-        with main_module_hidden():
-            forkserver.ensure_running()
-    finally:
-        if added:
-            os.environ.pop("OMP_WAIT_POLICY", None)
+    with main_module_hidden():
+        forkserver.ensure_running()
 
 
 @contextmanager

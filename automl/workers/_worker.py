@@ -23,7 +23,7 @@ import optuna
 
 from automl._study import fail_interrupted_trials
 from automl.executors import ExecutorSettings
-from automl.executors._process import main_module_hidden, start_forkserver
+from automl.executors._process import main_module_hidden, prepare_forkserver
 from automl.jobs import Job, JobStore
 from automl.storage import automl_home, rdb_storage
 from automl.workers._runner import run_job
@@ -77,8 +77,7 @@ class Worker:
         self.running: dict[str, RunningJob] = {}
         self._stopping = False
         self._context = mp.get_context("forkserver")
-        self._context.set_forkserver_preload(["automl.workers._runner"])
-        start_forkserver()
+        prepare_forkserver(["automl.workers._runner"])
 
     def run(self) -> None:
         """The main loop; SIGTERM or Ctrl-C hand the running jobs back to the queue and return."""

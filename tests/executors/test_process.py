@@ -101,22 +101,6 @@ def test_parallel_trials_share_the_cpus() -> None:
     assert outcome.status == "ok" and outcome.value == 1.0
 
 
-def wait_policy_seen(config: dict[str, Any], report: Any) -> float:
-    return 1.0 if os.environ.get("OMP_WAIT_POLICY") == "PASSIVE" else 0.0
-
-
-def test_trial_threads_sleep_while_they_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    # spinning OpenMP threads take cores from the other trials (benchmarks/contention.py)
-    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
-    executor = ProcessExecutor(wait_policy_seen)
-    try:
-        outcome = executor.run({}, 30, lambda report: False)
-    finally:
-        executor.close()
-    assert outcome.status == "ok" and outcome.value == 1.0
-    assert "OMP_WAIT_POLICY" not in os.environ  # the caller's environment is left alone
-
-
 def test_trial_workers_exit_with_their_search(tmp_path: Path) -> None:
     """Killing the search process (kill -9) ends the trial it was running, too."""
     pid_file = tmp_path / "worker.pid"
