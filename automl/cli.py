@@ -189,6 +189,8 @@ def _show(result: Any, saved: Path | None, as_json: bool) -> None:
     if saved:
         out.print(f"model saved to {saved}", soft_wrap=True)
         out.print(f"predict with: automl predict {saved} DATA", soft_wrap=True)
+    else:  # the trials are in the storage, but nothing could be refit in the time left
+        fail("no model: " + ("; ".join(result.notes) or "no configuration could be refit"))
 
 
 def _model_line(result: Any) -> str | None:

@@ -161,7 +161,9 @@ class TabularObjective:
         validation = Validation(X_valid, data.y[valid], deadline, probe)
         found = fit_estimator(family, pipe[-1], X_train, data.y[train], validation)
         cut_short = (
-            family.stops_at_deadline and deadline is not None and time.monotonic() >= deadline
+            family.stops_at_deadline
+            and deadline is not None
+            and (validation.cut_short or time.monotonic() >= deadline)
         )
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()

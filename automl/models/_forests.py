@@ -35,11 +35,11 @@ class _Forest(ModelFamily):
         self, estimator: Any, X: Any, y: np.ndarray, validation: Validation
     ) -> int | None:
         target = int(estimator.get_params()["n_estimators"])
-        grow_until(
+        validation.cut_short = grow_until(
             estimator, "n_estimators", target, validation.deadline, lambda: estimator.fit(X, y)
         )
         grown = int(estimator.get_params()["n_estimators"])
-        return grown if grown < target else None  # the refit grows what the trial had
+        return grown if validation.cut_short else None  # the refit grows what the trial had
 
 
 @register_family

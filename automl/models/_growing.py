@@ -25,17 +25,18 @@ def grow_until(
     deadline: float | None,
     fit: Callable[[], None],
     stopped_early: Callable[[int], bool] = lambda size: False,
-) -> None:
+) -> bool:
     """Fit `estimator` up to `target` units of `param`: a first chunk of FIRST_CHUNK units
     times one unit, then each chunk is as large as fits in MARGIN of the time left before
     `deadline` (on `time.monotonic()`), so a fit with time to spare takes two steps and a slow
     one stops near its deadline; also stops when `stopped_early(size)` says the estimator
-    ended before `size` units by itself. Without a deadline: one plain fit. (Each step re-bins
-    the data and re-predicts the units so far: doubling chunks cost +50% on HistGradientBoosting.)"""
+    ended before `size` units by itself. Without a deadline: one plain fit. Returns whether the
+    deadline cut the fit short. (Each step re-bins the data and re-predicts the units so far:
+    doubling chunks cost +50% on HistGradientBoosting.)"""
     if deadline is None or target <= FIRST_CHUNK:
         estimator.set_params(**{param: target})
         fit()
-        return
+        return False
     estimator.set_params(warm_start=True)
     start = time.monotonic()
     size, chunk = 0, FIRST_CHUNK
@@ -45,11 +46,14 @@ def grow_until(
             estimator.set_params(**{param: size})
             fit()
             now = time.monotonic()
-            if stopped_early(size) or now >= deadline:
-                return
+            if stopped_early(size):
+                return False
+            if now >= deadline:
+                return size < target
             per_unit = (now - start) / size
             chunk = int(MARGIN * (deadline - now) / max(per_unit, 1e-9))
             if chunk < 1:
-                return
+                return size < target
     finally:
         estimator.set_params(warm_start=False)
+    return False

@@ -60,7 +60,7 @@ class HistGradientBoosting(ModelFamily):
     ) -> int | None:
         """Early-stopped on the validation rows, grown in chunks up to the trial's deadline."""
         estimator.set_params(early_stopping=True, n_iter_no_change=EARLY_STOPPING_ROUNDS // 2)
-        grow_until(
+        validation.cut_short = grow_until(
             estimator,
             "max_iter",
             int(estimator.get_params()["max_iter"]),

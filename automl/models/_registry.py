@@ -35,7 +35,7 @@ class IterationProbe(Protocol):
     def __call__(self, iteration: int, predictions: np.ndarray, classes: Any) -> None: ...
 
 
-@dataclass(frozen=True)
+@dataclass
 class Validation:
     """Held-out rows an iterative family early-stops on, when the trial must end (on
     time.monotonic()) and the probe that receives its learning curve."""
@@ -44,6 +44,8 @@ class Validation:
     y: np.ndarray
     deadline: float | None = None
     probe: IterationProbe | None = None
+    cut_short: bool = False
+    """Set by a family that stopped because the deadline left no time for another unit."""
 
 
 class ModelFamily:

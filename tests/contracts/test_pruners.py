@@ -36,7 +36,8 @@ def curve(plan: FidelityPlan | None, level: float) -> dict[int, float]:
 def test_a_pruner_only_decides_and_stops_a_hopeless_trial(name: str, plan_name: str) -> None:
     plan = PLANS[plan_name]
     strategy = make_strategy(name, SPACE, 0, plan, (0.0, 1.0))
-    study = optuna.create_study(direction="maximize", pruner=strategy.pruner)
+    # a fixed name: Hyperband assigns trials to brackets by hashing the study name
+    study = optuna.create_study(study_name="contract", direction="maximize", pruner=strategy.pruner)
     stopped = []
     for number in range(16):
         trial = study.ask()
