@@ -30,7 +30,9 @@ class TrialResult:
 
     `predictions` holds out-of-fold (CV) or validation (holdout) predictions for the rows in
     `indices`; `rounds` is the early-stopped number of boosting rounds, for the refit;
-    `cut_short` says a fit was still training when its deadline came (it kept what it had).
+    `cut_short` says a fit was still training when its deadline came (it kept what it had);
+    `fold_models` are the pickled fitted pipelines of the splits, when the objective keeps them
+    (the model to fall back on when a refit on all rows cannot finish in time).
     """
 
     score: float
@@ -42,6 +44,7 @@ class TrialResult:
     predict_ms_per_1k_rows: float = 0.0
     model_bytes: int = 0
     cut_short: bool = False
+    fold_models: bytes | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -63,6 +66,7 @@ class TabularObjective:
         measure_size: bool = False,
         fidelity: FidelityPlan | None = None,
         libraries: tuple[str, ...] = (),
+        keep_fold_models: bool = False,
     ) -> None:
         self.dataset = dataset
         self.splits = splits
@@ -73,6 +77,7 @@ class TabularObjective:
         self.fidelity = fidelity or FidelityPlan()
         self._subsamples: NestedSubsamples | None = None
         self.libraries = libraries
+        self.keep_fold_models = keep_fold_models
 
     def warm_up(self) -> None:
         """Import the model libraries the space may use (torch takes seconds), before the
@@ -124,6 +129,7 @@ class TabularObjective:
             predict_ms_per_1k_rows=1e6 * predict_seconds / max(len(indices), 1),
             model_bytes=len(pickle.dumps(fits[-1].pipeline)) if self.measure_size else 0,
             cut_short=any(f.cut_short for f in fits),
+            fold_models=pickle.dumps([f.pipeline for f in fits]) if self.keep_fold_models else None,
         )
 
     def _climb_rungs(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import pickle
 from typing import Any
 
 import numpy as np
@@ -33,12 +34,18 @@ def refit_seconds(fit_seconds: float, plan: EvaluationPlan) -> float:
     return fit_seconds / plan.n_folds / plan.train_fraction
 
 
+PRIOR_RESERVE_SHARE = 0.2
+"""Share of the time budget held back before any trial has finished: trials running side by
+side start before there is a fit time to estimate the refit from."""
+
+
 class RefitReserve:
     """Seconds to hold back for refitting the best few trials (the likely ensemble) on all rows."""
 
-    def __init__(self, plan: EvaluationPlan, maximize: bool) -> None:
+    def __init__(self, plan: EvaluationPlan, maximize: bool, time_budget: float = 0.0) -> None:
         self.plan = plan
         self.sign = 1.0 if maximize else -1.0
+        self.prior = PRIOR_RESERVE_SHARE * time_budget
         self.top: list[tuple[float, float]] = []  # (signed score, refit seconds), best first
 
     def update(self, result: TrialResult) -> None:
@@ -47,9 +54,10 @@ class RefitReserve:
 
     def __call__(self) -> float:
         """All of the best trial's refit, half of the next ones' (members that do not fit in
-        the end are left out of the ensemble), and a second for starting the worker."""
+        the end are left out of the ensemble), and a second for starting the worker; before
+        any trial has finished, a share of the budget."""
         if not self.top:
-            return 0.0
+            return self.prior
         best, *others = [seconds for _, seconds in self.top]
         return 1.3 * best + 0.5 * sum(others) + 1.0
 
@@ -109,6 +117,49 @@ def validation_score(
     if blend is None or rows is None:
         return None
     return float(metric.score(dataset.y[rows], blend))
+
+
+class FoldModelFallback:
+    """The best finished trial's own fitted split models, kept for when no refit on all rows can
+    finish in the time left (a busy machine, a tiny budget): their average is the model."""
+
+    def __init__(self, maximize: bool) -> None:
+        self.sign = 1.0 if maximize else -1.0
+        self.best: tuple[float, int, bytes] | None = None  # (signed score, trial, pickled models)
+
+    def update(self, number: int, result: TrialResult) -> None:
+        if result.fold_models is None:
+            return
+        signed = self.sign * result.score
+        if self.best is None or signed > self.best[0]:
+            self.best = (signed, number, result.fold_models)
+
+    def model(
+        self, result: SearchResult, dataset: Dataset, metric: Metric, plan: EvaluationPlan
+    ) -> tuple[FittedModel | None, str | None]:
+        """The fold models of the best trial as a FittedModel, and a note saying so."""
+        trials = {t.number: t for t in result.completed}
+        if self.best is None or self.best[1] not in trials:
+            return None, None
+        pipelines = pickle.loads(self.best[2])
+        if dataset.task.is_classification and any(
+            len(p[-1].classes_) != len(dataset.classes or ()) for p in pipelines
+        ):
+            return None, None  # a split without every class cannot vote on all of them
+        number = self.best[1]
+        fitted = [(1.0 / len(pipelines), p, trials[number]) for p in pipelines]
+        model = _assemble(fitted, result.study_name, dataset, metric, plan)
+        model.info["ensemble"] = {number: 1.0}
+        model.info["fold_models"] = len(pipelines)
+        share = (
+            f"{plan.train_fraction:.0%} of the rows each"
+            if plan.n_folds > 1
+            else (f"{plan.train_fraction:.0%} of the rows")
+        )
+        return model, (
+            f"no refit on all rows finished in time: the model is trial {number}'s"
+            f" {len(pipelines)} split model(s) as fitted during the search ({share})"
+        )
 
 
 def refit_members(

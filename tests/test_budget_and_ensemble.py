@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
+from sklearn.metrics import roc_auc_score
 
+import automl
 from automl.budget import Budget
 from automl.data import Task
 from automl.ensemble import select_ensemble
@@ -60,3 +63,26 @@ def test_caruana_keeps_a_single_dominant_model() -> None:
     weak = np.column_stack([1 - noise, noise])
     weights = select_ensemble({5: good, 6: weak}, y, get_metric("log_loss", Task.BINARY))
     assert weights == {5: 1.0}
+
+
+def test_when_no_refit_fits_in_time_the_trials_own_split_models_are_the_model(
+    adult: pd.DataFrame,
+) -> None:
+    # a forest that grows until its deadline takes longer to refit on all rows than is left
+    forest = {"n_estimators": {"type": "int", "low": 20000, "high": 20000}}
+    result = automl.search(
+        adult,
+        target="income",
+        n_trials=1,
+        time_budget=6,
+        strategy="random",
+        space={"models": {"random_forest": forest}},
+        evaluation="holdout",
+        storage=":memory:",
+        seed=0,
+    )
+    assert result.model is not None, result.notes
+    assert any("split model(s) as fitted during the search" in n for n in result.notes)
+    assert result.model.info["fold_models"] == 1
+    proba = result.predict_proba(adult.head(200))
+    assert roc_auc_score(adult.head(200)["income"] == ">50K", proba[">50K"]) > 0.8

@@ -23,7 +23,13 @@ from automl.metrics import get_metric
 from automl.models import get_family
 from automl.problems.base import Problem, register_problem
 from automl.record import StudyMeta
-from automl.refit import RefitReserve, ensemble_weights, refit_members, validation_score
+from automl.refit import (
+    FoldModelFallback,
+    RefitReserve,
+    ensemble_weights,
+    refit_members,
+    validation_score,
+)
 from automl.result import SearchResult
 from automl.space import SearchSpace, TabularSpace, tabular_space
 from automl.storage import PredictionStore
@@ -93,6 +99,7 @@ class TabularProblem(TabularData):
         self._fidelity: FidelityPlan | None = None
         self.store: PredictionStore | None = None
         self.refit_reserve: RefitReserve | None = None
+        self.fallback: FoldModelFallback | None = None
 
     @classmethod
     def matches(cls, data: Any, objective: Any, settings: SearchSettings) -> bool:
@@ -122,7 +129,10 @@ class TabularProblem(TabularData):
         measure_size = strategy.multi_objective and s.secondary_objective == "size"
         self.store = PredictionStore.for_study(study.study_name, is_memory(s.storage))
         if s.time_budget:
-            self.refit_reserve = RefitReserve(self.plan, self.metric.greater_is_better)
+            self.refit_reserve = RefitReserve(
+                self.plan, self.metric.greater_is_better, s.time_budget
+            )
+            self.fallback = FoldModelFallback(self.metric.greater_is_better)
         libraries = {lib for name in self.tabular.families for lib in get_family(name).libraries}
         return TabularObjective(
             self.dataset,
@@ -132,6 +142,7 @@ class TabularProblem(TabularData):
             measure_size,
             self.fidelity(),
             tuple(sorted(libraries)),
+            keep_fold_models=self.fallback is not None and not strategy.multi_objective,
         )
 
     def values_of(self, strategy: Strategy) -> Callable[[Any], Sequence[float]]:
@@ -156,6 +167,8 @@ class TabularProblem(TabularData):
         self.store.save(number, result.indices, result.predictions)
         if self.refit_reserve is not None:
             self.refit_reserve.update(result)
+        if self.fallback is not None:
+            self.fallback.update(number, result)
 
     def reserve(self) -> float:
         return self.refit_reserve() if self.refit_reserve is not None else 0.0
@@ -183,6 +196,9 @@ class TabularProblem(TabularData):
             executors.local,
             self.seed,
         )
+        if result.model is None and self.fallback is not None:
+            result.model, note = self.fallback.model(result, self.dataset, self.metric, self.plan)
+            notes = notes if note is None else [*notes, note]
         result.notes.extend(notes)
         if result.model is not None:
             members = result.model.info["ensemble"]
