@@ -322,15 +322,11 @@ class ProcessExecutor:
 
 
 def prepare_forkserver(modules: list[str]) -> None:
-    """Start this process's fork server (once), importing `modules` for every worker."""
-    mp.get_context("forkserver").set_forkserver_preload(modules)
-    start_forkserver()
-
-
-def start_forkserver() -> None:
-    """Start this process's fork server now (once), not at the first worker's start."""
+    """Start this process's fork server now (once), importing `modules` for every worker,
+    rather than when the first worker starts."""
     from multiprocessing import forkserver
 
+    mp.get_context("forkserver").set_forkserver_preload(modules)
     with main_module_hidden():
         forkserver.ensure_running()
 
