@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from sklearn.base import BaseEstimator
 
 from automl.data import Task
-from automl.models._registry import ModelFamily, register_family
+from automl.models._registry import ModelFamily, Validation, register_family
 
 
 @register_family
 class KNN(ModelFamily):
+    """k-NN; on fewer training rows than neighbours (a low data-fraction rung) it uses every
+    row as a neighbour instead of failing."""
+
     name = "knn"
     params = frozenset({"n_neighbors", "weights", "p"})
     needs_scaling = True
@@ -22,3 +26,11 @@ class KNN(ModelFamily):
 
         cls = KNeighborsClassifier if task.is_classification else KNeighborsRegressor
         return cls(n_jobs=-1, **params)
+
+    def fit(
+        self, estimator: Any, X: Any, y: np.ndarray, validation: Validation | None = None
+    ) -> int | None:
+        if int(estimator.get_params()["n_neighbors"]) > len(y):
+            estimator.set_params(n_neighbors=len(y))
+        estimator.fit(X, y)
+        return None

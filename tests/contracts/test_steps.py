@@ -46,3 +46,14 @@ def test_every_scaling_keeps_numeric_columns_on_a_small_scale(method: str, adult
     X = pipeline[:-1].fit_transform(adult.features, adult.y)
     numeric = X[list(adult.roles.numeric)].to_numpy(dtype=float)
     assert np.abs(numeric).max() < 50, method
+
+
+def test_knn_with_more_neighbours_than_rows_uses_every_row(adult: Dataset) -> None:
+    # a low data-fraction rung may hold fewer rows than the sampled n_neighbors (283 of 240 seen)
+    config = {"model": "knn", "knn.n_neighbors": 283}
+    pipeline = build_pipeline(config, adult.roles, adult.task, 0)
+    rows = np.arange(240)
+    X = pipeline[:-1].fit_transform(adult.features.iloc[rows], adult.y[rows])
+    get_family("knn").fit(pipeline[-1], X, adult.y[rows])
+    assert pipeline[-1].n_neighbors == 240
+    assert pipeline[-1].predict_proba(X[:5]).shape == (5, 2)
