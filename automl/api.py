@@ -62,8 +62,9 @@ def search(
     Trials run in a worker process by default (`executor="process"`; `"inprocess"` has the
     least overhead; `"ray"` runs them on a Ray cluster at `ray_address`, or a local one).
     `n_parallel` trials run at once (default: one single-threaded trial per usable core,
-    memory allowing; on Ray, the cluster's CPUs divided by each trial's); `trial_resources` such as {"cpus": 1, "gpus": 0, "memory_mb": 4096} sets what each
-    trial may use (threads, a hard memory limit in the process executor, placement on Ray).
+    memory allowing; on Ray, the cluster's CPUs divided by each trial's); `trial_resources`
+    such as {"cpus": 1, "gpus": 0, "memory_mb": 4096} sets what each trial may use (threads,
+    a hard memory limit in the process executor, placement on Ray).
     """
     given = locals()
     settings = SearchSettings(**{f.name: given[f.name] for f in fields(SearchSettings)})

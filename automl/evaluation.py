@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import math
 import pickle
@@ -83,10 +84,8 @@ class TabularObjective:
         """Import the model libraries the space may use (torch takes seconds), before the
         first trial's clock starts; one not installed fails its trials with a clear error."""
         for name in self.libraries:
-            try:
+            with contextlib.suppress(ImportError):
                 importlib.import_module(name)
-            except ImportError:
-                continue
 
     def __call__(self, config: dict[str, Any], report: Reporter) -> TrialResult:
         self.plugins.install()

@@ -91,12 +91,11 @@ class FittedModel:
     def libraries(self) -> tuple[str, ...]:
         """What loading this model needs: scikit-learn and its families' libraries (models
         saved before families were recorded used LightGBM)."""
-        from automl.models import get_family
+        from automl.models import family_libraries
 
         if not self.families:
             return (*BASE_LIBRARIES, "lightgbm")
-        extra = {lib for name in self.families for lib in get_family(name).libraries}
-        return (*BASE_LIBRARIES, *sorted(extra))
+        return (*BASE_LIBRARIES, *family_libraries(self.families))
 
 
 def library_versions(names: tuple[str, ...]) -> dict[str, str]:

@@ -151,14 +151,10 @@ class FoldModelFallback:
         model = _assemble(fitted, result.study_name, dataset, metric, plan)
         model.info["ensemble"] = {number: 1.0}
         model.info["fold_models"] = len(pipelines)
-        share = (
-            f"{plan.train_fraction:.0%} of the rows each"
-            if plan.n_folds > 1
-            else (f"{plan.train_fraction:.0%} of the rows")
-        )
         return model, (
             f"no refit on all rows finished in time: the model is trial {number}'s"
-            f" {len(pipelines)} split model(s) as fitted during the search ({share})"
+            f" {len(pipelines)} split model(s) as fitted during the search"
+            f" (each on {plan.train_fraction:.0%} of the rows)"
         )
 
 

@@ -7,6 +7,7 @@ A family is one module that subclasses `ModelFamily` and decorates it with `regi
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar
@@ -141,6 +142,11 @@ def family_names() -> tuple[str, ...]:
     """Every registered family: the default space's first, in its order, then the others."""
     others = sorted(f.name for f in FAMILIES.values() if f.default_rank is None)
     return default_families() + tuple(others)
+
+
+def family_libraries(names: Iterable[str]) -> tuple[str, ...]:
+    """The libraries the named families need (lightgbm, torch), sorted, without repeats."""
+    return tuple(sorted({lib for name in names for lib in get_family(name).libraries}))
 
 
 def default_families() -> tuple[str, ...]:

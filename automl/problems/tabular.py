@@ -20,7 +20,7 @@ from automl.exceptions import ConfigError
 from automl.executors import ExecutorSettings, Work
 from automl.fidelity import FidelityPlan, data_fraction_plan
 from automl.metrics import get_metric
-from automl.models import get_family
+from automl.models import family_libraries, get_family
 from automl.problems.base import Problem, register_problem
 from automl.record import StudyMeta
 from automl.refit import (
@@ -133,7 +133,6 @@ class TabularProblem(TabularData):
                 self.plan, self.metric.greater_is_better, s.time_budget
             )
             self.fallback = FoldModelFallback(self.metric.greater_is_better)
-        libraries = {lib for name in self.tabular.families for lib in get_family(name).libraries}
         return TabularObjective(
             self.dataset,
             self.splits,
@@ -141,7 +140,7 @@ class TabularProblem(TabularData):
             self.seed,
             measure_size,
             self.fidelity(),
-            tuple(sorted(libraries)),
+            family_libraries(self.tabular.families),
             keep_fold_models=self.fallback is not None and not strategy.multi_objective,
         )
 
