@@ -13,7 +13,8 @@ OVERRUN_TOLERANCE = 0.05
 DEFAULT_TIME_BUDGET = 60.0
 MAX_SECONDS = 365 * 24 * 3600.0
 MIN_TRIAL_SECONDS = 0.5
-"""A trial is not started with less time than this left: it could not finish."""
+"""A trial is not started with less time than this left (nor with less than the quickest trial
+so far took): it could not finish."""
 
 
 @dataclass
@@ -72,11 +73,14 @@ class Budget:
             return math.inf
         return self.time_budget * (1 + OVERRUN_TOLERANCE) - self.elapsed
 
-    def allows_trial(self, n_finished: int, reserve: float = 0.0) -> bool:
-        """Whether another trial may start, keeping `reserve` seconds for the final refit."""
+    def allows_trial(
+        self, n_finished: int, reserve: float = 0.0, needs: float = MIN_TRIAL_SECONDS
+    ) -> bool:
+        """Whether another trial may start, keeping `reserve` seconds for the final refit and
+        `needs` seconds (at least) for the trial itself."""
         if self.n_trials is not None and n_finished >= self.n_trials:
             return False
-        return self.remaining - reserve > MIN_TRIAL_SECONDS
+        return self.remaining - reserve > needs
 
     def trial_timeout(self, reserve: float = 0.0) -> float | None:
         """The limit for the next trial: its own cap, never past the budget minus `reserve`."""

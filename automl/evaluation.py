@@ -15,7 +15,7 @@ from sklearn.base import clone
 
 from automl._plugins import Plugins
 from automl.data import Dataset, EvaluationPlan
-from automl.executors import Reporter
+from automl.executors import OutOfTime, Reporter
 from automl.fidelity import FidelityPlan, NestedSubsamples
 from automl.metrics import Metric
 from automl.models import Validation, fit_estimator
@@ -101,17 +101,27 @@ class TabularObjective:
             return trial_start + allowance * (fold + 1) / len(self.splits)
 
         pipeline = build_pipeline(config, data.roles, data.task, self.seed)
-        if self.fidelity.kind == "data_fraction":
-            self._climb_rungs(config, pipeline, report, fold_deadline(0))
-        fits: list[FoldFit] = []
         family, _ = model_params(config)
+        timer = StageTimer(report.deadline, enabled=not family.stops_at_deadline)
+        last: FoldFit | None = None
+        if self.fidelity.kind == "data_fraction":
+            last = self._climb_rungs(config, pipeline, report, fold_deadline(0), timer)
+        fits: list[FoldFit] = []
         on_curve = family.curve_unit is not None and family.curve_unit == self.fidelity.kind
         for fold, (train, valid) in enumerate(self.splits):
+            if last is not None:
+                ahead = sum(last.predicted_seconds(len(t)) for t, _ in self.splits[fold:])
+                what = (
+                    "the evaluation on all rows"
+                    if not fits
+                    else f"{len(self.splits) - fold} more fold(s)"
+                )
+                timer.check(ahead, what)
             curve_report = report if on_curve and fold == 0 else None
-            fit = self._fit_and_score(
+            last = self._fit_and_score(
                 config, pipeline, train, valid, fold_deadline(fold), curve_report
             )
-            fits.append(fit)
+            fits.append(last)
             if self.fidelity.kind == "folds" and fold < len(self.splits) - 1:
                 # a finished trial is never pruned, so the last fold is not reported
                 report(float(np.mean([f.score for f in fits])), fold, len(fits) / len(self.splits))
@@ -132,17 +142,30 @@ class TabularObjective:
         )
 
     def _climb_rungs(
-        self, config: dict[str, Any], pipeline: Any, report: Reporter, deadline: float | None
-    ) -> None:
-        """Score the first split trained on each data-fraction rung; the report may prune."""
+        self,
+        config: dict[str, Any],
+        pipeline: Any,
+        report: Reporter,
+        deadline: float | None,
+        timer: StageTimer,
+    ) -> FoldFit:
+        """Score the first split trained on each data-fraction rung; the report may prune, and
+        the timer stops the trial before a rung it cannot finish. Returns the last rung's fit."""
         train, valid = self.splits[0]
         if self._subsamples is None:
             labels = self.dataset.y if self.dataset.task.is_classification else None
             self._subsamples = NestedSubsamples(train, labels, self.seed)
+        fit: FoldFit | None = None
         for fraction in self.fidelity.fractions:
             rows = self._subsamples.take(fraction)
+            if fit is not None:
+                timer.check(
+                    fit.predicted_seconds(len(rows)), f"training on {fraction:.0%} of the rows"
+                )
             fit = self._fit_and_score(config, pipeline, rows, valid, deadline, None)
             report(fit.score, self.fidelity.step_of(fraction), fraction)
+        assert fit is not None, "a data-fraction plan has at least one rung"
+        return fit
 
     def _fit_and_score(
         self,
@@ -177,7 +200,9 @@ class TabularObjective:
         score = self.metric.score(data.y[valid], predictions)
         if not math.isfinite(score):
             raise ValueError(f"metric {self.metric.name} is {score} on a validation split")
-        return FoldFit(score, predictions, found, fit_seconds, predict_seconds, pipe, cut_short)
+        return FoldFit(
+            score, predictions, found, fit_seconds, predict_seconds, pipe, cut_short, len(train)
+        )
 
 
 @dataclass
@@ -192,6 +217,33 @@ class FoldFit:
     predict_seconds: float
     pipeline: Any
     cut_short: bool = False
+    train_rows: int = 0
+
+    def predicted_seconds(self, train_rows: int) -> float:
+        """This fit's time scaled to `train_rows` training rows: fitting grows in proportion to
+        the rows (a first-order guess), predicting the same validation rows does not."""
+        return self.fit_seconds * train_rows / max(self.train_rows, 1) + self.predict_seconds
+
+
+@dataclass(frozen=True)
+class StageTimer:
+    """Stops a trial before a stage (a data-fraction rung, the full evaluation, the remaining
+    folds) that it predicts cannot finish before its deadline: killed there, it would leave
+    nothing, while stopped here it keeps its last report. Families that stop at their deadline
+    are not stopped (`enabled` False): they are cut short inside the stage and scored."""
+
+    deadline: float | None
+    enabled: bool = True
+
+    def check(self, predicted_seconds: float, what: str) -> None:
+        if not self.enabled or self.deadline is None:
+            return
+        left = self.deadline - time.monotonic()
+        if predicted_seconds > left:
+            raise OutOfTime(
+                f"{what} would take about {predicted_seconds:.1f}s, with {max(left, 0.0):.1f}s"
+                " of the trial's time limit left"
+            )
 
 
 class BestSoFar:

@@ -38,9 +38,14 @@ class SearchResult:
         self.notes = notes or []
         self._predictions = predictions
         if not self.completed:
-            errors = [TrialRecord.of(t).error for t in study.trials]
+            records = [TrialRecord.of(t) for t in study.trials]
             detail = next(
-                (e for e in reversed(errors) if e), "no trial ran (is the budget too small?)"
+                (
+                    r.error or f"stopped: {r.stop_reason['text']}"
+                    for r in reversed(records)
+                    if r.error or (r.stop_reason and r.stop_reason.get("text"))
+                ),
+                "no trial ran (is the budget too small?)",
             )
             raise AutoMLError(
                 f"no trial completed in study '{study.study_name}'; last error: {detail}"

@@ -13,10 +13,10 @@ from typing import Any, Protocol
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from automl.budget import Budget
+from automl.budget import MIN_TRIAL_SECONDS, Budget
 from automl.executors import Executor, Outcome, Report, TrialAddress
-from automl.fidelity import ask_pruner
-from automl.record import CurvePoint, TrialRecord
+from automl.fidelity import ask_pruner, time_reason
+from automl.record import CurvePoint, TrialRecord, stop_attrs
 from automl.space import SearchSpace
 from automl.strategies import Strategy, grid_exhausted
 
@@ -95,6 +95,7 @@ class Search:
         self._lock = threading.RLock()
         self._trial_ended = threading.Condition(self._lock)
         self._n_started = 0
+        self._quickest_trial = math.inf
         self._errors: list[BaseException] = []
 
     @property
@@ -151,7 +152,9 @@ class Search:
             self.interrupted = True
 
     def _next_trial(self) -> optuna.Trial | Wait | None:
-        if self.interrupted or not self.budget.allows_trial(self._n_started, self.reserve()):
+        if self.interrupted or not self.budget.allows_trial(
+            self._n_started, self.reserve(), self._shortest_useful_trial()
+        ):
             return None
         if grid_exhausted(self.strategy.sampler, self.study):
             logger.info("grid exhausted: every grid point has been tried")
@@ -168,6 +171,13 @@ class Search:
                 self.study.enqueue_trial(proposal)
         self._n_started += 1
         return self.study.ask()
+
+    def _shortest_useful_trial(self) -> float:
+        """Seconds a new trial needs at least: as long as the quickest finished or pruned trial
+        took (the one started with less left would be killed for nothing)."""
+        if math.isinf(self._quickest_trial):
+            return MIN_TRIAL_SECONDS
+        return max(MIN_TRIAL_SECONDS, self._quickest_trial)
 
     def _interrupt(self, trial: optuna.Trial | None) -> None:
         """Ctrl-C: stop the worker, record the trial in hand (if any) as failed, keep
@@ -234,9 +244,16 @@ class Search:
             record = replace(record, **self.summary_of(outcome.value))
             if self.keep is not None:
                 self.keep(trial.number, outcome.value)
+        elif outcome.status == "pruned" and outcome.error:
+            record.stop_reason = time_reason(outcome.error)
+            for key, value in stop_attrs(record.stop_reason).items():
+                trial.set_user_attr(key, value)
+            logger.info("trial %d stopped itself: %s", trial.number, outcome.error)
         elif outcome.error:
             record.error = outcome.error
             logger.info("trial %d %s: %s", trial.number, outcome.status, outcome.error)
+        if outcome.status in ("ok", "pruned"):
+            self._quickest_trial = min(self._quickest_trial, outcome.wall_seconds)
         record.save(trial)
         if self.scheduler is not None:
             output = outcome.value if values is not None else None

@@ -53,7 +53,8 @@ Work = Callable[[dict[str, Any], Reporter], Any]
 
 @dataclass
 class Outcome:
-    """How a trial ended: `status` is 'ok', 'failed', 'pruned' or 'timeout'.
+    """How a trial ended: `status` is 'ok', 'failed', 'pruned' or 'timeout'; `error` says what
+    went wrong or, for a trial its work stopped itself (`OutOfTime`), why.
 
     `reports` are intermediate results the executor could not relay while the trial ran (a
     remote worker's); `reported` says they already went to the storage from the worker.
@@ -187,6 +188,11 @@ def warm_up(work: Work) -> None:
     prepare = getattr(work, "warm_up", None)
     if callable(prepare):
         prepare()
+
+
+class OutOfTime(optuna.TrialPruned):
+    """Raised by work that will not start a fidelity it predicts it cannot finish in the time
+    left; the trial ends pruned at its last report and the message says why."""
 
 
 class TrialTimeout(Exception):

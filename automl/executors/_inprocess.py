@@ -58,8 +58,8 @@ class InProcessExecutor:
 
         try:
             return outcome("ok", self.work(config, report))
-        except optuna.TrialPruned:
-            return outcome("pruned")
+        except optuna.TrialPruned as exc:
+            return outcome("pruned", error=str(exc) or None)
         except TrialTimeout as exc:
             return outcome("timeout", error=str(exc))
         except Exception as exc:

@@ -134,8 +134,8 @@ def _worker_main(
             try:
                 result = work(config, Reporter(send, timeout))
                 message: tuple[Any, ...] = ("ok", result, None)
-            except optuna.TrialPruned:
-                message = ("pruned", None, None)
+            except optuna.TrialPruned as exc:
+                message = ("pruned", None, str(exc) or None)
             except MemoryError:
                 out_of_memory = True
                 message = ("failed", None, f"trial exceeded its memory limit of {memory_mb} MB")

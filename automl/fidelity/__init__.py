@@ -4,6 +4,7 @@ learning-curve extrapolation, and pruners that stop trials early."""
 from automl.fidelity.curves import CurveForecast, forecast
 from automl.fidelity.plan import FidelityPlan, data_fraction_plan
 from automl.fidelity.pruners import LearningCurvePruner, ask_pruner
+from automl.fidelity.reasons import time_reason
 from automl.fidelity.schedulers import AshaPruner, geometric_rungs
 from automl.fidelity.subsample import NestedSubsamples
 
@@ -17,4 +18,5 @@ __all__ = [
     "data_fraction_plan",
     "forecast",
     "geometric_rungs",
+    "time_reason",
 ]

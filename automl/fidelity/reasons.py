@@ -47,6 +47,12 @@ def forecast_reason(forecast: dict[str, Any], threshold: float) -> dict[str, Any
     }
 
 
+def time_reason(text: str) -> dict[str, Any]:
+    """The reason of a trial that stopped itself: the next fidelity would not finish in the time
+    it had left (`text`, from the work, says how long it predicted and how long was left)."""
+    return {"rule": "time", "text": text, "short": "no time for the next fidelity"}
+
+
 def bandit_reason(
     pruner: BasePruner, study: optuna.Study, number: int, fidelity: float | None = None
 ) -> dict[str, Any]:

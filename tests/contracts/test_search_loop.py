@@ -71,16 +71,24 @@ def search(
 
 def test_no_trial_starts_once_the_time_budget_is_spent() -> None:
     clock = FakeClock()
-    study = search(Budget(time_budget=35, clock=clock), FakeExecutor(clock, seconds=10))
-    assert len(study.trials) == 4  # started at 0, 10, 20 and 30 s; none at 40 s
+    study = search(Budget(time_budget=35.5, clock=clock), FakeExecutor(clock, seconds=1))
+    assert len(study.trials) == 35  # one a second, the last started with 1.5 s left
+
+
+def test_no_trial_starts_with_less_time_left_than_the_quickest_trial_took() -> None:
+    clock = FakeClock()
+    executor = FakeExecutor(clock, seconds=10)
+    study = search(Budget(time_budget=35, clock=clock), executor)
+    # started at 0, 10 and 20 s; at 30 s the 5 s left could only get a trial killed
+    assert len(study.trials) == 3 and executor.timeouts == [35, 25, 15]
 
 
 def test_the_reserve_is_held_back_and_limits_each_trial() -> None:
     clock = FakeClock()
-    executor = FakeExecutor(clock, seconds=10)
+    executor = FakeExecutor(clock, seconds=4)
     study = search(Budget(time_budget=35, clock=clock), executor, reserve=10)
-    assert len(study.trials) == 3  # the fourth would start with 5 s left, all reserved
-    assert executor.timeouts == [25, 15, 5]
+    assert len(study.trials) == 6  # the seventh would start with 11 s left, 10 of them reserved
+    assert executor.timeouts == [25, 21, 17, 13, 9, 5]
 
 
 def test_a_trial_budget_counts_finished_trials() -> None:

@@ -1,0 +1,106 @@
+"""A trial does not start a stage (a data-fraction rung, the full evaluation, the remaining
+folds) that it predicts cannot finish in its time limit: it stops with its last report kept
+and says why, instead of being killed at the limit with nothing.
+
+`SlowByRows` sleeps in proportion to its training rows, so the timings do not depend on the
+machine's speed: a fit on n rows takes n * SECONDS_PER_ROW plus what preprocessing costs.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+from optuna.trial import TrialState
+from sklearn.base import BaseEstimator
+from sklearn.linear_model import LogisticRegression
+
+import automl
+from automl.data import Task
+from automl.exceptions import AutoMLError
+from automl.models import ModelFamily, Validation, register_family
+from automl.record import TrialRecord
+from tests.conftest import dataset_path
+
+SECONDS_PER_ROW = 0.0005
+
+
+@register_family
+class SlowByRows(ModelFamily):
+    name = "slow_by_rows"
+    params = frozenset({"C"})
+    tasks = frozenset({Task.BINARY})
+    needs_scaling = True
+
+    def build(self, params: dict[str, Any], task: Task, seed: int) -> BaseEstimator:
+        return LogisticRegression(C=params.get("C", 1.0), max_iter=200)
+
+    def fit_early_stopped(
+        self, estimator: Any, X: Any, y: np.ndarray, validation: Validation
+    ) -> int | None:
+        time.sleep(SECONDS_PER_ROW * len(y))
+        estimator.fit(X, y)
+        return None
+
+
+SPACE = {"models": {"slow_by_rows": {"C": 1.0}}}
+
+
+def _only_trial(storage: str) -> optuna.trial.FrozenTrial:
+    (name,) = optuna.get_all_study_names(storage)
+    (trial,) = optuna.load_study(study_name=name, storage=storage).get_trials()
+    return trial
+
+
+def _search_one_trial(data: pd.DataFrame, tmp_path: Path, **kwargs: Any) -> Any:
+    """Run one trial; its only trial stops early, so the search ends without a model."""
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    with pytest.raises(AutoMLError, match="no trial completed"):
+        automl.search(
+            data,
+            target="income",
+            n_trials=1,
+            space=SPACE,
+            storage=storage,
+            seed=0,
+            executor="inprocess",
+            **kwargs,
+        )
+    return _only_trial(storage)
+
+
+def test_a_trial_stops_before_the_folds_it_has_no_time_for(
+    adult: pd.DataFrame, tmp_path: Path
+) -> None:
+    # 5-fold CV on 2,000 rows: each fold trains on 1,600 rows (0.8 s asleep), all five would
+    # take 4 s of a 2.5 s limit, so the trial stops after its first fold.
+    trial = _search_one_trial(
+        adult, tmp_path, evaluation="cv", strategy="random", trial_time_limit=2.5
+    )
+    record = TrialRecord.of(trial)
+    assert trial.state == TrialState.PRUNED
+    assert list(trial.intermediate_values) == [0]  # the first fold's score is kept
+    assert record.wall_seconds is not None and record.wall_seconds < 2.5
+    assert record.stop_reason is not None and record.stop_reason["rule"] == "time"
+    assert "4 more fold(s) would take about" in record.stop_reason["text"]
+    assert record.why_stopped() == "no time for the next fidelity"
+
+
+def test_a_trial_stops_before_a_data_fraction_it_has_no_time_for(tmp_path: Path) -> None:
+    # 15,000 rows held out 80/20: a third of the 12,000 training rows (1.6 s asleep) fits in a
+    # 4 s limit, all of them (4.8 s) would not: the trial keeps its score on a third.
+    adult = pd.read_csv(dataset_path("adult.csv.gz"), nrows=15000)
+    trial = _search_one_trial(
+        adult, tmp_path, evaluation="holdout", strategy="asha", trial_time_limit=4
+    )
+    record = TrialRecord.of(trial)
+    assert trial.state == TrialState.PRUNED
+    assert len(trial.intermediate_values) == 1 and record.fidelity == pytest.approx(1 / 3)
+    assert record.stop_reason is not None
+    assert record.stop_reason["text"].startswith("the evaluation on all rows would take about")
+    assert record.wall_seconds is not None and record.wall_seconds < 4
