@@ -112,6 +112,14 @@ class TrialRecord:
             )
         return None
 
+    def what_ended_it(self) -> str | None:
+        """Why a trial has no score, in a line: its error, or the reason it was stopped."""
+        if self.error:
+            return self.error
+        if self.stop_reason and self.stop_reason.get("text"):
+            return f"stopped: {self.stop_reason['text']}"
+        return None
+
     @classmethod
     def of(cls, trial: FrozenTrial) -> TrialRecord:
         """The record of a finished (or running) trial; its params stand in for a missing config."""

@@ -38,14 +38,9 @@ class SearchResult:
         self.notes = notes or []
         self._predictions = predictions
         if not self.completed:
-            records = [TrialRecord.of(t) for t in study.trials]
+            ends = [TrialRecord.of(t).what_ended_it() for t in study.trials]
             detail = next(
-                (
-                    r.error or f"stopped: {r.stop_reason['text']}"
-                    for r in reversed(records)
-                    if r.error or (r.stop_reason and r.stop_reason.get("text"))
-                ),
-                "no trial ran (is the budget too small?)",
+                (e for e in reversed(ends) if e), "no trial ran (is the budget too small?)"
             )
             raise AutoMLError(
                 f"no trial completed in study '{study.study_name}'; last error: {detail}"
