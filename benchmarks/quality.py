@@ -126,13 +126,13 @@ def run_optuna_tpe(data: BenchmarkData, budget: float) -> tuple[np.ndarray, list
     return model.predict_proba(X_test), list(model.classes_)
 
 
-def run_flaml(data: BenchmarkData, budget: float) -> tuple[np.ndarray, list]:
+def run_flaml(data: BenchmarkData, budget: float, seed: int = 0) -> tuple[np.ndarray, list]:
     from flaml import AutoML
 
     X, y = data.train.drop(columns=[data.target]), data.train[data.target]
     automl = AutoML()
     task = "regression" if data.task == "regression" else "classification"
-    automl.fit(X, y, task=task, metric=SCORING[data.task], time_budget=budget, verbose=0, seed=0)
+    automl.fit(X, y, task=task, metric=SCORING[data.task], time_budget=budget, verbose=0, seed=seed)
     X_test = data.test.drop(columns=[data.target])
     if data.task == "regression":
         return automl.predict(X_test), []
