@@ -79,7 +79,7 @@ class SearchSettings:
         estimator=True,
     )
     trial_time_limit: float | None = _setting(
-        None, "Seconds one trial may run (default: a quarter of the time budget)."
+        None, "Seconds one trial may run (default: half the time budget, at least 10 s)."
     )
     strategy: str = _setting(
         "auto", "Search strategy.", cli="--strategy", job={"max_length": 32}, estimator=True

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+import statistics
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -95,7 +96,7 @@ class Search:
         self._lock = threading.RLock()
         self._trial_ended = threading.Condition(self._lock)
         self._n_started = 0
-        self._quickest_trial = math.inf
+        self._trial_seconds: list[float] = []
         self._errors: list[BaseException] = []
 
     @property
@@ -131,15 +132,19 @@ class Search:
             trial: optuna.Trial | Wait | None = None
             try:  # Ctrl-C may come while a trial is asked and sampled, not only while it runs
                 with self._lock:
-                    trial = self._next_trial()
+                    reserve = self.reserve()
+                    trial = self._next_trial(reserve)
                     while isinstance(trial, Wait):
                         self._trial_ended.wait(WAIT_SECONDS)
-                        trial = self._next_trial()
+                        reserve = self.reserve()
+                        trial = self._next_trial(reserve)
                     if trial is None:
                         return
                     config = self.space.sample(trial)
                     work = config if self.scheduler is None else self.scheduler.start(trial, config)
-                self._run_trial(trial, config, work)
+                # the reserve the trial was admitted with sets its limit: another trial ending
+                # meanwhile may raise the reserve, which must not leave this one too little
+                self._run_trial(trial, config, work, reserve)
             except KeyboardInterrupt:
                 self._interrupt(trial if isinstance(trial, optuna.Trial) else None)
                 return
@@ -151,9 +156,9 @@ class Search:
             self._errors.append(exc)
             self.interrupted = True
 
-    def _next_trial(self) -> optuna.Trial | Wait | None:
+    def _next_trial(self, reserve: float) -> optuna.Trial | Wait | None:
         if self.interrupted or not self.budget.allows_trial(
-            self._n_started, self.reserve(), self._shortest_useful_trial()
+            self._n_started, reserve, self._time_a_trial_needs()
         ):
             return None
         if grid_exhausted(self.strategy.sampler, self.study):
@@ -172,12 +177,13 @@ class Search:
         self._n_started += 1
         return self.study.ask()
 
-    def _shortest_useful_trial(self) -> float:
-        """Seconds a new trial needs at least: as long as the quickest finished or pruned trial
-        took (the one started with less left would be killed for nothing)."""
-        if math.isinf(self._quickest_trial):
+    def _time_a_trial_needs(self) -> float:
+        """Seconds a new trial needs at least: as long as the median finished or pruned trial
+        took. One started with less would most likely be killed for nothing; the time not
+        started goes to the final refit instead."""
+        if not self._trial_seconds:
             return MIN_TRIAL_SECONDS
-        return max(MIN_TRIAL_SECONDS, self._quickest_trial)
+        return max(MIN_TRIAL_SECONDS, statistics.median(self._trial_seconds))
 
     def _interrupt(self, trial: optuna.Trial | None) -> None:
         """Ctrl-C: stop the worker, record the trial in hand (if any) as failed, keep
@@ -203,7 +209,7 @@ class Search:
         logger.warning("search interrupted; keeping the finished trials")
 
     def _run_trial(
-        self, trial: optuna.Trial, config: dict[str, Any], work: dict[str, Any]
+        self, trial: optuna.Trial, config: dict[str, Any], work: dict[str, Any], reserve: float
     ) -> FrozenTrial:
         curve = _Curve(trial, self.multi_objective)
         address = None
@@ -212,7 +218,7 @@ class Search:
                 self.storage_url, self.study.study_name, trial.number, self.study.pruner
             )
         outcome = self.executor.run(
-            work, self.budget.trial_timeout(self.reserve()), curve.on_report, address
+            work, self.budget.trial_timeout(reserve), curve.on_report, address
         )
         with self._lock:
             for report in outcome.reports:
@@ -253,7 +259,7 @@ class Search:
             record.error = outcome.error
             logger.info("trial %d %s: %s", trial.number, outcome.status, outcome.error)
         if outcome.status in ("ok", "pruned"):
-            self._quickest_trial = min(self._quickest_trial, outcome.wall_seconds)
+            self._trial_seconds.append(outcome.wall_seconds)
         record.save(trial)
         if self.scheduler is not None:
             output = outcome.value if values is not None else None

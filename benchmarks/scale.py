@@ -3,6 +3,7 @@
     python -m benchmarks.scale table [--rows 1000000 --budget 300]
     python -m benchmarks.scale flights [--budget 60 --seeds 0 1 2]        # automl auto vs FLAML
     python -m benchmarks.scale strategies [--budget 120]                  # every strategy, flights
+    python -m benchmarks.scale limits [--budget 60 --shares 0.25 0.5]     # the trial time limit
 
 `table`: a reproducible synthetic table (`make_table`: 30 numeric columns, some with missing
 values; 14 low-cardinality and 5 high-cardinality text columns, up to 100,000 levels; a binary
@@ -147,7 +148,12 @@ def _pss_mb(pid: int) -> float:
 
 
 def run_automl(
-    source: pd.DataFrame | Path, target: str, budget: float, strategy: str, seed: int
+    source: pd.DataFrame | Path,
+    target: str,
+    budget: float,
+    strategy: str,
+    seed: int,
+    **settings: Any,
 ) -> dict[str, Any]:
     """One search, measured; the model and the study's timeline in the returned dict."""
     import optuna
@@ -167,6 +173,7 @@ def run_automl(
                 metric="roc_auc",
                 storage=storage,
                 seed=seed,
+                **settings,
             )
             error = None
         except automl.AutoMLError as exc:
@@ -258,6 +265,20 @@ def flights_benchmark(budget: float, seeds: list[int]) -> list[dict[str, Any]]:
     return runs
 
 
+def limits_benchmark(budget: float, seeds: list[int], shares: list[float]) -> list[dict[str, Any]]:
+    """The default trial time limit: `auto` on flights with each share of the budget."""
+    runs = []
+    for seed in seeds:
+        data = flights(seed)
+        for share in shares:
+            limit = share * budget
+            run = run_automl(data.train, data.target, budget, "auto", seed, trial_time_limit=limit)
+            run["test_auc"] = held_out_auc(run.pop("result"), data.test, data.target, "late")
+            runs.append({"trial_limit": f"{share:g} x budget", **run})
+            logging.info("flights seed %d limit %gs: %s", seed, limit, runs[-1])
+    return runs
+
+
 def strategies_benchmark(budget: float, strategies: list[str]) -> list[dict[str, Any]]:
     data = flights(0)
     runs = []
@@ -310,17 +331,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("what", choices=["table", "flights", "strategies"])
+    parser.add_argument("what", choices=["table", "flights", "strategies", "limits"])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--budget", type=float)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--strategies", nargs="+", default=list(strategy_names()))
+    parser.add_argument("--shares", type=float, nargs="+", default=[0.25, 0.5])
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     runners: dict[str, Callable[[], list[dict[str, Any]]]] = {
         "table": lambda: table_benchmark(args.rows, args.budget or 300, args.seeds[0]),
         "flights": lambda: flights_benchmark(args.budget or 60, args.seeds),
         "strategies": lambda: strategies_benchmark(args.budget or 120, args.strategies),
+        "limits": lambda: limits_benchmark(args.budget or 60, args.seeds, args.shares),
     }
     with quiet():
         runs = runners[args.what]()
@@ -329,8 +352,13 @@ def main() -> None:
         "table": f"A {args.rows:,}-row, 50-column table, `auto` at {budget:g} s",
         "flights": f"flights at {budget:g} s: automl `auto` against FLAML",
         "strategies": f"Every strategy on flights at {budget:g} s (seed 0)",
+        "limits": f"flights at {budget:g} s: `auto` with each default trial time limit",
     }
-    first = {"table": ["rows", "table_mb", "csv_mb"], "flights": ["method", "seed"]}
+    first = {
+        "table": ["rows", "table_mb", "csv_mb"],
+        "flights": ["method", "seed"],
+        "limits": ["trial_limit", "seed"],
+    }
     extra = {"table": ["peak_over_table"], "strategies": ["error"]}
     columns = first.get(args.what, ["strategy"]) + COLUMNS + extra.get(args.what, [])
     write(args.what, runs, titles[args.what], columns)

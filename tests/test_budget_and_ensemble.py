@@ -32,7 +32,7 @@ def test_budget_limits_trials_and_holds_back_the_reserve() -> None:
     assert budget.trial_timeout(reserve=5) == pytest.approx(5)  # 10 s left minus the reserve
     assert not budget.allows_trial(n_finished=3, reserve=10)
     assert budget.allows_trial(n_finished=3, reserve=5, needs=4)
-    assert not budget.allows_trial(n_finished=3, reserve=5, needs=6)  # the quickest took 6 s
+    assert not budget.allows_trial(n_finished=3, reserve=5, needs=6)  # trials take 6 s
     assert budget.hard_remaining == pytest.approx(60 * 1.05 - 50)
     assert not budget.allows_trial(n_finished=10)
 

@@ -75,7 +75,7 @@ def test_no_trial_starts_once_the_time_budget_is_spent() -> None:
     assert len(study.trials) == 35  # one a second, the last started with 1.5 s left
 
 
-def test_no_trial_starts_with_less_time_left_than_the_quickest_trial_took() -> None:
+def test_no_trial_starts_with_less_time_left_than_the_median_trial_took() -> None:
     clock = FakeClock()
     executor = FakeExecutor(clock, seconds=10)
     study = search(Budget(time_budget=35, clock=clock), executor)
