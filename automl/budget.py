@@ -14,7 +14,7 @@ DEFAULT_TIME_BUDGET = 60.0
 MAX_SECONDS = 365 * 24 * 3600.0
 MIN_TRIAL_SECONDS = 0.5
 """A trial is not started with less time than this left (nor with less than the median trial so
-far took): it could not finish."""
+far took to its first result): it could not finish."""
 
 
 @dataclass

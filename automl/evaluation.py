@@ -102,7 +102,7 @@ class TabularObjective:
 
         pipeline = build_pipeline(config, data.roles, data.task, self.seed)
         family, _ = model_params(config)
-        timer = StageTimer(report.deadline, enabled=not family.stops_at_deadline)
+        timer = StageTimer(report.deadline, CUT_SHORT_SHARE if family.stops_at_deadline else 1.0)
         last: FoldFit | None = None
         if self.fidelity.kind == "data_fraction":
             last = self._climb_rungs(config, pipeline, report, fold_deadline(0), timer)
@@ -225,21 +225,28 @@ class FoldFit:
         return self.fit_seconds * train_rows / max(self.train_rows, 1) + self.predict_seconds
 
 
+CUT_SHORT_SHARE = 0.25
+"""A family that stops at its deadline still starts a stage it has a quarter of the predicted
+time for (it is cut short and scored); with less, its score would say little of the
+configuration and mislead the sampler, so the trial stops at its last report instead."""
+
+
 @dataclass(frozen=True)
 class StageTimer:
     """Stops a trial before a stage (a data-fraction rung, the full evaluation, the remaining
     folds) that it predicts cannot finish before its deadline: killed there, it would leave
-    nothing, while stopped here it keeps its last report. Families that stop at their deadline
-    are not stopped (`enabled` False): they are cut short inside the stage and scored."""
+    nothing, while stopped here it keeps its last report. `share` is the part of the predicted
+    time that must be left: all of it, or CUT_SHORT_SHARE for families that stop at their
+    deadline with what they have."""
 
     deadline: float | None
-    enabled: bool = True
+    share: float = 1.0
 
     def check(self, predicted_seconds: float, what: str) -> None:
-        if not self.enabled or self.deadline is None:
+        if self.deadline is None:
             return
         left = self.deadline - time.monotonic()
-        if predicted_seconds > left:
+        if self.share * predicted_seconds > left:
             raise OutOfTime(
                 f"{what} would take about {predicted_seconds:.1f}s, with {max(left, 0.0):.1f}s"
                 " of the trial's time limit left"

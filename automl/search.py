@@ -96,7 +96,7 @@ class Search:
         self._lock = threading.RLock()
         self._trial_ended = threading.Condition(self._lock)
         self._n_started = 0
-        self._trial_seconds: list[float] = []
+        self._first_result_seconds: list[float] = []
         self._errors: list[BaseException] = []
 
     @property
@@ -179,11 +179,11 @@ class Search:
 
     def _time_a_trial_needs(self) -> float:
         """Seconds a new trial needs at least: as long as the median finished or pruned trial
-        took. One started with less would most likely be killed for nothing; the time not
-        started goes to the final refit instead."""
-        if not self._trial_seconds:
+        took to its first result (its first report, or its end). One started with less would
+        most likely be killed with nothing; the time not used goes to the final refit."""
+        if not self._first_result_seconds:
             return MIN_TRIAL_SECONDS
-        return max(MIN_TRIAL_SECONDS, statistics.median(self._trial_seconds))
+        return max(MIN_TRIAL_SECONDS, statistics.median(self._first_result_seconds))
 
     def _interrupt(self, trial: optuna.Trial | None) -> None:
         """Ctrl-C: stop the worker, record the trial in hand (if any) as failed, keep
@@ -259,7 +259,8 @@ class Search:
             record.error = outcome.error
             logger.info("trial %d %s: %s", trial.number, outcome.status, outcome.error)
         if outcome.status in ("ok", "pruned"):
-            self._trial_seconds.append(outcome.wall_seconds)
+            first = curve[0].cpu_seconds if curve and curve[0].cpu_seconds > 0 else math.inf
+            self._first_result_seconds.append(min(first, outcome.wall_seconds))
         record.save(trial)
         if self.scheduler is not None:
             output = outcome.value if values is not None else None
