@@ -102,7 +102,7 @@ class TabularObjective:
 
         pipeline = build_pipeline(config, data.roles, data.task, self.seed)
         family, _ = model_params(config)
-        timer = StageTimer(report.deadline, CUT_SHORT_SHARE if family.stops_at_deadline else 1.0)
+        timer = StageTimer(report.deadline, family.stops_at_deadline)
         last: FoldFit | None = None
         if self.fidelity.kind == "data_fraction":
             last = self._climb_rungs(config, pipeline, report, fold_deadline(0), timer)
@@ -110,13 +110,13 @@ class TabularObjective:
         on_curve = family.curve_unit is not None and family.curve_unit == self.fidelity.kind
         for fold, (train, valid) in enumerate(self.splits):
             if last is not None:
-                ahead = sum(last.predicted_seconds(len(t)) for t, _ in self.splits[fold:])
+                ahead = [last.predicted_seconds(len(t)) for t, _ in self.splits[fold:]]
                 what = (
                     "the evaluation on all rows"
                     if not fits
                     else f"{len(self.splits) - fold} more fold(s)"
                 )
-                timer.check(ahead, what)
+                timer.check(ahead, what, fold_deadline(fold))
             curve_report = report if on_curve and fold == 0 else None
             last = self._fit_and_score(
                 config, pipeline, train, valid, fold_deadline(fold), curve_report
@@ -159,9 +159,8 @@ class TabularObjective:
         for fraction in self.fidelity.fractions:
             rows = self._subsamples.take(fraction)
             if fit is not None:
-                timer.check(
-                    fit.predicted_seconds(len(rows)), f"training on {fraction:.0%} of the rows"
-                )
+                what = f"training on {fraction:.0%} of the rows"
+                timer.check([fit.predicted_seconds(len(rows))], what, deadline)
             fit = self._fit_and_score(config, pipeline, rows, valid, deadline, None)
             report(fit.score, self.fidelity.step_of(fraction), fraction)
         assert fit is not None, "a data-fraction plan has at least one rung"
@@ -233,23 +232,29 @@ configuration and mislead the sampler, so the trial stops at its last report ins
 
 @dataclass(frozen=True)
 class StageTimer:
-    """Stops a trial before a stage (a data-fraction rung, the full evaluation, the remaining
-    folds) that it predicts cannot finish before its deadline: killed there, it would leave
-    nothing, while stopped here it keeps its last report. `share` is the part of the predicted
-    time that must be left: all of it, or CUT_SHORT_SHARE for families that stop at their
-    deadline with what they have."""
+    """Stops a trial before a stage (a data-fraction rung, the full evaluation, the next folds)
+    that it predicts cannot finish in time: killed there, it would leave nothing, while stopped
+    here it keeps its last report. A family that cannot stop part-way needs the predicted time
+    of every stage left before the trial's `deadline`; one that stops at its stage's deadline
+    with what it has (`stops_at_deadline`) needs CUT_SHORT_SHARE of the next stage's time."""
 
     deadline: float | None
-    share: float = 1.0
+    stops_at_deadline: bool = False
 
-    def check(self, predicted_seconds: float, what: str) -> None:
-        if self.deadline is None:
+    def check(self, stages: list[float], what: str, stage_deadline: float | None) -> None:
+        """`stages`: predicted seconds of each stage left, the next first; `stage_deadline`:
+        when the next one's fit must stop."""
+        if self.stops_at_deadline:
+            deadline, predicted, needed = stage_deadline, stages[0], CUT_SHORT_SHARE * stages[0]
+        else:
+            deadline, predicted = self.deadline, sum(stages)
+            needed = predicted
+        if deadline is None:
             return
-        left = self.deadline - time.monotonic()
-        if self.share * predicted_seconds > left:
+        left = deadline - time.monotonic()
+        if needed > left:
             raise OutOfTime(
-                f"{what} would take about {predicted_seconds:.1f}s, with {max(left, 0.0):.1f}s"
-                " of the trial's time limit left"
+                f"{what} would take about {predicted:.1f}s, with {max(left, 0.0):.1f}s left for it"
             )
 
 

@@ -32,13 +32,15 @@ SCHEMA_VERSION = 2
 
 @dataclass(frozen=True)
 class CurvePoint:
-    """One intermediate score: its step, share of full fidelity (None: unknown) and the CPU
-    seconds the trial had spent when it was reported."""
+    """One intermediate score: its step, share of full fidelity (None: unknown), and the CPU
+    seconds the trial had spent and the seconds since it started when it was reported (0.0:
+    not recorded, as in older studies)."""
 
     step: int
     value: float
     fidelity: float | None = None
     cpu_seconds: float = 0.0
+    wall_seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         """The point as JSON-ready data (cheaper than `dataclasses.asdict`, which deep-copies:
@@ -48,6 +50,7 @@ class CurvePoint:
             "value": self.value,
             "fidelity": self.fidelity,
             "cpu_seconds": self.cpu_seconds,
+            "wall_seconds": self.wall_seconds,
         }
 
 
@@ -139,7 +142,8 @@ _OWN_ATTRS = {"forecast": FORECAST_ATTR, "stop_reason": STOP_ATTR}
 
 def _point(raw: Mapping[str, Any]) -> dict[str, Any]:
     return {k: raw.get(k) for k in ("step", "value", "fidelity")} | {
-        "cpu_seconds": raw.get("cpu_seconds") or 0.0
+        "cpu_seconds": raw.get("cpu_seconds") or 0.0,
+        "wall_seconds": raw.get("wall_seconds") or 0.0,
     }
 
 

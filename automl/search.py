@@ -259,7 +259,7 @@ class Search:
             record.error = outcome.error
             logger.info("trial %d %s: %s", trial.number, outcome.status, outcome.error)
         if outcome.status in ("ok", "pruned"):
-            first = curve[0].cpu_seconds if curve and curve[0].cpu_seconds > 0 else math.inf
+            first = curve[0].wall_seconds if curve and curve[0].wall_seconds > 0 else math.inf
             self._first_result_seconds.append(min(first, outcome.wall_seconds))
         record.save(trial)
         if self.scheduler is not None:
@@ -305,7 +305,13 @@ class _Curve:
         """Keep a finite report on the curve; False when it is not finite (nothing to tell)."""
         if not math.isfinite(report.value):
             return False
-        point = CurvePoint(report.step, report.value, report.fidelity, round(report.cpu_seconds, 4))
+        point = CurvePoint(
+            report.step,
+            report.value,
+            report.fidelity,
+            round(report.cpu_seconds, 4),
+            round(report.wall_seconds, 4),
+        )
         self.points.append(point)
         return True
 

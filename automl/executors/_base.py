@@ -18,12 +18,14 @@ from automl.exceptions import ConfigError
 @dataclass(frozen=True)
 class Report:
     """One intermediate result: `fidelity` is the share of full fidelity reached (None when the
-    work does not say), `cpu_seconds` the trial's CPU time so far (all threads)."""
+    work does not say), `cpu_seconds` the trial's CPU time so far (all threads), `wall_seconds`
+    the time since the trial started."""
 
     value: float
     step: int
     fidelity: float | None = None
     cpu_seconds: float = 0.0
+    wall_seconds: float = 0.0
 
 
 OnReport = Callable[[Report], bool]
@@ -41,10 +43,12 @@ class Reporter:
         self._send = send
         self.deadline = None if timeout is None else time.monotonic() + timeout
         self._cpu_start = time.process_time()
+        self._wall_start = time.monotonic()
 
     def __call__(self, value: float, step: int, fidelity: float | None = None) -> None:
         spent = time.process_time() - self._cpu_start
-        if self._send(Report(float(value), int(step), fidelity, spent)):
+        elapsed = time.monotonic() - self._wall_start
+        if self._send(Report(float(value), int(step), fidelity, spent, elapsed)):
             raise optuna.TrialPruned()
 
 

@@ -104,7 +104,7 @@ def _limit_memory(memory_mb: int | None) -> None:
 
 
 def _worker_main(
-    conn: Connection, payload: bytes, parent_pid: int, threads: int | None, memory_mb: int | None
+    conn: Connection, parent_pid: int, threads: int | None, memory_mb: int | None
 ) -> None:
     """Worker loop: receive a config, run the work, relay reports, send the result.
 
@@ -116,7 +116,9 @@ def _worker_main(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent(parent_pid)
     limit_threads(threads)
+    payload = conn.recv_bytes()  # not a process argument: it would stay referenced all along
     work = cloudpickle.loads(payload)
+    del payload
     _limit_memory(memory_mb)
     with contextlib.suppress(Exception):  # a trial that needs what failed to load says so
         warm_up(work)
@@ -160,7 +162,8 @@ class _WorkerProcess:
         self, context: Any, payload: bytes, threads: int | None, memory_mb: int | None
     ) -> None:
         self._context = context
-        self._args = (payload, os.getpid(), threads, memory_mb)
+        self._payload = payload
+        self._args = (os.getpid(), threads, memory_mb)
         self._memory_mb = memory_mb
         self._process: Any = None
         self._conn: Connection | None = None
@@ -230,8 +233,10 @@ class _WorkerProcess:
             return self._conn
 
     def _wait_until_ready(self, conn: Connection) -> None:
-        """Block until the new worker has loaded the work and warmed up (not trial time)."""
+        """Send the new worker the work, then block until it has loaded it and warmed up (not
+        trial time)."""
         try:
+            conn.send_bytes(self._payload)
             if conn.poll(WORKER_START_SECONDS) and conn.recv() == ("ready",):
                 return
             reason = f"did not load the search's data within {WORKER_START_SECONDS:.0f}s"

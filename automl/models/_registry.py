@@ -65,7 +65,8 @@ class ModelFamily:
       takes NaN as it is; `needs_scaling`: numeric columns are imputed and standardised
       unless the space chooses otherwise.
     - `default_rank`: position in the default space (None: only on request); also the order
-      in which `auto` tries the families' first starting points.
+      in which `auto` tries the families' first starting points. `default_max_rows`: above
+      this many rows the default space leaves the family out (it stays available on request).
     - `schedule_params`: settings that may change while the model trains; a family with some
       trains in checkpointed segments (its estimator has `start`, `train_epochs`,
       `set_schedule` and `epochs_trained_`), which population-based training needs.
@@ -85,6 +86,7 @@ class ModelFamily:
     handles_missing: ClassVar[bool] = False
     needs_scaling: ClassVar[bool] = False
     default_rank: ClassVar[int | None] = None
+    default_max_rows: ClassVar[int | None] = None
     schedule_params: ClassVar[frozenset[str]] = frozenset()
     libraries: ClassVar[tuple[str, ...]] = ()
     stops_at_deadline: ClassVar[bool] = False
@@ -149,9 +151,15 @@ def family_libraries(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted({lib for name in names for lib in get_family(name).libraries}))
 
 
-def default_families() -> tuple[str, ...]:
-    """The families of the default space, strongest first."""
-    ranked = [f for f in FAMILIES.values() if f.default_rank is not None]
+def default_families(rows: int | None = None) -> tuple[str, ...]:
+    """The families of the default space, strongest first (for `rows` rows of data, when
+    given: without those whose `default_max_rows` it exceeds)."""
+    ranked = [
+        f
+        for f in FAMILIES.values()
+        if f.default_rank is not None
+        and (rows is None or f.default_max_rows is None or rows <= f.default_max_rows)
+    ]
     return tuple(f.name for f in sorted(ranked, key=lambda f: f.default_rank or 0))
 
 

@@ -43,10 +43,12 @@ def run_problem(problem: Problem, budget: Budget, on_trial: OnTrial | None) -> S
         search.run()
     finally:
         executor.close()
-    if search.interrupted and not _any_complete(study):
+    interrupted = search.interrupted
+    del search, executor  # frees the workers' pickled copy of the data before the refit
+    if interrupted and not _any_complete(study):
         raise KeyboardInterrupt  # nothing finished: the caller reports the interruption
     result = problem.result(study)
-    if search.interrupted:
+    if interrupted:
         result.notes.append("the search was interrupted; the model uses the trials that finished")
     problem.finalise(result, strategy, budget, executors)
     result.elapsed = budget.elapsed

@@ -20,7 +20,7 @@ from automl.exceptions import ConfigError
 from automl.executors import ExecutorSettings, Work
 from automl.fidelity import FidelityPlan, data_fraction_plan
 from automl.metrics import get_metric
-from automl.models import family_libraries, get_family
+from automl.models import default_families, family_libraries, get_family
 from automl.problems.base import Problem, register_problem
 from automl.record import StudyMeta
 from automl.refit import (
@@ -53,7 +53,15 @@ class TabularData(Problem):
 
     @cached_property
     def tabular(self) -> TabularSpace:
-        return tabular_space(self.settings.space)
+        rows = len(self.dataset.y)
+        left_out = set(default_families()) - set(default_families(rows))
+        if left_out and self.settings.space in (None, "default"):
+            logger.info(
+                "%s left out of the default space for %d rows (name it in the space to search it)",
+                ", ".join(sorted(left_out)),
+                rows,
+            )
+        return tabular_space(self.settings.space, rows)
 
     @cached_property
     def splits(self) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -163,6 +163,7 @@ class CurvePoint(BaseModel):
     value: float | None
     fidelity: float | None = None
     cpu_seconds: float | None = None
+    wall_seconds: float | None = None
     x: float | None = Field(None, description="Where the point goes on the fidelity axis.")
 
 

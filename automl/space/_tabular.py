@@ -36,9 +36,12 @@ class TabularSpace:
     starting_points: tuple[dict[str, Any], ...]
 
 
-def tabular_space(spec: Mapping[str, Any] | str | Path | None = None) -> TabularSpace:
+def tabular_space(
+    spec: Mapping[str, Any] | str | Path | None = None, rows: int | None = None
+) -> TabularSpace:
     """Build from a user spec (`{models: ..., preprocessing: ...}`, a YAML path, a name such as
-    'lightgbm,linear' or inline YAML/JSON text) or the bundled one."""
+    'lightgbm,linear' or inline YAML/JSON text) or the bundled one (for data of `rows` rows,
+    when given: see `default_families`)."""
     if isinstance(spec, Path) or (isinstance(spec, str) and Path(spec).is_file()):
         raw = load_yaml(spec)
     else:
@@ -54,7 +57,7 @@ def tabular_space(spec: Mapping[str, Any] | str | Path | None = None) -> Tabular
             f"unknown top-level key '{sorted(unknown)[0]}' in the search space;"
             " a tabular space has 'models' and optionally 'preprocessing'"
         )
-    models = _normalise_models(settings.get("models", list(default_families())))
+    models = _normalise_models(settings.get("models", list(default_families(rows))))
     params: list[Param] = [
         parse_param(MODEL_PARAM, {"type": "categorical", "choices": list(models)})
     ]

@@ -8,6 +8,7 @@ import optuna
 import pytest
 
 from automl.exceptions import SpaceError
+from automl.models import default_families
 from automl.space import SearchSpace, spaces_dir, tabular_space
 
 ISSUE_SPACE = {
@@ -154,3 +155,11 @@ def test_preprocessing_is_namespaced_by_step_and_0_1_0_names_still_work() -> Non
     assert conditions["encode.high_cardinality"] is None  # every family
     with pytest.raises(SpaceError, match=r"did you mean 'scale\.method'"):
         tabular_space({"models": ["linear"], "preprocessing": {"scale.methd": ["robust"]}})
+
+
+def test_the_default_space_leaves_knn_out_on_large_data() -> None:
+    # k-NN compares every validation row with every training row: hopeless on large tables
+    assert "knn" in default_families(50_000) and "knn" not in default_families(200_000)
+    assert "knn" not in tabular_space(None, rows=200_000).families
+    assert "knn" in tabular_space("default", rows=50_000).families
+    assert tabular_space({"models": ["knn"]}, rows=200_000).families == ("knn",)  # on request
