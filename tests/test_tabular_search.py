@@ -11,7 +11,10 @@ import pytest
 
 import automl
 from automl.exceptions import ConfigError, DataError, ModelFileError
+from automl.models import default_families
 from automl.record import StudyMeta
+from automl.space import MODEL_PARAM, tabular_space
+from automl.strategies import ConditionalGridSampler
 
 
 def test_binary_search_finds_a_good_model(adult: pd.DataFrame) -> None:
@@ -227,3 +230,15 @@ def test_free_text_columns_are_named_as_text(adult: pd.DataFrame) -> None:
     frame["review"] = [" ".join(rng.choice(words, 8)) + f" {i}" for i in range(len(frame))]
     with pytest.raises(DataError, match="review \\(free text: the tabular search does not read"):
         automl.search(frame, target="income", n_trials=1, storage=":memory:")
+
+
+def test_the_grid_of_the_default_space_multiplies_only_parameters_active_together() -> None:
+    # Optuna's GridSampler would build all 3^40 products of the default space's parameters
+    space = tabular_space().space
+    sampler = ConditionalGridSampler(space, 3, seed=0)
+    assert 10**3 < sampler.grid_size < 10**7
+    points = [sampler.point(i) for i in range(300)]
+    assert len({tuple(sorted(map(str, p.items()))) for p in points}) == 300  # no repeats
+    for point in points:
+        family = point[MODEL_PARAM]
+        assert all(k.split(".")[0] != f for k in point for f in default_families() if f != family)

@@ -51,10 +51,6 @@ class SearchSpace:
                 config[param.name] = param.suggest(trial)
         return config
 
-    def grid(self, points: int = 3) -> dict[str, list[Any]]:
-        """Values per parameter for Optuna's GridSampler (fixed ones included)."""
-        return {p.name: p.grid(points) for p in self.params}
-
     def active(self, config: Mapping[str, Any]) -> dict[str, Any]:
         """Keep only the parameters of `config` whose conditions hold (e.g. an enqueued config)."""
         kept: dict[str, Any] = {}

@@ -16,14 +16,14 @@ from automl.strategies._registry import (
     strategy_info,
     strategy_names,
 )
-from automl.strategies.grid import AskTellGridSampler, grid_exhausted
+from automl.strategies.grid import ConditionalGridSampler, grid_exhausted
 
 import_modules(__name__, __path__)
 
 __all__ = [
     "STRATEGIES",
-    "AskTellGridSampler",
     "Bounds",
+    "ConditionalGridSampler",
     "Strategy",
     "StrategyContext",
     "StrategyInfo",

@@ -7,7 +7,7 @@ from optuna.pruners import NopPruner
 
 from automl.exceptions import ConfigError
 from automl.strategies._registry import Strategy, StrategyContext, register_strategy
-from automl.strategies.grid import AskTellGridSampler
+from automl.strategies.grid import ConditionalGridSampler
 
 GRID_POINTS = 3
 """Values per numeric parameter in the `grid` strategy."""
@@ -58,8 +58,9 @@ def qmc(context: StrategyContext) -> Strategy:
 
 @register_strategy("grid")
 def grid(context: StrategyContext) -> Strategy:
-    """Every combination of the categorical choices and 3 values per number."""
-    sampler = AskTellGridSampler(context.space.grid(GRID_POINTS), seed=context.seed)
+    """Every combination of the categorical choices and 3 values per number, among the
+    parameters active together (per model family)."""
+    sampler = ConditionalGridSampler(context.space, GRID_POINTS, seed=context.seed)
     return Strategy("grid", sampler, NopPruner())
 
 
