@@ -68,6 +68,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
             keep_default_na=True,
             skipinitialspace=True,
             encoding="utf-8",
+            compression="gzip" if _is_gzip(path) else None,  # by content: uploads have no suffix
         )
     except (OSError, UnicodeDecodeError, EOFError) as exc:
         raise DataError(f"cannot read {path} as text CSV: {exc}") from None

@@ -21,6 +21,12 @@ def test_reads_gzip_csv_and_treats_question_mark_as_missing() -> None:
     assert "?" not in set(frame["workclass"].dropna())
 
 
+def test_gzip_is_recognised_by_content_not_name(tmp_path: Path) -> None:
+    unnamed = tmp_path / "upload-3f2a"  # as the service stores an upload
+    unnamed.write_bytes(dataset_path("adult.csv.gz").read_bytes())
+    assert read_table(unnamed).shape == (48841, 15)
+
+
 def test_reads_parquet_and_plain_csv(tmp_path: Path, adult: pd.DataFrame) -> None:
     adult.to_parquet(tmp_path / "a.parquet")
     adult.to_csv(tmp_path / "a.csv", index=False)
