@@ -110,7 +110,7 @@ class TabularObjective:
 
         pipeline = build_pipeline(config, data.roles, data.task, self.seed)
         family, _ = model_params(config)
-        timer = StageTimer(report.deadline, family.stops_at_deadline)
+        timer = StageTimer(report.deadline, enabled=not family.stops_at_deadline)
         last: FoldFit | None = None
         if self.fidelity.kind == "data_fraction":
             last = self._climb_rungs(config, pipeline, report, rungs_deadline(), timer)
@@ -124,7 +124,7 @@ class TabularObjective:
                     if not fits
                     else f"{len(self.splits) - fold} more fold(s)"
                 )
-                timer.check(ahead, what, fold_deadline(fold))
+                timer.check(ahead, what)
             curve_report = report if on_curve and fold == 0 else None
             last = self._fit_and_score(
                 config, pipeline, train, valid, fold_deadline(fold), curve_report
@@ -168,7 +168,7 @@ class TabularObjective:
             rows = self._subsamples.take(fraction)
             if fit is not None:
                 what = f"training on {fraction:.0%} of the rows"
-                timer.check([fit.predicted_seconds(len(rows))], what, deadline)
+                timer.check([fit.predicted_seconds(len(rows))], what)
             fit = self._fit_and_score(config, pipeline, rows, valid, deadline, None)
             report(fit.score, self.fidelity.step_of(fraction), fraction)
         assert fit is not None, "a data-fraction plan has at least one rung"
@@ -232,35 +232,24 @@ class FoldFit:
         return self.fit_seconds * train_rows / max(self.train_rows, 1) + self.predict_seconds
 
 
-CUT_SHORT_SHARE = 0.25
-"""A family that stops at its deadline still starts a stage it has a quarter of the predicted
-time for (it is cut short and scored); with less, its score would say little of the
-configuration and mislead the sampler, so the trial stops at its last report instead."""
-
-
 @dataclass(frozen=True)
 class StageTimer:
     """Stops a trial before a stage (a data-fraction rung, the full evaluation, the next folds)
-    that it predicts cannot finish in time: killed there, it would leave nothing, while stopped
-    here it keeps its last report. A family that cannot stop part-way needs the predicted time
-    of every stage left before the trial's `deadline`; one that stops at its stage's deadline
-    with what it has (`stops_at_deadline`) needs CUT_SHORT_SHARE of the next stage's time."""
+    that it predicts cannot finish before the trial's `deadline`: killed there, it would leave
+    nothing, while stopped here it keeps its last report. Families that stop at their deadline
+    with what they have are never stopped here (`enabled` False): they are cut short inside the
+    stage and scored, so even a tiny budget ends with a model."""
 
     deadline: float | None
-    stops_at_deadline: bool = False
+    enabled: bool = True
 
-    def check(self, stages: list[float], what: str, stage_deadline: float | None) -> None:
-        """`stages`: predicted seconds of each stage left, the next first; `stage_deadline`:
-        when the next one's fit must stop."""
-        if self.stops_at_deadline:
-            deadline, predicted, needed = stage_deadline, stages[0], CUT_SHORT_SHARE * stages[0]
-        else:
-            deadline, predicted = self.deadline, sum(stages)
-            needed = predicted
-        if deadline is None:
+    def check(self, stages: list[float], what: str) -> None:
+        """`stages`: the predicted seconds of each stage left."""
+        if not self.enabled or self.deadline is None:
             return
-        left = deadline - time.monotonic()
-        if needed > left:
+        left = self.deadline - time.monotonic()
+        predicted = sum(stages)
+        if predicted > left:
             raise OutOfTime(
                 f"{what} would take about {predicted:.1f}s, with {max(left, 0.0):.1f}s left for it"
             )

@@ -214,11 +214,6 @@ class _WorkerProcess:
             return f"over its memory limit of {self._memory_mb} MB, or a crash in native code?"
         return "out of memory, killed, or a crash in native code?"
 
-    def start(self) -> None:
-        """Start the worker ahead of its first trial (a failure is left for that trial)."""
-        with contextlib.suppress(_StartFailed):
-            self._ensure_started()
-
     def _ensure_started(self) -> Connection | None:
         """The pipe to a live worker (started if need be); None once the worker is closed."""
         with self._starting:
@@ -312,17 +307,6 @@ class ProcessExecutor:
         self._idle: queue.SimpleQueue[_WorkerProcess] = queue.SimpleQueue()
         for worker in self.workers:
             self._idle.put(worker)
-        self._start_all()
-
-    def _start_all(self) -> None:
-        """Start every worker now, side by side: a trial's time limit is set when it is admitted
-        (from the budget left), so a worker still loading the data then would run the trial
-        past the budget. One that fails to start is tried again, and reported, by its trial."""
-        starters = [threading.Thread(target=worker.start, daemon=True) for worker in self.workers]
-        for starter in starters:
-            starter.start()
-        for starter in starters:
-            starter.join()
 
     def run(
         self,
