@@ -118,7 +118,7 @@ class TabularObjective:
         on_curve = family.curve_unit is not None and family.curve_unit == self.fidelity.kind
         for fold, (train, valid) in enumerate(self.splits):
             if last is not None:
-                ahead = [last.predicted_seconds(len(t)) for t, _ in self.splits[fold:]]
+                ahead = sum(last.predicted_seconds(len(t)) for t, _ in self.splits[fold:])
                 what = (
                     "the evaluation on all rows"
                     if not fits
@@ -168,7 +168,7 @@ class TabularObjective:
             rows = self._subsamples.take(fraction)
             if fit is not None:
                 what = f"training on {fraction:.0%} of the rows"
-                timer.check([fit.predicted_seconds(len(rows))], what)
+                timer.check(fit.predicted_seconds(len(rows)), what)
             fit = self._fit_and_score(config, pipeline, rows, valid, deadline, None)
             report(fit.score, self.fidelity.step_of(fraction), fraction)
         assert fit is not None, "a data-fraction plan has at least one rung"
@@ -243,12 +243,11 @@ class StageTimer:
     deadline: float | None
     enabled: bool = True
 
-    def check(self, stages: list[float], what: str) -> None:
-        """`stages`: the predicted seconds of each stage left."""
+    def check(self, predicted: float, what: str) -> None:
+        """`predicted`: the seconds of the work left, as the trial's last fit foresees them."""
         if not self.enabled or self.deadline is None:
             return
         left = self.deadline - time.monotonic()
-        predicted = sum(stages)
         if predicted > left:
             raise OutOfTime(
                 f"{what} would take about {predicted:.1f}s, with {max(left, 0.0):.1f}s left for it"
