@@ -15,7 +15,7 @@ from sklearn.base import clone
 
 from automl._plugins import Plugins
 from automl.data import Dataset, EvaluationPlan
-from automl.executors import OutOfTime, Reporter
+from automl.executors import OutOfTime, Reporter, thread_cap
 from automl.fidelity import FidelityPlan, NestedSubsamples
 from automl.metrics import Metric
 from automl.models import Validation, fit_estimator
@@ -31,7 +31,8 @@ class TrialResult:
 
     `predictions` holds out-of-fold (CV) or validation (holdout) predictions for the rows in
     `indices`; `rounds` is the early-stopped number of boosting rounds, for the refit;
-    `cut_short` says a fit was still training when its deadline came (it kept what it had);
+    `threads` is what the fits could use (the
+    refit on all rows may use more); `cut_short` says a fit was still training when its deadline came (it kept what it had);
     `fold_models` are the pickled fitted pipelines of the splits, when the objective keeps them
     (the model to fall back on when a refit on all rows cannot finish in time).
     """
@@ -42,6 +43,7 @@ class TrialResult:
     predictions: np.ndarray
     rounds: int | None = None
     fit_seconds: float = 0.0
+    threads: int = 1
     predict_ms_per_1k_rows: float = 0.0
     model_bytes: int = 0
     cut_short: bool = False
@@ -143,6 +145,7 @@ class TabularObjective:
             predictions=np.concatenate([f.predictions for f in fits]),
             rounds=int(np.mean(rounds)) if rounds else None,
             fit_seconds=sum(f.fit_seconds for f in fits),
+            threads=thread_cap(),
             predict_ms_per_1k_rows=1e6 * predict_seconds / max(len(indices), 1),
             model_bytes=len(pickle.dumps(fits[-1].pipeline)) if self.measure_size else 0,
             cut_short=any(f.cut_short for f in fits),

@@ -72,6 +72,7 @@ class TrialRecord:
     curve: list[CurvePoint] = field(default_factory=list)
     error: str | None = None
     fit_seconds: float | None = None
+    threads: int | None = None
     iterations: int | None = None
     fold_scores: list[float] | None = None
     predict_ms_per_1k_rows: float | None = None

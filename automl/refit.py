@@ -15,7 +15,7 @@ from automl.budget import Budget
 from automl.data import Dataset, EvaluationPlan
 from automl.ensemble import select_ensemble
 from automl.evaluation import TrialResult, fit_final, refit_config
-from automl.executors import ExecutorSettings, make_executor
+from automl.executors import ExecutorSettings, make_executor, usable_cpus
 from automl.metrics import Metric
 from automl.model import FittedModel
 from automl.record import TrialRecord
@@ -29,9 +29,25 @@ RESERVED_MEMBERS = 3
 SAFETY_SECONDS = 0.5
 
 
-def refit_seconds(fit_seconds: float, plan: EvaluationPlan) -> float:
-    """Expected time to refit on all rows, from the summed fit time over the trial's splits."""
-    return fit_seconds / plan.n_folds / plan.train_fraction
+PARALLEL_SHARE = 0.57
+"""The share of a fit that runs in parallel (Amdahl's law): 16 LightGBM trials on Adult ran
+1.40x faster on two threads than on one (benchmarks/results/executors.md)."""
+
+
+def thread_speedup(threads: int) -> float:
+    """How many times faster a fit runs on `threads` threads than on one."""
+    return 1.0 / (1.0 - PARALLEL_SHARE + PARALLEL_SHARE / max(threads, 1))
+
+
+def refit_seconds(
+    fit_seconds: float, plan: EvaluationPlan, threads: int = 1, refit_threads: int | None = None
+) -> float:
+    """Expected time to refit on all rows, from the summed fit time over the trial's splits
+    fitted on `threads` threads; the refit runs alone, on `refit_threads` (default: every
+    usable CPU)."""
+    on_all_rows = fit_seconds / plan.n_folds / plan.train_fraction
+    faster = thread_speedup(refit_threads or usable_cpus()) / thread_speedup(threads)
+    return on_all_rows / max(faster, 1.0)
 
 
 PRIOR_RESERVE_SHARE = 0.2
@@ -49,7 +65,8 @@ class RefitReserve:
         self.top: list[tuple[float, float]] = []  # (signed score, refit seconds), best first
 
     def update(self, result: TrialResult) -> None:
-        self.top.append((self.sign * result.score, refit_seconds(result.fit_seconds, self.plan)))
+        expected = refit_seconds(result.fit_seconds, self.plan, result.threads)
+        self.top.append((self.sign * result.score, expected))
         self.top = sorted(self.top, reverse=True)[:RESERVED_MEMBERS]
 
     def __call__(self) -> float:
@@ -171,6 +188,7 @@ def refit_members(
     """Refit the members, heaviest first, skipping any that would overrun the budget."""
     trials = {t.number: t for t in result.completed}
     executor = make_executor(executors, RefitWork(dataset, seed))
+    refit_threads = executors.resources.threads(executor.slots)
     fitted: list[tuple[float, Any, FrozenTrial]] = []
     notes: list[str] = []
     skipped: list[int] = []
@@ -179,7 +197,9 @@ def refit_members(
             trial = trials[number]
             record = TrialRecord.of(trial)
             timeout = budget.hard_remaining - SAFETY_SECONDS
-            expected = refit_seconds(record.fit_seconds or 0.0, plan)
+            expected = refit_seconds(
+                record.fit_seconds or 0.0, plan, record.threads or 1, refit_threads
+            )
             if fitted and expected > timeout:
                 skipped.append(number)
                 continue

@@ -17,9 +17,10 @@ from automl.executors._base import (
     Resources,
     TrialAddress,
     Work,
+    usable_cpus,
 )
 from automl.executors._inprocess import InProcessExecutor
-from automl.executors._process import ProcessExecutor
+from automl.executors._process import ProcessExecutor, thread_cap
 
 EXECUTORS = ("auto", "process", "inprocess", "ray")
 MAX_PARALLEL = 256
@@ -117,4 +118,6 @@ __all__ = [
     "TrialAddress",
     "make_executor",
     "start_workers_early",
+    "thread_cap",
+    "usable_cpus",
 ]

@@ -37,6 +37,7 @@ from automl.executors._base import (
     TrialAddress,
     Work,
     describe_error,
+    usable_cpus,
     warm_up,
 )
 
@@ -78,6 +79,11 @@ def _exit_with_parent(parent_pid: int) -> None:
 
 _thread_limit: list[int] = []
 """The cap this process applied last (applying one costs milliseconds)."""
+
+
+def thread_cap() -> int:
+    """Threads a fit in this process may use: the cap applied here, else every usable CPU."""
+    return _thread_limit[0] if _thread_limit else usable_cpus()
 
 
 def limit_threads(threads: int | None) -> None:

@@ -163,6 +163,7 @@ class TabularProblem(TabularData):
         return {
             "fold_scores": [round(v, 6) for v in result.fold_scores],
             "fit_seconds": round(result.fit_seconds, 4),
+            "threads": result.threads,
             "iterations": result.rounds,
             "predict_ms_per_1k_rows": round(result.predict_ms_per_1k_rows, 4),
             "model_bytes": result.model_bytes or None,

@@ -68,10 +68,7 @@ def tabular_space(
         family_params = _family_params(family, file_spec.get("params") or {})
         params.extend(family_params)
         if bundled:
-            starts[family] = [
-                {f"{family}.{k}": v for k, v in point.items()}
-                for point in file_spec.get("starting_points", [])
-            ]
+            starts[family] = _starting_points(family, file_spec.get("starting_points", []), rows)
     pre_params, pre_start = preprocessing_params(
         settings.get("preprocessing"), tuple(models), spaces_dir()
     )
@@ -79,12 +76,33 @@ def tabular_space(
     space = SearchSpace(params)
     rounds = max((len(p) for p in starts.values()), default=0)
     points = [  # round-robin over families: every family early, for a diverse ensemble
-        _vetted(space, {MODEL_PARAM: family, **starts[family][i], **pre_start})
+        _vetted(space, {MODEL_PARAM: family, **pre_start, **starts[family][i]})
         for i in range(rounds)
         for family in models
         if i < len(starts.get(family, []))
     ]
     return TabularSpace(space, tuple(models), tuple(points))
+
+
+MIN_ROWS_KEY = "min_rows"
+"""A starting point holding this key is tried only on data of at least that many rows."""
+
+
+def _starting_points(
+    family: str, points: list[Mapping[str, Any]], rows: int | None
+) -> list[dict[str, Any]]:
+    """A family's bundled starting points for data of `rows` rows, as full parameter names: a
+    plain key is the family's own parameter, a dotted one a pipeline step's (`encode.native`),
+    which overrides the steps' own starting choice for this point."""
+    result = []
+    for point in points:
+        min_rows = point.get(MIN_ROWS_KEY, 0)
+        if min_rows and (rows is None or rows < min_rows):
+            continue
+        result.append(
+            {(k if "." in k else f"{family}.{k}"): v for k, v in point.items() if k != MIN_ROWS_KEY}
+        )
+    return result
 
 
 def _normalise_models(models: Any) -> dict[str, Mapping[str, Any] | None]:
