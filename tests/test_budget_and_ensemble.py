@@ -14,10 +14,12 @@ from sklearn.metrics import roc_auc_score
 
 import automl
 from automl.budget import Budget
-from automl.data import Task
+from automl.data import EvaluationPlan, Task
 from automl.ensemble import select_ensemble
 from automl.executors._base import usable_cpus
 from automl.metrics import get_metric
+from automl.record import TrialRecord
+from automl.refit import refit_seconds
 
 
 class FakeClock:
@@ -120,3 +122,24 @@ def test_a_short_search_on_a_busy_machine_ends_with_a_model_in_time(
     assert seconds <= 5 * 1.05, seconds  # the whole call, worker start-up included
     proba = result.predict_proba(adult.head(200))
     assert roc_auc_score(adult.head(200)["income"] == ">50K", proba[">50K"]) > 0.8
+
+
+def test_the_refit_estimate_counts_the_threads_the_refit_gains(adult: pd.DataFrame) -> None:
+    # trials side by side run a thread each; the refit runs alone on every core, faster
+    plan = EvaluationPlan(n_folds=1)
+    assert refit_seconds(8.0, plan, threads=1, refit_threads=1) == pytest.approx(10.0)
+    assert refit_seconds(8.0, plan, threads=1, refit_threads=2) == pytest.approx(10.0 / 1.40, 0.01)
+    assert refit_seconds(8.0, plan, threads=2, refit_threads=2) == pytest.approx(10.0)
+    result = automl.search(
+        adult.head(1000),
+        target="income",
+        n_trials=2,
+        n_parallel=2,
+        strategy="random",
+        space={"models": {"linear": {}}},
+        evaluation="holdout",
+        storage=":memory:",
+        seed=0,
+    )
+    threads = {TrialRecord.of(t).threads for t in result.completed}
+    assert threads == {max(1, usable_cpus() // 2)}  # recorded from the worker's thread cap

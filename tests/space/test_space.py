@@ -163,3 +163,16 @@ def test_the_default_space_leaves_knn_out_on_large_data() -> None:
     assert "knn" not in tabular_space(None, rows=200_000).families
     assert "knn" in tabular_space("default", rows=50_000).families
     assert tabular_space({"models": ["knn"]}, rows=200_000).families == ("knn",)  # on request
+
+
+def test_large_data_starts_from_large_trees_with_their_own_encoding() -> None:
+    # a starting point with min_rows is tried first on data that large, never on smaller data,
+    # and its dotted keys (a pipeline step's choice) override the steps' own starting choice
+    small = tabular_space({"models": ["lightgbm"]}, rows=50_000).starting_points
+    large = tabular_space({"models": ["lightgbm"]}, rows=200_000).starting_points
+    unknown = tabular_space({"models": ["lightgbm"]}).starting_points
+    assert large[0]["lightgbm.num_leaves"] == 255
+    assert large[0]["encode.high_cardinality"] == "drop"
+    assert large[1:] == small == unknown
+    assert all(p["encode.high_cardinality"] == "target" for p in small)
+    assert all("min_rows" not in key for p in large for key in p)
