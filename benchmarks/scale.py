@@ -105,6 +105,7 @@ class PeakMemory:
 
     def __init__(self, every: float = 0.2) -> None:
         self.every, self.peak_mb = every, 0.0
+        self.peak_parts = ""  # each process's share at the peak, largest first
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -118,7 +119,15 @@ class PeakMemory:
 
     def _sample(self) -> None:
         while not self._stop.is_set():
-            self.peak_mb = max(self.peak_mb, sum(map(_pss_mb, _tree(os.getpid()))))
+            root = os.getpid()
+            parts = {pid: _pss_mb(pid) for pid in _tree(root)}
+            if sum(parts.values()) > self.peak_mb:
+                self.peak_mb = sum(parts.values())
+                self.peak_parts = ", ".join(
+                    f"{_role(pid, root)} {mb:.0f}"
+                    for pid, mb in sorted(parts.items(), key=lambda item: -item[1])
+                    if mb >= 1
+                )
             self._stop.wait(self.every)
 
 
@@ -137,6 +146,19 @@ def _tree(root: int) -> list[int]:
         found.append(pid)
         todo.extend(parents.get(pid, []))
     return found
+
+
+def _role(pid: int, root: int) -> str:
+    """What a process of the search is, for the memory breakdown."""
+    if pid == root:
+        return "search"
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_text()
+    except OSError:
+        return "gone"
+    if "forkserver" in command:
+        return "fork server"
+    return "resource tracker" if "resource_tracker" in command else "worker"
 
 
 def _pss_mb(pid: int) -> float:
@@ -205,6 +227,7 @@ def run_automl(
         "model": result is not None and result.model is not None,
         "error": error,
         "peak_mb": round(memory.peak_mb),
+        "peak_parts": memory.peak_parts,
         "result": result,
     }
 
@@ -388,7 +411,7 @@ def main() -> None:
         "flights": ["method", "seed"],
         "limits": ["trial_limit", "seed"],
     }
-    extra = {"table": ["peak_over_table"], "strategies": ["error"]}
+    extra = {"table": ["peak_over_table", "peak_parts"], "strategies": ["error"]}
     columns = first.get(args.what, ["strategy"]) + COLUMNS + extra.get(args.what, [])
     write(args.what, runs, titles[args.what], columns)
 
