@@ -149,16 +149,18 @@ def _tree(root: int) -> list[int]:
 
 
 def _role(pid: int, root: int) -> str:
-    """What a process of the search is, for the memory breakdown."""
+    """What a process of the search is, for the memory breakdown: workers are forked from the
+    fork server (and share its command line), which the search started."""
     if pid == root:
         return "search"
     try:
         command = Path(f"/proc/{pid}/cmdline").read_text()
+        parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
     except OSError:
         return "gone"
-    if "forkserver" in command:
-        return "fork server"
-    return "resource tracker" if "resource_tracker" in command else "worker"
+    if parent != root:
+        return "worker"
+    return "resource tracker" if "resource_tracker" in command else "fork server"
 
 
 def _pss_mb(pid: int) -> float:
