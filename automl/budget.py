@@ -11,6 +11,9 @@ from automl.exceptions import ConfigError
 
 OVERRUN_TOLERANCE = 0.05
 DEFAULT_TIME_BUDGET = 60.0
+DEFAULT_TEXT_TIME_BUDGET = 600.0
+"""A text search's budget when none is given: fine-tuning takes about a second per step on
+two CPU cores (MiniLM, batches of 32)."""
 MAX_SECONDS = 365 * 24 * 3600.0
 MIN_TRIAL_SECONDS = 0.5
 """A trial is not started with less time than this left (nor with less than the median trial so

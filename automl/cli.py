@@ -20,7 +20,7 @@ from rich.text import Text
 from automl import __version__
 from automl._console import err, fail, format_score, out, score_decimals
 from automl._service_cli import register as register_service_commands
-from automl.budget import DEFAULT_TIME_BUDGET
+from automl.budget import DEFAULT_TEXT_TIME_BUDGET, DEFAULT_TIME_BUDGET
 from automl.config import SearchSettings, setting_default, setting_help
 from automl.exceptions import AutoMLError
 from automl.metrics import metric_names
@@ -99,13 +99,19 @@ def search_command(
     trial_memory: Annotated[
         int | None, typer.Option(min=16, help="Memory limit per trial in MB.")
     ] = None,
+    text: Annotated[str | None, typer.Option(help=setting_help("text"))] = None,
+    base_model: Annotated[str | None, typer.Option(help=setting_help("base_model"))] = None,
 ) -> None:
-    """Search models and preprocessing for DATA and save the best model."""
+    """Search models and preprocessing for DATA and save the best model (with --text: fine-tune
+    a pretrained transformer on a column of texts)."""
+    default_time = DEFAULT_TEXT_TIME_BUDGET if text else DEFAULT_TIME_BUDGET
     settings = SearchSettings(
         target=target,
+        text=text,
+        base_model=base_model,
         task=task,
         metric=metric,
-        time_budget=time if time is not None or trials is not None else DEFAULT_TIME_BUDGET,
+        time_budget=time if time is not None or trials is not None else default_time,
         n_trials=trials,
         strategy=strategy,
         space=space,

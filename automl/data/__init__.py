@@ -1,6 +1,6 @@
 """Loading, validating and splitting tabular data."""
 
-from automl.data._dataset import Dataset
+from automl.data._dataset import Dataset, labelled_rows, missing_column_message
 from automl.data._meta import MetaFeatures, meta_features
 from automl.data._read import MISSING_MARKERS, read_table
 from automl.data._roles import ColumnRoles, infer_roles
@@ -17,6 +17,8 @@ __all__ = [
     "choose_evaluation",
     "infer_roles",
     "infer_task",
+    "labelled_rows",
     "meta_features",
+    "missing_column_message",
     "read_table",
 ]

@@ -41,40 +41,23 @@ class Dataset:
         """Load and validate; raises DataError with a one-line reason for unusable input."""
         frame = read_table(source)
         if not isinstance(target, str) or target not in frame.columns:
-            raise DataError(_missing_target_message(target, list(frame.columns)))
+            raise DataError(missing_column_message(target, list(frame.columns)))
         return cls.from_frame(frame, target, task)
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, target: str, task: str | Task | None) -> Dataset:
-        y_raw = frame[target]
-        if y_raw.isna().all():
-            raise DataError(f"target column '{target}' has no values (all missing)")
-        keep = y_raw.notna().to_numpy()
-        if not keep.all():
-            logger.warning("dropping %d rows whose target '%s' is missing", (~keep).sum(), target)
-        features = frame.loc[keep].drop(columns=[target]).reset_index(drop=True)
-        y_raw = y_raw[keep].reset_index(drop=True)
+        kept, target_values = labelled_rows(frame, target, task)
+        features = kept.drop(columns=[target])
         if features.shape[1] == 0:
             raise DataError(f"no feature columns: the data holds only the target '{target}'")
-        if y_raw.nunique() < 2:
-            raise DataError(
-                f"target column '{target}' is constant (only value: {y_raw.tolist()[0]!r});"
-                " there is nothing to learn"
-            )
-        resolved = _resolve_task(task, y_raw, target)
         roles = infer_roles(features)
         if not roles.features:
             raise DataError(
                 "no usable feature columns: "
                 + ", ".join(f"{c} ({why})" for c, why in roles.dropped.items())
             )
-        if resolved.is_classification:
-            codes, uniques = pd.factorize(y_raw, sort=True)
-            return cls(features, codes.astype(np.int64), target, resolved, roles, tuple(uniques))
-        values = y_raw.to_numpy(dtype=float)
-        if not np.isfinite(values).all():
-            raise DataError(f"target column '{target}' holds infinite values; remove or cap them")
-        return cls(features, values, target, resolved, roles)
+        y, resolved, classes = target_values
+        return cls(features, y, target, resolved, roles, classes)
 
     @property
     def n_rows(self) -> int:
@@ -104,6 +87,38 @@ class Dataset:
         )
 
 
+TargetValues = tuple[np.ndarray, Task, tuple[Any, ...] | None]
+"""The encoded target (class codes or floats), its task and, for classification, its classes."""
+
+
+def labelled_rows(
+    frame: pd.DataFrame, target: str, task: str | Task | None
+) -> tuple[pd.DataFrame, TargetValues]:
+    """The rows whose target is known (others dropped with a warning) and the checked, encoded
+    target; DataError for a target with no values, one value only, or the wrong task."""
+    y_raw = frame[target]
+    if y_raw.isna().all():
+        raise DataError(f"target column '{target}' has no values (all missing)")
+    keep = y_raw.notna().to_numpy()
+    if not keep.all():
+        logger.warning("dropping %d rows whose target '%s' is missing", (~keep).sum(), target)
+    kept = frame.loc[keep].reset_index(drop=True)
+    y_raw = kept[target]
+    if y_raw.nunique() < 2:
+        raise DataError(
+            f"target column '{target}' is constant (only value: {y_raw.tolist()[0]!r});"
+            " there is nothing to learn"
+        )
+    resolved = _resolve_task(task, y_raw, target)
+    if resolved.is_classification:
+        codes, uniques = pd.factorize(y_raw, sort=True)
+        return kept, (codes.astype(np.int64), resolved, tuple(uniques))
+    values = y_raw.to_numpy(dtype=float)
+    if not np.isfinite(values).all():
+        raise DataError(f"target column '{target}' holds infinite values; remove or cap them")
+    return kept, (values, resolved, None)
+
+
 def _resolve_task(task: str | Task | None, y: pd.Series, target: str) -> Task:
     if task is None:
         return infer_task(y)
@@ -125,8 +140,9 @@ def _resolve_task(task: str | Task | None, y: pd.Series, target: str) -> Task:
     return resolved
 
 
-def _missing_target_message(target: object, columns: list[str]) -> str:
-    message = f"target column '{target}' not found"
+def missing_column_message(target: object, columns: list[str], role: str = "target") -> str:
+    """'<role> column X not found', with the closest column name or the columns there are."""
+    message = f"{role} column '{target}' not found"
     close = difflib.get_close_matches(str(target), columns, n=1, cutoff=0.5)
     lowered = {c.lower(): c for c in columns}
     if str(target).lower() in lowered:

@@ -1,0 +1,175 @@
+"""One text trial: fine-tune the backbone with the trial's LoRA chain on the training rows,
+scored on the validation rows at evaluation points; and the final fit on all rows."""
+
+from __future__ import annotations
+
+import time
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from automl.evaluation import TrialResult
+from automl.exceptions import DataError
+from automl.executors import Reporter, thread_cap
+from automl.metrics import Metric
+from automl.problems.text.backbone import MAX_LENGTH, Backbone, encode
+from automl.problems.text.data import TextData
+from automl.problems.text.lora import LoraChoice
+from automl.problems.text.train import Encoded, predict, train_chain
+
+DEADLINE_MARGIN = 1.0
+"""Seconds before the trial's limit by which training ends, to score what it has."""
+
+
+class TargetScale:
+    """Regression targets standardised for training (a head starts near zero), undone when
+    predicting; identity for classification."""
+
+    def __init__(self, y: np.ndarray, regression: bool) -> None:
+        self.mean = float(np.mean(y)) if regression else 0.0
+        self.std = (float(np.std(y)) or 1.0) if regression else 1.0
+
+    def forward(self, y: np.ndarray) -> np.ndarray:
+        return (y - self.mean) / self.std
+
+    def inverse(self, values: np.ndarray) -> np.ndarray:
+        return values * self.std + self.mean
+
+
+class TextPipeline:
+    """A fine-tuned model and its tokenizer: predicts from a frame's text column (the
+    interface FittedModel expects of a pipeline)."""
+
+    def __init__(
+        self, model: Any, tokenizer: Any, data: TextData, scale: TargetScale, max_length: int
+    ) -> None:
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.text = data.text
+        self.regression = not data.task.is_classification
+        self.classes_ = None if self.regression else np.arange(len(data.classes or ()))
+        self.scale = scale
+        self.max_length = max_length
+
+    def _outputs(self, X: Any) -> np.ndarray:
+        if self.text not in getattr(X, "columns", ()):
+            raise DataError(f"text column '{self.text}' not found in the data to predict")
+        texts = X[self.text].fillna("").astype(str).tolist()
+        ids = encode(self.tokenizer, texts, self.max_length)
+        pad = self.tokenizer.pad_token_id or 0
+        return predict(self.model, Encoded(ids, np.zeros(len(ids)), pad, self.regression))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return self._outputs(X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        outputs = self._outputs(X)
+        if self.regression:
+            return self.scale.inverse(outputs)
+        return outputs.argmax(axis=1)
+
+
+class TextObjective:
+    """`work(config, report)` for a text search: one holdout split (`train`, `valid` rows)."""
+
+    def __init__(
+        self,
+        data: TextData,
+        split: tuple[np.ndarray, np.ndarray],
+        metric: Metric,
+        backbone: Backbone,
+        seed: int,
+        full_steps: int,
+        max_length: int = MAX_LENGTH,
+    ) -> None:
+        self.data = data
+        self.split = split
+        self.metric = metric
+        self.backbone = backbone
+        self.seed = seed
+        self.full_steps = full_steps
+        self.max_length = max_length
+        self.regression = not data.task.is_classification
+
+    def warm_up(self) -> None:
+        """Import torch, transformers and PEFT and tokenise, before the first trial's clock."""
+        import peft  # noqa: F401
+
+        _ = self._encoded
+
+    @cached_property
+    def _encoded(self) -> tuple[Encoded, Encoded, TargetScale]:
+        tokenizer = self.backbone.tokenizer()
+        ids = encode(tokenizer, self.data.texts, self.max_length)
+        pad = tokenizer.pad_token_id or 0
+        train, valid = self.split
+        scale = TargetScale(self.data.y[train], self.regression)
+        y = scale.forward(self.data.y.astype(float)) if self.regression else self.data.y
+
+        def part(rows: np.ndarray) -> Encoded:
+            return Encoded([ids[i] for i in rows], y[rows], pad, self.regression)
+
+        return part(train), part(valid), scale
+
+    def __call__(self, config: dict[str, Any], report: Reporter) -> TrialResult:
+        import torch
+
+        torch.set_num_threads(thread_cap())
+        choice = LoraChoice.from_config(config)
+        train, valid, scale = self._encoded
+        truth = self.data.y[self.split[1]]
+        model = self.backbone.classifier(_outputs(self.data), self.regression)
+        last: dict[str, np.ndarray] = {}
+
+        def evaluate(fitted: Any) -> float:
+            outputs = predict(fitted, valid)
+            last["predictions"] = scale.inverse(outputs) if self.regression else outputs
+            return self.metric.score(truth, last["predictions"])
+
+        def on_score(score: float, step: int) -> None:
+            report(score, step, min(1.0, step / self.full_steps))
+
+        deadline = None if report.deadline is None else report.deadline - DEADLINE_MARGIN
+        began = time.monotonic()
+        chain = train_chain(model, choice, train, evaluate, on_score, deadline, self.seed)
+        # a trial stopped before its first step is scored as it stands (an untrained head)
+        score = chain.curve[-1][1] if chain.curve else evaluate(chain.model)
+        return TrialResult(
+            score=score,
+            fold_scores=[score],
+            indices=self.split[1],
+            predictions=last["predictions"],
+            rounds=chain.steps,
+            fit_seconds=time.monotonic() - began,
+            threads=thread_cap(),
+            cut_short=chain.cut_short,
+        )
+
+
+def _outputs(data: TextData) -> int:
+    return 1 if not data.task.is_classification else len(data.classes or ())
+
+
+def fit_text_model(
+    config: dict[str, Any],
+    data: TextData,
+    backbone: Backbone,
+    seed: int,
+    deadline: float | None = None,
+    max_length: int = MAX_LENGTH,
+) -> TextPipeline:
+    """Fine-tune `config` on every row (no validation), ending by `deadline` if given."""
+    import torch
+
+    torch.set_num_threads(thread_cap())
+    regression = not data.task.is_classification
+    tokenizer = backbone.tokenizer()
+    scale = TargetScale(data.y, regression)
+    y = scale.forward(data.y.astype(float)) if regression else data.y
+    encoded = Encoded(
+        encode(tokenizer, data.texts, max_length), y, tokenizer.pad_token_id or 0, regression
+    )
+    model = backbone.classifier(_outputs(data), regression)
+    chain = train_chain(model, LoraChoice.from_config(config), encoded, None, None, deadline, seed)
+    return TextPipeline(chain.model, tokenizer, data, scale, max_length)

@@ -1,0 +1,231 @@
+"""TextProblem: predict a target from a column of texts by fine-tuning a pretrained
+transformer with LoRA / Chain of LoRA; the search space is search_spaces/lora.yaml, trials
+report on training steps, the best configuration is fine-tuned again on every row."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import optuna
+
+from automl.budget import Budget
+from automl.config import SearchSettings
+from automl.data import EvaluationPlan
+from automl.exceptions import ConfigError
+from automl.executors import ExecutorSettings, Work, make_executor
+from automl.fidelity import FidelityPlan
+from automl.metrics import get_metric
+from automl.problems.base import Problem, register_problem
+from automl.problems.text.backbone import Backbone, require_text_libraries
+from automl.problems.text.data import TextData
+from automl.problems.text.lora import PREFIX, LoraChoice
+from automl.problems.text.model import TextModel
+from automl.problems.text.objective import TextObjective, fit_text_model
+from automl.record import StudyMeta, TrialRecord
+from automl.result import SearchResult
+from automl.space import SearchSpace, load_yaml
+from automl.space._tabular import spaces_dir
+from automl.strategies import Bounds, Strategy
+
+logger = logging.getLogger(__name__)
+TEXT_METRIC = {"binary": "accuracy", "multiclass": "accuracy"}
+"""Text classification is scored by accuracy unless told otherwise (regression: the tabular
+default)."""
+REFIT_MARGIN = 1.3
+"""The final fit on all rows is held back this many times the longest trial's fit (it
+trains the same steps on 25% more rows)."""
+
+
+@register_problem
+class TextProblem(Problem):
+    kind = "text"
+    priority = 50
+
+    def __init__(self, data: TextData, settings: SearchSettings) -> None:
+        super().__init__(settings)
+        self.data = data
+        self.metric = get_metric(settings.metric or TEXT_METRIC.get(data.task.value), data.task)
+        self.backbone = Backbone.resolve(settings.base_model)
+        self.plan = EvaluationPlan(n_folds=1)
+        self.seed = settings.seed or 0
+        self._longest_fit = 0.0
+
+    @classmethod
+    def matches(cls, data: Any, objective: Any, settings: SearchSettings) -> bool:
+        return data is not None and settings.text is not None
+
+    @classmethod
+    def build(cls, data: Any, objective: Any, settings: SearchSettings) -> TextProblem:
+        if not settings.target:
+            raise ConfigError("target= is required: the name of the column to predict")
+        assert settings.text is not None
+        require_text_libraries()
+        text_data = TextData.from_source(data, settings.target, settings.text, settings.task)
+        problem = cls(text_data, settings)
+        logger.info("data: %s; base model: %s", text_data.describe(), problem.backbone.name)
+        return problem
+
+    @cached_property
+    def _space_file(self) -> dict[str, Any]:
+        spec = self.settings.space
+        if spec in (None, "default"):
+            spec = spaces_dir() / "lora.yaml"
+        raw = load_yaml(spec) if isinstance(spec, (str, Path)) else spec
+        if isinstance(raw, SearchSpace) or not isinstance(raw, dict):
+            raise ConfigError("a text search space is a mapping of lora parameters or a YAML file")
+        return raw
+
+    @cached_property
+    def _space(self) -> SearchSpace:
+        params = self._space_file.get("params", self._space_file)
+        known = set(LoraChoice.__dataclass_fields__)
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise ConfigError(
+                f"unknown LoRA parameter '{unknown[0]}'; known: {', '.join(sorted(known))}"
+            )
+        prefixed = {}
+        for name, spec in params.items():
+            if isinstance(spec, dict) and isinstance(spec.get("condition"), dict):
+                condition = {PREFIX + k: v for k, v in spec["condition"].items()}
+                spec = {**spec, "condition": condition}
+            prefixed[PREFIX + name] = spec
+        return SearchSpace.from_dict(prefixed)
+
+    def space(self) -> SearchSpace:
+        return self._space
+
+    def starting_points(self) -> Sequence[dict[str, Any]]:
+        by_name = {p.name: p for p in self._space.params}
+        points = []
+        for point in self._space_file.get("starting_points") or []:
+            full = {PREFIX + k: v for k, v in point.items()}
+            active = self._space.active(full)
+            points.append({k: v for k, v in active.items() if by_name[k].contains(v)})
+        return points
+
+    @property
+    def full_steps(self) -> int:
+        """The most training steps the space allows: full fidelity."""
+        param = next((p for p in self._space.params if p.name == PREFIX + "steps"), None)
+        if param is None:
+            return LoraChoice.steps
+        values = [param.high] if param.high is not None else list(param.choices)
+        return int(max(float(v) for v in values if v is not None))
+
+    def fidelity(self) -> FidelityPlan:
+        return FidelityPlan("steps", max_steps=self.full_steps, label="training steps")
+
+    def bounds(self) -> Bounds:
+        return self.metric.bounds
+
+    @property
+    def metric_name(self) -> str:
+        return self.metric.name
+
+    def study_meta(self, strategy: Strategy) -> StudyMeta:
+        return StudyMeta(
+            kind=self.kind,
+            directions=(self.metric.direction,),
+            target=self.settings.target,
+            task=self.data.task.value,
+            metric=self.metric.name,
+            fingerprint=self.data.fingerprint(),
+            evaluation=self.plan.name,
+            space=self._space.to_dict(),
+            fidelity=self.fidelity().axis(),
+        )
+
+    def work(self, strategy: Strategy, study: optuna.Study) -> Work:
+        if strategy.multi_objective:
+            raise ConfigError("a text search has one objective; use a single-objective strategy")
+        (split,) = self.plan.splits(self.data.y, self.data.task, self.seed)
+        return TextObjective(
+            self.data, split, self.metric, self.backbone, self.seed, self.full_steps
+        )
+
+    def values_of(self, strategy: Strategy) -> Callable[[Any], Sequence[float]]:
+        return lambda result: [result.score]
+
+    def summary_of(self, result: Any) -> dict[str, Any]:
+        return {
+            "fold_scores": [round(result.score, 6)],
+            "fit_seconds": round(result.fit_seconds, 4),
+            "threads": result.threads,
+            "iterations": result.rounds,
+            "cut_short": result.cut_short or None,
+        }
+
+    def keep(self, number: int, result: Any) -> None:
+        self._longest_fit = max(self._longest_fit, result.fit_seconds)
+
+    def reserve(self) -> float:
+        """The final fit on all rows: as long as the longest trial's, with a margin."""
+        if not self.settings.time_budget:
+            return 0.0
+        if not self._longest_fit:
+            return 0.2 * self.settings.time_budget
+        return REFIT_MARGIN * self._longest_fit + 5.0
+
+    def result(self, study: optuna.Study) -> SearchResult:
+        return SearchResult(study, self.metric.name)
+
+    def finalise(
+        self, result: SearchResult, strategy: Strategy, budget: Budget, executors: ExecutorSettings
+    ) -> None:
+        """Fine-tune the best configuration on every row, in a worker, by the end of the
+        budget (cut short, not lost, when time runs out)."""
+        best = result.best_trial
+        config = TrialRecord.of(best).config
+        timeout = budget.hard_remaining - 1.0
+        executor = make_executor(executors.local, FinalFit(self.data, self.backbone, self.seed))
+        try:
+            outcome = executor.run(config, None if timeout == float("inf") else timeout, _go_on)
+        finally:
+            executor.close()
+        if outcome.status != "ok":
+            result.notes.append(f"the final fit on all rows did not finish: {outcome.error}")
+            return
+        result.model = TextModel(
+            [outcome.value],
+            [1.0],
+            self.data.task,
+            self.data.target,
+            self.data.classes,
+            config,
+            self.metric.name,
+            {
+                "study": result.study_name,
+                "ensemble": {best.number: 1.0},
+                "evaluation": self.plan.name,
+                "n_rows": self.data.n_rows,
+                "base_model": self.backbone.name,
+                "text": self.data.text,
+            },
+            ("lora",),
+        )
+
+
+def _go_on(report: Any) -> bool:
+    return False
+
+
+class FinalFit:
+    """Fine-tune one configuration on every row (run in a worker, so it can be stopped)."""
+
+    def __init__(self, data: TextData, backbone: Backbone, seed: int) -> None:
+        self.data = data
+        self.backbone = backbone
+        self.seed = seed
+
+    def __call__(self, config: dict[str, Any], report: Any) -> Any:
+        deadline = None if report.deadline is None else report.deadline - 2.0
+        began = time.monotonic()
+        pipeline = fit_text_model(config, self.data, self.backbone, self.seed, deadline)
+        logger.info("final fit on all rows: %.1fs", time.monotonic() - began)
+        return pipeline
