@@ -27,12 +27,8 @@ def validate_spec(spec: SearchSettings, columns: list[str]) -> SearchSettings:
     for f in fields(SearchSettings):
         if f.name not in job_settings() and getattr(spec, f.name) != f.default:
             raise ConfigError(f"a job cannot set {f.name}: the worker that runs it decides")
-    target = spec.target or ""
-    if target not in columns:
-        close = difflib.get_close_matches(target, columns, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        shown = ", ".join(columns[:20]) + (", ..." if len(columns) > 20 else "")
-        raise ConfigError(f"target '{target}' is not a column{hint}; columns: {shown}")
+    if (spec.target or "") not in columns:
+        raise ConfigError(_not_a_column("target", spec.target or "", columns))
     if spec.time_budget is None and spec.n_trials is None:
         raise ConfigError("give a time_budget (seconds) and/or n_trials")
     if spec.time_budget is not None and not 1 <= spec.time_budget <= MAX_JOB_SECONDS:
@@ -40,6 +36,26 @@ def validate_spec(spec: SearchSettings, columns: list[str]) -> SearchSettings:
     if spec.n_trials is not None and not 1 <= spec.n_trials <= MAX_JOB_TRIALS:
         raise ConfigError(f"n_trials must be between 1 and {MAX_JOB_TRIALS}")
     spec.check()
+    if spec.text is not None:
+        return _checked_text_spec(spec, columns)
     space = resolve_space(spec.space)
     tabular_space(space)  # raises SpaceError on a malformed space
     return replace(spec, space=space)
+
+
+def _checked_text_spec(spec: SearchSettings, columns: list[str]) -> SearchSettings:
+    """A text job: its text column exists and its space is a LoRA space."""
+    from automl.problems.text.space import lora_space, lora_spec
+
+    if spec.text not in columns:
+        raise ConfigError(_not_a_column("text column", spec.text or "", columns))
+    space = lora_spec(spec.space)
+    lora_space(space)  # raises ConfigError or SpaceError on a malformed space
+    return replace(spec, space=space)
+
+
+def _not_a_column(role: str, name: str, columns: list[str]) -> str:
+    close = difflib.get_close_matches(name, columns, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    shown = ", ".join(columns[:20]) + (", ..." if len(columns) > 20 else "")
+    return f"{role} '{name}' is not a column{hint}; columns: {shown}"

@@ -23,6 +23,7 @@ from automl.config import SearchSettings
 from automl.exceptions import ConfigError
 from automl.executors import ExecutorSettings, Work
 from automl.fidelity import FidelityPlan
+from automl.metrics import Metric
 from automl.record import StudyMeta
 from automl.result import SearchResult
 from automl.search import Scheduler
@@ -107,6 +108,19 @@ class Problem(ABC):
     ) -> Scheduler | None:
         """What decides each trial from the finished trials' values (PBT); None: the sampler."""
         return None
+
+
+class ScoredProblem(Problem):
+    """A problem whose trials are scored by one of automl's metrics (`self.metric`)."""
+
+    metric: Metric
+
+    def bounds(self) -> Bounds:
+        return self.metric.bounds
+
+    @property
+    def metric_name(self) -> str:
+        return self.metric.name
 
 
 PROBLEMS: Registry[type[Problem]] = Registry("search problem")

@@ -21,7 +21,7 @@ from automl.executors import ExecutorSettings, Work
 from automl.fidelity import FidelityPlan, data_fraction_plan
 from automl.metrics import get_metric
 from automl.models import default_families, family_libraries, get_family
-from automl.problems.base import Problem, register_problem
+from automl.problems.base import ScoredProblem, register_problem
 from automl.record import StudyMeta
 from automl.refit import (
     FoldModelFallback,
@@ -33,12 +33,12 @@ from automl.refit import (
 from automl.result import SearchResult
 from automl.space import SearchSpace, TabularSpace, tabular_space
 from automl.storage import PredictionStore
-from automl.strategies import Bounds, Strategy, strategy_info
+from automl.strategies import Strategy, strategy_info
 
 logger = logging.getLogger(__name__)
 
 
-class TabularData(Problem):
+class TabularData(ScoredProblem):
     """What every tabular search shares: the validated dataset, its metric and evaluation
     splits, the joint model/preprocessing space and the study's metadata."""
 
@@ -73,13 +73,6 @@ class TabularData(Problem):
 
     def starting_points(self) -> Sequence[dict[str, Any]]:
         return self.tabular.starting_points
-
-    def bounds(self) -> Bounds:
-        return self.metric.bounds
-
-    @property
-    def metric_name(self) -> str:
-        return self.metric.name
 
     def study_meta(self, strategy: Strategy) -> StudyMeta:
         secondary = ("minimize",) if strategy.multi_objective else ()

@@ -62,20 +62,25 @@ def tabular_space(
         parse_param(MODEL_PARAM, {"type": "categorical", "choices": list(models)})
     ]
     starts: dict[str, list[dict[str, Any]]] = {}
+    large: list[dict[str, Any]] = []  # points for data this large: tried before all others
     for family, family_spec in models.items():
         bundled = family_spec is None
         file_spec: dict[str, Any] = _bundled_family(family) if bundled else {"params": family_spec}
         family_params = _family_params(family, file_spec.get("params") or {})
         params.extend(family_params)
         if bundled:
-            starts[family] = _starting_points(family, file_spec.get("starting_points", []), rows)
+            for_size, starts[family] = _starting_points(
+                family, file_spec.get("starting_points", []), rows
+            )
+            large.extend({MODEL_PARAM: family, **point} for point in for_size)
     pre_params, pre_start = preprocessing_params(
         settings.get("preprocessing"), tuple(models), spaces_dir()
     )
     params.extend(pre_params)
     space = SearchSpace(params)
     rounds = max((len(p) for p in starts.values()), default=0)
-    points = [  # round-robin over families: every family early, for a diverse ensemble
+    points = [_vetted(space, {**pre_start, **point}) for point in large] + [
+        # round-robin over families: every family early, for a diverse ensemble
         _vetted(space, {MODEL_PARAM: family, **pre_start, **starts[family][i]})
         for i in range(rounds)
         for family in models
@@ -90,19 +95,20 @@ MIN_ROWS_KEY = "min_rows"
 
 def _starting_points(
     family: str, points: list[Mapping[str, Any]], rows: int | None
-) -> list[dict[str, Any]]:
-    """A family's bundled starting points for data of `rows` rows, as full parameter names: a
-    plain key is the family's own parameter, a dotted one a pipeline step's (`encode.native`),
-    which overrides the steps' own starting choice for this point."""
-    result = []
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A family's bundled starting points as full parameter names (a plain key is the family's
+    own parameter, a dotted one a pipeline step's, e.g. `encode.native`, which overrides the
+    steps' own starting choice for this point): those for data of `rows` rows (`min_rows`,
+    tried first), and the others."""
+    for_size, others = [], []
     for point in points:
         min_rows = point.get(MIN_ROWS_KEY, 0)
         if min_rows and (rows is None or rows < min_rows):
             continue
-        result.append(
-            {(k if "." in k else f"{family}.{k}"): v for k, v in point.items() if k != MIN_ROWS_KEY}
-        )
-    return result
+        named = {(k if "." in k else f"{family}.{k}"): v for k, v in point.items()}
+        named.pop(MIN_ROWS_KEY, None)
+        (for_size if min_rows else others).append(named)
+    return for_size, others
 
 
 def _normalise_models(models: Any) -> dict[str, Mapping[str, Any] | None]:

@@ -101,3 +101,39 @@ def test_an_unknown_base_model_or_lora_parameter_is_refused(sst2: pd.DataFrame) 
         automl.search(sst2.head(60), target="label", text="sentence", base_model="nowhere")
     with pytest.raises(ConfigError, match="unknown LoRA parameter 'rnak'"):
         automl.search(sst2.head(60), target="label", text="sentence", space={"rnak": 4}, n_trials=1)
+
+
+def test_a_text_job_is_checked_against_its_columns_and_the_lora_space() -> None:
+    from automl.jobs import JobSpec, validate_spec
+
+    columns = ["label", "sentence"]
+    spec = validate_spec(JobSpec(target="label", text="sentence", n_trials=2), columns)
+    assert "rank" in spec.space["params"]  # the bundled LoRA space, resolved
+    with pytest.raises(ConfigError, match="did you mean 'sentence'"):
+        validate_spec(JobSpec(target="label", text="sentense", n_trials=2), columns)
+    with pytest.raises(ConfigError, match="unknown LoRA parameter 'depth'"):
+        validate_spec(
+            JobSpec(target="label", text="sentence", n_trials=2, space={"depth": 2}), columns
+        )
+
+
+def test_a_lora_trial_near_its_time_limit_is_scored_and_marked_cut_short(
+    sst2: pd.DataFrame, tiny_model_dir: Path
+) -> None:
+    result = automl.search(
+        sst2.head(200),
+        target="label",
+        text="sentence",
+        base_model=str(tiny_model_dir),
+        space={"steps": 1_000_000, "batch_size": 8},
+        strategy="random",
+        n_trials=1,
+        time_budget=30,
+        trial_time_limit=6,
+        storage=":memory:",
+    )
+    (trial,) = result.completed
+    record = TrialRecord.of(trial)
+    assert record.cut_short and 0 < (record.iterations or 0) < 1_000_000
+    assert result.leaderboard["stopped"].iloc[0] == record.why_stopped()
+    assert result.model is not None  # the final fit is cut short too, not lost

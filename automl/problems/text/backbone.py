@@ -71,6 +71,13 @@ class Backbone:
         with self._loading():
             return AutoTokenizer.from_pretrained(self.location, local_files_only=self.offline)
 
+    def encoder(self) -> Any:
+        """The pretrained model without a head (its hidden states, for sentence vectors)."""
+        from transformers import AutoModel
+
+        with self._loading():
+            return AutoModel.from_pretrained(self.location, local_files_only=self.offline)
+
     def classifier(self, n_outputs: int, regression: bool) -> Any:
         """The model with a new sequence-classification head of `n_outputs` outputs."""
         from transformers import AutoModelForSequenceClassification

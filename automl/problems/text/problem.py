@@ -8,7 +8,6 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import optuna
@@ -20,17 +19,17 @@ from automl.exceptions import ConfigError
 from automl.executors import ExecutorSettings, Work, make_executor
 from automl.fidelity import FidelityPlan
 from automl.metrics import get_metric
-from automl.problems.base import Problem, register_problem
+from automl.problems.base import ScoredProblem, register_problem
 from automl.problems.text.backbone import Backbone, require_text_libraries
 from automl.problems.text.data import TextData
 from automl.problems.text.lora import PREFIX, LoraChoice
 from automl.problems.text.model import TextModel
 from automl.problems.text.objective import TextObjective, fit_text_model
+from automl.problems.text.space import lora_space, lora_spec, starting_points
 from automl.record import StudyMeta, TrialRecord
 from automl.result import SearchResult
-from automl.space import SearchSpace, load_yaml
-from automl.space._tabular import spaces_dir
-from automl.strategies import Bounds, Strategy
+from automl.space import SearchSpace
+from automl.strategies import Strategy
 
 logger = logging.getLogger(__name__)
 TEXT_METRIC = {"binary": "accuracy", "multiclass": "accuracy"}
@@ -42,7 +41,7 @@ trains the same steps on 25% more rows)."""
 
 
 @register_problem
-class TextProblem(Problem):
+class TextProblem(ScoredProblem):
     kind = "text"
     priority = 50
 
@@ -71,43 +70,18 @@ class TextProblem(Problem):
         return problem
 
     @cached_property
-    def _space_file(self) -> dict[str, Any]:
-        spec = self.settings.space
-        if spec in (None, "default"):
-            spec = spaces_dir() / "lora.yaml"
-        raw = load_yaml(spec) if isinstance(spec, (str, Path)) else spec
-        if isinstance(raw, SearchSpace) or not isinstance(raw, dict):
-            raise ConfigError("a text search space is a mapping of lora parameters or a YAML file")
-        return raw
+    def _raw_space(self) -> dict[str, Any]:
+        return lora_spec(self.settings.space)
 
     @cached_property
     def _space(self) -> SearchSpace:
-        params = self._space_file.get("params", self._space_file)
-        known = set(LoraChoice.__dataclass_fields__)
-        unknown = sorted(set(params) - known)
-        if unknown:
-            raise ConfigError(
-                f"unknown LoRA parameter '{unknown[0]}'; known: {', '.join(sorted(known))}"
-            )
-        prefixed = {}
-        for name, spec in params.items():
-            if isinstance(spec, dict) and isinstance(spec.get("condition"), dict):
-                condition = {PREFIX + k: v for k, v in spec["condition"].items()}
-                spec = {**spec, "condition": condition}
-            prefixed[PREFIX + name] = spec
-        return SearchSpace.from_dict(prefixed)
+        return lora_space(self._raw_space)
 
     def space(self) -> SearchSpace:
         return self._space
 
     def starting_points(self) -> Sequence[dict[str, Any]]:
-        by_name = {p.name: p for p in self._space.params}
-        points = []
-        for point in self._space_file.get("starting_points") or []:
-            full = {PREFIX + k: v for k, v in point.items()}
-            active = self._space.active(full)
-            points.append({k: v for k, v in active.items() if by_name[k].contains(v)})
-        return points
+        return starting_points(self._raw_space, self._space)
 
     @property
     def full_steps(self) -> int:
@@ -120,13 +94,6 @@ class TextProblem(Problem):
 
     def fidelity(self) -> FidelityPlan:
         return FidelityPlan("steps", max_steps=self.full_steps, label="training steps")
-
-    def bounds(self) -> Bounds:
-        return self.metric.bounds
-
-    @property
-    def metric_name(self) -> str:
-        return self.metric.name
 
     def study_meta(self, strategy: Strategy) -> StudyMeta:
         return StudyMeta(
