@@ -18,7 +18,7 @@ from automl.budget import MIN_TRIAL_SECONDS, Budget
 from automl.executors import Executor, Outcome, Report, TrialAddress
 from automl.fidelity import ask_pruner, time_reason
 from automl.record import CurvePoint, TrialRecord, stop_attrs
-from automl.space import SearchSpace
+from automl.space import MODEL_PARAM, SearchSpace
 from automl.strategies import Strategy, grid_exhausted
 
 logger = logging.getLogger(__name__)
@@ -97,6 +97,7 @@ class Search:
         self._trial_ended = threading.Condition(self._lock)
         self._n_started = 0
         self._first_result_seconds: list[float] = []
+        self._first_result_by_kind: dict[str, list[float]] = {}
         self._errors: list[BaseException] = []
 
     @property
@@ -141,6 +142,10 @@ class Search:
                     if trial is None:
                         return
                     config = self.space.sample(trial)
+                    if self._skipped_for_time(trial, config, reserve):
+                        if self._budget_bound(reserve):
+                            return  # the time left goes to the final refit
+                        continue
                     work = config if self.scheduler is None else self.scheduler.start(trial, config)
                 # the reserve the trial was admitted with sets its limit: another trial ending
                 # meanwhile may raise the reserve, which must not leave this one too little
@@ -184,6 +189,29 @@ class Search:
         if not self._first_result_seconds:
             return MIN_TRIAL_SECONDS
         return max(MIN_TRIAL_SECONDS, statistics.median(self._first_result_seconds))
+
+    def _skipped_for_time(
+        self, trial: optuna.Trial, config: dict[str, Any], reserve: float
+    ) -> bool:
+        """Tell `trial` pruned, unrun, when trials of its kind (its model family) have so far
+        needed longer to a first result than its limit would be: it would be killed with
+        nothing (a family that cannot stop part-way, started late in the budget)."""
+        kind = _kind_of(config)
+        seen = self._first_result_by_kind.get(kind)
+        limit = self.budget.trial_timeout(reserve)
+        if not seen or limit is None or statistics.median(seen) <= limit:
+            return False
+        text = (
+            f"{kind} trials took about {statistics.median(seen):.1f}s to a first result;"
+            f" this one would have had {limit:.1f}s"
+        )
+        self._tell(trial, config, Outcome("pruned", error=text), [])
+        return True
+
+    def _budget_bound(self, reserve: float) -> bool:
+        """Whether the next trial's limit is set by what is left of the budget (not its own cap)."""
+        limit = self.budget.trial_timeout(reserve)
+        return limit is not None and limit < (self.budget.trial_time_limit or math.inf)
 
     def _interrupt(self, trial: optuna.Trial | None) -> None:
         """Ctrl-C: stop the worker, record the trial in hand (if any) as failed, keep
@@ -258,9 +286,14 @@ class Search:
         elif outcome.error:
             record.error = outcome.error
             logger.info("trial %d %s: %s", trial.number, outcome.status, outcome.error)
-        if outcome.status in ("ok", "pruned"):
+        if outcome.status in ("ok", "pruned") and outcome.wall_seconds > 0:
             first = curve[0].wall_seconds if curve and curve[0].wall_seconds > 0 else math.inf
             self._first_result_seconds.append(min(first, outcome.wall_seconds))
+            self._first_result_by_kind.setdefault(_kind_of(config), []).append(
+                min(first, outcome.wall_seconds)
+            )
+        elif outcome.status == "timeout" and not curve:  # no result within this long
+            self._first_result_by_kind.setdefault(_kind_of(config), []).append(outcome.wall_seconds)
         record.save(trial)
         if self.scheduler is not None:
             output = outcome.value if values is not None else None
@@ -324,3 +357,8 @@ class _Curve:
 
     def on_report(self, report: Report) -> bool:
         return self.replay(report) and ask_pruner(self.trial, report.fidelity)
+
+
+def _kind_of(config: dict[str, Any]) -> str:
+    """What a trial's time to a first result depends on most: its model family, if it has one."""
+    return str(config.get(MODEL_PARAM, "trial"))

@@ -60,11 +60,10 @@ class ExecutorSettings:
         if n_parallel is not None and n_parallel > MAX_PARALLEL:
             raise ConfigError(f"n_parallel must be at most {MAX_PARALLEL}, got {n_parallel}")
         parsed = Resources.parse(resources)
-        if parsed.gpus and name != "ray":
+        if parsed.gpus and name == "inprocess":
             raise ConfigError(
-                "trial_resources 'gpus' is honoured by executor='ray' only (it reserves GPUs per"
-                " trial on the cluster); local trials see all of this machine's GPUs, so leave"
-                " gpus out, or use executor='ray'"
+                "trial_resources 'gpus' needs trials in worker processes (executor='process',"
+                " each gets its own GPUs) or on Ray; in-process trials see every GPU"
             )
         return cls(name, n_parallel, parsed, ray_address)
 

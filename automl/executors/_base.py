@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import subprocess
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -127,6 +128,8 @@ class Resources:
         no more than the available memory holds, at `memory_mb` or an estimate from the size
         of the work (its data) per trial."""
         by_cpu = max(1, int(usable_cpus() // (self.cpus or 1)))
+        if self.gpus:
+            by_cpu = min(by_cpu, max(1, len(visible_gpus()) // int(self.gpus)))
         per_trial = self.memory_mb or WORKER_BASE_MB + WORK_COPIES * work_mb
         available = available_memory_mb()
         by_memory = by_cpu if available is None else max(1, int(available // per_trial))
@@ -140,6 +143,38 @@ class Resources:
         if slots == 1:
             return None
         return max(1, usable_cpus() // slots)
+
+    def gpu_sets(self, slots: int) -> list[str | None]:
+        """The GPUs each of `slots` local worker processes gets (its CUDA_VISIBLE_DEVICES):
+        `gpus` whole GPUs each, none shared; None for every slot when trials ask for none."""
+        if not self.gpus:
+            return [None] * slots
+        if not float(self.gpus).is_integer():
+            raise ConfigError(
+                f"local trials take whole GPUs (got gpus={self.gpus:g}); share GPUs on Ray"
+            )
+        each = int(self.gpus)
+        gpus = visible_gpus()
+        if slots * each > len(gpus):
+            raise ConfigError(
+                f"{slots} trial(s) at once with {each} GPU(s) each need {slots * each} GPUs;"
+                f" this machine shows {len(gpus)} (CUDA_VISIBLE_DEVICES or nvidia-smi)"
+            )
+        return [",".join(gpus[i * each : (i + 1) * each]) for i in range(slots)]
+
+
+def visible_gpus() -> list[str]:
+    """The GPUs local trials may use: CUDA_VISIBLE_DEVICES when set, else nvidia-smi's list."""
+    listed = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if listed is not None:
+        return [g.strip() for g in listed.split(",") if g.strip() and g.strip() != "-1"]
+    try:
+        output = subprocess.run(
+            ["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10, check=False
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [str(i) for i, line in enumerate(output.splitlines()) if line.startswith("GPU ")]
 
 
 WORKER_BASE_MB = 400

@@ -110,7 +110,11 @@ def _limit_memory(memory_mb: int | None) -> None:
 
 
 def _worker_main(
-    conn: Connection, parent_pid: int, threads: int | None, memory_mb: int | None
+    conn: Connection,
+    parent_pid: int,
+    threads: int | None,
+    memory_mb: int | None,
+    gpus: str | None = None,
 ) -> None:
     """Worker loop: receive a config, run the work, relay reports, send the result.
 
@@ -121,6 +125,8 @@ def _worker_main(
     signal.signal(signal.SIGTERM, _exit_cleanly)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent(parent_pid)
+    if gpus is not None:  # before anything initialises CUDA
+        os.environ["CUDA_VISIBLE_DEVICES"] = gpus
     limit_threads(threads)
     payload = conn.recv_bytes()  # not a process argument: it would stay referenced all along
     work = cloudpickle.loads(payload)
@@ -165,11 +171,16 @@ class _WorkerProcess:
     again once closed (Ctrl-C closes the executor while other slots may be starting trials)."""
 
     def __init__(
-        self, context: Any, payload: bytes, threads: int | None, memory_mb: int | None
+        self,
+        context: Any,
+        payload: bytes,
+        threads: int | None,
+        memory_mb: int | None,
+        gpus: str | None = None,
     ) -> None:
         self._context = context
         self._payload = payload
-        self._args = (os.getpid(), threads, memory_mb)
+        self._args = (os.getpid(), threads, memory_mb, gpus)
         self._memory_mb = memory_mb
         self._process: Any = None
         self._conn: Connection | None = None
@@ -308,7 +319,8 @@ class ProcessExecutor:
         )
         self.slots = slots
         self.workers = [
-            _WorkerProcess(context, payload, threads, resources.memory_mb) for _ in range(slots)
+            _WorkerProcess(context, payload, threads, resources.memory_mb, gpus)
+            for gpus in resources.gpu_sets(slots)
         ]
         self._idle: queue.SimpleQueue[_WorkerProcess] = queue.SimpleQueue()
         for worker in self.workers:

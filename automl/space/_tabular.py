@@ -100,7 +100,8 @@ def _starting_points(
     own parameter, a dotted one a pipeline step's, e.g. `encode.native`, which overrides the
     steps' own starting choice for this point): those for data of `rows` rows (`min_rows`,
     tried first), and the others."""
-    for_size, others = [], []
+    for_size: list[dict[str, Any]] = []
+    others: list[dict[str, Any]] = []
     for point in points:
         min_rows = point.get(MIN_ROWS_KEY, 0)
         if min_rows and (rows is None or rows < min_rows):

@@ -135,3 +135,42 @@ def test_ctrl_c_between_trials_keeps_the_finished_ones() -> None:
     run.run()  # returns: the interrupt is the search's, not the caller's
     states = [t.state.name for t in study.trials]
     assert run.interrupted and states == ["COMPLETE", "COMPLETE", "FAIL"]
+
+
+class TwoKindsExecutor(FakeExecutor):
+    """'slow' trials take 12 s to their only result, 'fast' ones 1 s."""
+
+    def run(
+        self,
+        config: dict[str, Any],
+        timeout: float | None,
+        on_report: OnReport,
+        address: TrialAddress | None = None,
+    ) -> Outcome:
+        seconds = 12.0 if config["model"] == "slow" else 1.0
+        self.timeouts.append(timeout if config["model"] == "slow" else None)
+        self.clock.now += seconds
+        return Outcome("ok", config["x"], wall_seconds=seconds, cpu_seconds=seconds)
+
+
+def test_a_trial_of_a_family_that_cannot_reach_a_first_result_in_time_is_not_started() -> None:
+    space = SearchSpace.from_dict(
+        {"model": {"type": "categorical", "choices": ["slow", "fast"]}, **SPACE.to_dict()}
+    )
+    clock = FakeClock()
+    executor = TwoKindsExecutor(clock, 0)
+    study = optuna.create_study(direction="maximize")
+    for model in ["slow"] + ["fast"] * 30 + ["slow"] * 3:  # slow at 0 and 42 s, then at 54 s
+        study.enqueue_trial({"model": model, "x": 0.5})
+    strategy = make_strategy("random", space, seed=0)
+    budget = Budget(time_budget=60, clock=clock)
+    Search(study, space, strategy, executor, budget, lambda v: [v]).run()
+    assert [t for t in executor.timeouts if t is not None] == [60, 18]
+    last = [t for t in study.trials if t.state != optuna.trial.TrialState.WAITING][-1]
+    assert last.state == optuna.trial.TrialState.PRUNED and clock.now == 54  # not run
+    reason = TrialRecord.of(last).stop_reason or {}
+    assert reason["rule"] == "time"
+    assert (
+        reason["text"]
+        == "slow trials took about 12.0s to a first result; this one would have had 6.0s"
+    )

@@ -80,9 +80,8 @@ def test_executor_settings_are_checked() -> None:
         ExecutorSettings.build("process", resources={"memory_mb": -1})
     with pytest.raises(ConfigError, match="needs executor='ray'"):
         ExecutorSettings.build("process", ray_address="127.0.0.1:6379")
-    for local in ("auto", "process", "inprocess"):  # a GPU reservation only Ray can honour
-        with pytest.raises(ConfigError, match="executor='ray' only"):
-            ExecutorSettings.build(local, resources={"gpus": 1})
+    with pytest.raises(ConfigError, match="needs trials in worker processes"):
+        ExecutorSettings.build("inprocess", resources={"gpus": 1})
     assert ExecutorSettings.build(ray_address="auto").name == "ray"
 
 
@@ -90,6 +89,28 @@ def threads_seen(config: dict[str, Any], report: Any) -> float:
     from threadpoolctl import threadpool_info
 
     return float(max(pool["num_threads"] for pool in threadpool_info()))
+
+
+def gpus_seen(config: dict[str, Any], report: Any) -> str:
+    return os.environ.get("CUDA_VISIBLE_DEVICES", "")
+
+
+def test_each_local_slot_gets_its_own_gpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the GPUs a machine shows (CUDA_VISIBLE_DEVICES here), split between the worker processes
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3,5,7")
+    executor = ProcessExecutor(gpus_seen, 2, Resources(gpus=2))
+    try:
+        assert sorted(w.run({}, 10, lambda r: False).value for w in executor.workers) == [
+            "2,3",
+            "5,7",
+        ]
+    finally:
+        executor.close()
+    assert Resources(gpus=1).default_slots(1.0) <= 4
+    with pytest.raises(ConfigError, match="need 6 GPUs; this machine shows 4"):
+        Resources(gpus=2).gpu_sets(3)
+    with pytest.raises(ConfigError, match="whole GPUs"):
+        Resources(gpus=0.5).gpu_sets(1)
 
 
 def test_parallel_trials_share_the_cpus() -> None:

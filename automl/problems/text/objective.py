@@ -172,4 +172,4 @@ def fit_text_model(
     )
     model = backbone.classifier(_outputs(data), regression)
     chain = train_chain(model, LoraChoice.from_config(config), encoded, None, None, deadline, seed)
-    return TextPipeline(chain.model, tokenizer, data, scale, max_length)
+    return TextPipeline(chain.model.to("cpu"), tokenizer, data, scale, max_length)

@@ -60,11 +60,32 @@ class Encoded:
                 yield self.batch(order[start : start + size])
 
 
+def device_of(model: Any) -> Any:
+    return next(model.parameters()).device
+
+
+def _on(batch: dict[str, Any], device: Any) -> dict[str, Any]:
+    return {name: tensor.to(device) for name, tensor in batch.items()}
+
+
+def _autocast(device: Any) -> Any:
+    """bf16 autocast on a GPU that supports it (fp16 otherwise); nothing on CPU."""
+    import contextlib
+
+    import torch
+
+    if device.type != "cuda":
+        return contextlib.nullcontext()
+    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.autocast("cuda", dtype=dtype)
+
+
 def predict(model: Any, data: Encoded, batch_size: int = 128) -> np.ndarray:
     """Class probabilities (n, k), or values for regression, in the rows' order (batched by
     length, so padding stays short)."""
     import torch
 
+    device = device_of(model)
     was_training = model.training
     model.eval()
     order = np.argsort([len(ids) for ids in data.ids], kind="stable")
@@ -73,9 +94,10 @@ def predict(model: Any, data: Encoded, batch_size: int = 128) -> np.ndarray:
         for start in range(0, len(order), batch_size):
             batch = data.batch(order[start : start + batch_size])
             batch.pop("labels")
-            logits = model(**batch).logits.float()
+            with _autocast(device):
+                logits = model(**_on(batch, device)).logits.float()
             out = logits[:, 0] if data.regression else torch.softmax(logits, dim=-1)
-            parts.append(out.numpy())
+            parts.append(out.cpu().numpy())
     model.train(was_training)
     result = np.empty((len(order), *parts[0].shape[1:]), dtype=float)
     result[order] = np.concatenate(parts)
@@ -113,11 +135,13 @@ def train_chain(
     `evaluate(model) -> score` is called at evaluation points and at every knot (None: never,
     as in the final fit on all rows); `report(score, step)` receives each score (it may raise
     optuna.TrialPruned to stop the trial). Training stops before `deadline` (time.monotonic())
-    with what it has learnt."""
+    with what it has learnt. It runs on the GPU when torch sees one (bf16 where supported)."""
     import torch
 
     torch.manual_seed(seed)
     start = time.monotonic()
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    model = model.to(device)
     linear_names = {n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
     head_linear = [n for n in linear_names if _in_head(n)]
     n_layers = getattr(model.config, "num_hidden_layers", None)
@@ -139,7 +163,8 @@ def train_chain(
                 break
             began = time.monotonic()
             _set_rate(optimizer, choice, _rate_factor(choice, links, link, local))
-            loss = peft_model(**next(batches)).loss
+            with _autocast(device):
+                loss = peft_model(**_on(next(batches), device)).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(
                 [p for g in optimizer.param_groups for p in g["params"]], 1.0
