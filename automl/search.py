@@ -143,9 +143,7 @@ class Search:
                         return
                     config = self.space.sample(trial)
                     if self._skipped_for_time(trial, config, reserve):
-                        if self._budget_bound(reserve):
-                            return  # the time left goes to the final refit
-                        continue
+                        return  # the time left goes to the final refit
                     work = config if self.scheduler is None else self.scheduler.start(trial, config)
                 # the reserve the trial was admitted with sets its limit: another trial ending
                 # meanwhile may raise the reserve, which must not leave this one too little
@@ -190,16 +188,16 @@ class Search:
             return MIN_TRIAL_SECONDS
         return max(MIN_TRIAL_SECONDS, statistics.median(self._first_result_seconds))
 
-    def _skipped_for_time(
-        self, trial: optuna.Trial, config: dict[str, Any], reserve: float
-    ) -> bool:
-        """Tell `trial` pruned, unrun, when trials of its kind (its model family) have so far
-        needed longer to a first result than its limit would be: it would be killed with
-        nothing (a family that cannot stop part-way, started late in the budget)."""
+    def _skipped_for_time(self, trial: optuna.Trial, config: dict[str, Any], reserve: float) -> bool:
+        """Tell `trial` pruned, unrun, when the end of the budget leaves it less time than
+        trials of its kind (its model family) have so far needed to a first result: it would be
+        killed with nothing. (A trial limit that applies to every trial is no reason: a kind
+        that never reports in it fails as it always has.)"""
         kind = _kind_of(config)
         seen = self._first_result_by_kind.get(kind)
         limit = self.budget.trial_timeout(reserve)
-        if not seen or limit is None or statistics.median(seen) <= limit:
+        own_cap = self.budget.trial_time_limit or math.inf
+        if not seen or limit is None or limit >= own_cap or statistics.median(seen) <= limit:
             return False
         text = (
             f"{kind} trials took about {statistics.median(seen):.1f}s to a first result;"
@@ -207,11 +205,6 @@ class Search:
         )
         self._tell(trial, config, Outcome("pruned", error=text), [])
         return True
-
-    def _budget_bound(self, reserve: float) -> bool:
-        """Whether the next trial's limit is set by what is left of the budget (not its own cap)."""
-        limit = self.budget.trial_timeout(reserve)
-        return limit is not None and limit < (self.budget.trial_time_limit or math.inf)
 
     def _interrupt(self, trial: optuna.Trial | None) -> None:
         """Ctrl-C: stop the worker, record the trial in hand (if any) as failed, keep
