@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import pickle
+import time
 from typing import Any
 
 import numpy as np
@@ -206,9 +207,9 @@ def refit_members(
             if timeout <= 0:
                 break
             config = refit_config(record.config, record.iterations, plan)
-            outcome = executor.run(
-                config, None if math.isinf(timeout) else timeout, lambda report: False
-            )
+            limit = None if math.isinf(timeout) else timeout
+            ends_by = None if limit is None else time.monotonic() + limit
+            outcome = executor.run(config, limit, lambda report: False, None, ends_by)
             if outcome.status == "ok":
                 fitted.append((weight, outcome.value, trial))
             else:

@@ -7,6 +7,7 @@ import logging
 import math
 import statistics
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
@@ -238,8 +239,11 @@ class Search:
             address = TrialAddress(
                 self.storage_url, self.study.study_name, trial.number, self.study.pruner
             )
+        ends_by = None
+        if self.budget.time_budget is not None:
+            ends_by = time.monotonic() + max(0.0, self.budget.remaining - reserve)
         outcome = self.executor.run(
-            work, self.budget.trial_timeout(reserve), curve.on_report, address
+            work, self.budget.trial_timeout(reserve), curve.on_report, address, ends_by
         )
         with self._lock:
             for report in outcome.reports:

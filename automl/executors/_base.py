@@ -206,6 +206,9 @@ class Executor(Protocol):
     """Runs `work(config, report)` and returns an Outcome; never raises for a failing trial.
 
     Up to `slots` calls to `run` may be in flight at once, from different threads.
+    `timeout` is the trial's own limit, from when it starts; `ends_by` (on time.monotonic())
+    is when it must end whatever happened before it started: an executor that first starts a
+    worker (not charged to the trial's limit) ends the trial by then all the same.
     """
 
     slots: int
@@ -216,6 +219,7 @@ class Executor(Protocol):
         timeout: float | None,
         on_report: OnReport,
         address: TrialAddress | None = None,
+        ends_by: float | None = None,
     ) -> Outcome: ...
 
     def close(self) -> None: ...

@@ -35,6 +35,7 @@ class InProcessExecutor:
         timeout: float | None,
         on_report: OnReport,
         address: TrialAddress | None = None,
+        ends_by: float | None = None,
     ) -> Outcome:
         start_wall, start_cpu = time.perf_counter(), time.process_time()
 

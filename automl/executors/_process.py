@@ -187,11 +187,20 @@ class _WorkerProcess:
         self._closed = False
         self._starting = threading.Lock()
 
-    def run(self, config: dict[str, Any], timeout: float | None, on_report: OnReport) -> Outcome:
+    def run(
+        self,
+        config: dict[str, Any],
+        timeout: float | None,
+        on_report: OnReport,
+        ends_by: float | None = None,
+    ) -> Outcome:
         try:
             conn = self._ensure_started()
         except _StartFailed as exc:
             return Outcome("failed", error=str(exc))
+        if ends_by is not None:  # the worker's start-up may have used part of what was left
+            left = max(0.0, ends_by - time.monotonic())
+            timeout = left if timeout is None else min(timeout, left)
         if conn is None:
             return Outcome("failed", error="the executor was closed before the trial started")
         start = time.perf_counter()
@@ -332,10 +341,11 @@ class ProcessExecutor:
         timeout: float | None,
         on_report: OnReport,
         address: TrialAddress | None = None,
+        ends_by: float | None = None,
     ) -> Outcome:
         worker = self._idle.get()
         try:
-            return worker.run(config, timeout, on_report)
+            return worker.run(config, timeout, on_report, ends_by)
         finally:
             self._idle.put(worker)
 

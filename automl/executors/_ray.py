@@ -176,6 +176,7 @@ class RayExecutor:
         timeout: float | None,
         on_report: OnReport,
         address: TrialAddress | None = None,
+        ends_by: float | None = None,
     ) -> Outcome:
         ray = self._ray
         start = time.perf_counter()

@@ -42,6 +42,7 @@ class FakeExecutor:
         timeout: float | None,
         on_report: OnReport,
         address: TrialAddress | None = None,
+        ends_by: float | None = None,
     ) -> Outcome:
         self.timeouts.append(timeout)
         for step in range(self.curve):
@@ -146,6 +147,7 @@ class TwoKindsExecutor(FakeExecutor):
         timeout: float | None,
         on_report: OnReport,
         address: TrialAddress | None = None,
+        ends_by: float | None = None,
     ) -> Outcome:
         seconds = 12.0 if config["model"] == "slow" else 1.0
         self.timeouts.append(timeout if config["model"] == "slow" else None)

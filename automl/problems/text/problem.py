@@ -152,7 +152,9 @@ class TextProblem(ScoredProblem):
         timeout = budget.hard_remaining - 1.0
         executor = make_executor(executors.local, FinalFit(self.data, self.backbone, self.seed))
         try:
-            outcome = executor.run(config, None if timeout == float("inf") else timeout, _go_on)
+            limit = None if timeout == float("inf") else timeout
+            ends_by = None if limit is None else time.monotonic() + limit
+            outcome = executor.run(config, limit, _go_on, None, ends_by)
         finally:
             executor.close()
         if outcome.status != "ok":
