@@ -189,7 +189,9 @@ class Search:
             return MIN_TRIAL_SECONDS
         return max(MIN_TRIAL_SECONDS, statistics.median(self._first_result_seconds))
 
-    def _skipped_for_time(self, trial: optuna.Trial, config: dict[str, Any], reserve: float) -> bool:
+    def _skipped_for_time(
+        self, trial: optuna.Trial, config: dict[str, Any], reserve: float
+    ) -> bool:
         """Tell `trial` pruned, unrun, when the end of the budget leaves it less time than
         trials of its kind (its model family) have so far needed to a first result: it would be
         killed with nothing. (A trial limit that applies to every trial is no reason: a kind

@@ -100,17 +100,9 @@ class TextObjective:
 
     @cached_property
     def _encoded(self) -> tuple[Encoded, Encoded, TargetScale]:
-        tokenizer = self.backbone.tokenizer()
-        ids = encode(tokenizer, self.data.texts, self.max_length)
-        pad = tokenizer.pad_token_id or 0
         train, valid = self.split
-        scale = TargetScale(self.data.y[train], self.regression)
-        y = scale.forward(self.data.y.astype(float)) if self.regression else self.data.y
-
-        def part(rows: np.ndarray) -> Encoded:
-            return Encoded([ids[i] for i in rows], y[rows], pad, self.regression)
-
-        return part(train), part(valid), scale
+        _, everything, scale = encode_rows(self.backbone, self.data, train, self.max_length)
+        return everything.subset(train), everything.subset(valid), scale
 
     def __call__(self, config: dict[str, Any], report: Reporter) -> TrialResult:
         import torch
@@ -151,6 +143,19 @@ def _outputs(data: TextData) -> int:
     return 1 if not data.task.is_classification else len(data.classes or ())
 
 
+def encode_rows(
+    backbone: Backbone, data: TextData, scale_rows: np.ndarray, max_length: int
+) -> tuple[Any, Encoded, TargetScale]:
+    """The tokenizer, every text encoded with its (scaled) target, and the target scale fitted
+    on `scale_rows` (the rows trained on)."""
+    regression = not data.task.is_classification
+    tokenizer = backbone.tokenizer()
+    scale = TargetScale(data.y[scale_rows], regression)
+    y = scale.forward(data.y.astype(float)) if regression else data.y
+    ids = encode(tokenizer, data.texts, max_length)
+    return tokenizer, Encoded(ids, y, tokenizer.pad_token_id or 0, regression), scale
+
+
 def fit_text_model(
     config: dict[str, Any],
     data: TextData,
@@ -164,12 +169,8 @@ def fit_text_model(
 
     torch.set_num_threads(thread_cap())
     regression = not data.task.is_classification
-    tokenizer = backbone.tokenizer()
-    scale = TargetScale(data.y, regression)
-    y = scale.forward(data.y.astype(float)) if regression else data.y
-    encoded = Encoded(
-        encode(tokenizer, data.texts, max_length), y, tokenizer.pad_token_id or 0, regression
-    )
+    rows = np.arange(data.n_rows)
+    tokenizer, encoded, scale = encode_rows(backbone, data, rows, max_length)
     model = backbone.classifier(_outputs(data), regression)
     chain = train_chain(model, LoraChoice.from_config(config), encoded, None, None, deadline, seed)
     return TextPipeline(chain.model.to("cpu"), tokenizer, data, scale, max_length)

@@ -34,6 +34,9 @@ class Encoded:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def subset(self, rows: np.ndarray) -> Encoded:
+        return Encoded([self.ids[i] for i in rows], self.y[rows], self.pad_id, self.regression)
+
     def batch(self, rows: np.ndarray | list[int]) -> dict[str, Any]:
         """Padded tensors for `rows` (input_ids, attention_mask, labels)."""
         import torch
