@@ -19,7 +19,7 @@ def test_a_short_minilm_search_on_sst2_beats_guessing(tmp_path: Path) -> None:
         "params": {
             "rank": 8,
             "targets": "all_linear",
-            "learning_rate": 5e-3,
+            "learning_rate": 2e-3,  # 5e-3 ended at 0.66-0.71 on seed 0 here and under 0.6 on CI
             "batch_size": 16,
             "steps": 32,
             "links": {"type": "int", "low": 1, "high": 2},
