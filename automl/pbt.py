@@ -23,8 +23,9 @@ import math
 import pickle
 import random
 import shutil
+import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ from automl.pipeline import build_pipeline
 from automl.record import save_lineage
 from automl.search import WAIT, Wait
 from automl.space import Param, SearchSpace
+from automl.storage import automl_home
 
 logger = logging.getLogger(__name__)
 PERTURB_FACTORS = (0.8, 1.25)
@@ -230,6 +232,35 @@ class PopulationScheduler:
             member.last_trial = donor.last_trial
             member.copied_from = {"member": donor.id, "trial": int(donor.last_trial or 0)}
             member.config = explore(donor.config, self.space, self.explorable, self._random)
+
+
+MAX_GENERATIONS = 10_000
+"""PBT rounds when only a time budget bounds them."""
+
+
+def population_scheduler(
+    space: SearchSpace,
+    explorable: set[str],
+    budget: Budget,
+    maximize: bool,
+    seed: int | None,
+    interval: int | None = None,
+) -> PopulationScheduler:
+    """The scheduler for a PBT search: as many rounds as `n_trials` allows (a round is one
+    trial per member) or as the time budget allows, `interval` training units per round,
+    checkpoints in a fresh folder under the automl home."""
+
+    settings = PBTSettings()
+    if interval is not None:
+        settings = replace(settings, interval=interval)
+    if budget.n_trials is not None:
+        settings = replace(settings, generations=max(1, budget.n_trials // settings.population))
+    elif budget.time_budget is not None:
+        settings = replace(settings, generations=MAX_GENERATIONS)
+    folder = automl_home() / "checkpoints"
+    folder.mkdir(parents=True, exist_ok=True)
+    checkpoints = CheckpointDir(Path(tempfile.mkdtemp(prefix="pbt-", dir=folder)))
+    return PopulationScheduler(space, explorable, checkpoints, budget, maximize, settings, seed)
 
 
 def explore(

@@ -7,11 +7,8 @@ refit."""
 from __future__ import annotations
 
 import pickle
-import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import optuna
@@ -21,15 +18,11 @@ from automl.exceptions import ConfigError
 from automl.executors import ExecutorSettings, Work
 from automl.model import FittedModel
 from automl.models import family_names, get_family
-from automl.pbt import CheckpointDir, PBTSettings, PopulationScheduler, Segment, TrainingSegment
+from automl.pbt import PopulationScheduler, Segment, TrainingSegment, population_scheduler
 from automl.problems.tabular import TabularData
 from automl.result import SearchResult
 from automl.space import TabularSpace, tabular_space
-from automl.storage import automl_home
 from automl.strategies import Strategy
-
-MAX_GENERATIONS = 10_000
-"""PBT rounds when only a time budget bounds them."""
 
 
 class Population(TabularData):
@@ -54,23 +47,13 @@ class Population(TabularData):
         return TrainingSegment(self.dataset, train, valid, self.metric, self.seed)
 
     def scheduler(self, strategy: Strategy, study: optuna.Study, budget: Budget) -> Any:
-        settings = PBTSettings()
-        if budget.n_trials is not None:
-            generations = max(1, budget.n_trials // settings.population)
-            settings = replace(settings, generations=generations)
-        elif budget.time_budget is not None:
-            settings = replace(settings, generations=MAX_GENERATIONS)
-        folder = automl_home() / "checkpoints"
-        folder.mkdir(parents=True, exist_ok=True)
-        checkpoints = CheckpointDir(Path(tempfile.mkdtemp(prefix="pbt-", dir=folder)))
         explorable = {
             f"{name}.{param}"
             for name in self.tabular.families
             for param in get_family(name).schedule_params
         }
-        maximize = self.metric.greater_is_better
-        self.scheduler_ = PopulationScheduler(
-            self.space(), explorable, checkpoints, budget, maximize, settings, self.settings.seed
+        self.scheduler_ = population_scheduler(
+            self.space(), explorable, budget, self.metric.greater_is_better, self.settings.seed
         )
         return self.scheduler_
 

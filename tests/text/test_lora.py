@@ -124,3 +124,51 @@ def test_training_stops_at_its_deadline_and_keeps_the_model(tiny_model_dir: Path
     )
     assert chain.cut_short and 0 < chain.steps < 100_000
     assert time.monotonic() - began < 3.0
+
+
+def test_energy_ranks_count_the_singular_values_that_hold_the_share(tiny_model_dir: Path) -> None:
+    import torch
+    from peft import get_peft_model
+
+    from automl.problems.text.train import energy_ranks
+
+    backbone = Backbone.resolve(str(tiny_model_dir))
+    model = backbone.classifier(2, regression=False)
+    linear = {n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
+    choice = LoraChoice(rank=4, targets="query_value")
+    peft_model = get_peft_model(model, peft_config(choice, 4, linear, 2, ["classifier"]))
+    with torch.no_grad():  # B @ A with singular values 4, 2, 1, 0 (energy shares 16/21, 20/21, 1)
+        for module in peft_model.modules():
+            if hasattr(module, "lora_A") and "default" in module.lora_A:
+                a, b = module.lora_A["default"].weight, module.lora_B["default"].weight
+                a.copy_(torch.linalg.qr(torch.randn(a.shape[1], 4))[0].T)
+                b.copy_(torch.linalg.qr(torch.randn(b.shape[0], 4))[0] * torch.tensor([4, 2, 1, 0]))
+    ranks = energy_ranks(peft_model, 0.9, cap=4)
+    assert ranks and all(name.endswith(("query", "value")) for name in ranks)
+    assert set(ranks.values()) == {2}
+    assert set(energy_ranks(peft_model, 0.7, cap=4).values()) == {1}
+    assert set(energy_ranks(peft_model, 1.0, cap=2).values()) == {2}
+    # the next link gets those ranks (and alpha = alpha_ratio x its rank) per layer
+    merged = peft_model.merge_and_unload()
+    ranks["bert.encoder.layer.1.attention.self.query"] = 3
+    link = get_peft_model(merged, peft_config(choice, 4, linear, 2, ["classifier"], ranks))
+    for name, module in link.base_model.model.named_modules():
+        if name in ranks:
+            assert module.lora_A["default"].weight.shape[0] == ranks[name], name
+            assert module.lora_alpha["default"] == 2 * ranks[name]
+
+
+def test_an_energy_rank_schedule_chain_gives_later_links_their_own_ranks(
+    tiny_model_dir: Path,
+) -> None:
+    backbone = Backbone.resolve(str(tiny_model_dir))
+    texts, labels = toy_texts(96, 3)
+    train = Encoded(encode(backbone.tokenizer(), texts), labels, 0, False)
+    choice = LoraChoice(
+        rank=8, targets="all_linear", learning_rate=3e-3, batch_size=16, steps=12, links=3,
+        rank_schedule="energy", energy=0.5,
+    )  # fmt: skip
+    chain = train_chain(backbone.classifier(2, regression=False), choice, train, None)
+    assert chain.knots == [4, 8, 12] and len(chain.ranks) == 3
+    assert all(1 <= rank <= 8 for rank in chain.ranks)
+    assert not any("lora" in n for n, _ in chain.model.named_parameters())

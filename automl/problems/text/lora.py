@@ -3,6 +3,7 @@ each link of the chain."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -12,7 +13,7 @@ PREFIX = "lora."
 VARIANTS = ("lora", "rslora", "dora", "pissa", "olora")
 TARGETS = ("query_value", "attention", "all_linear")
 SPLITS = ("equal", "geometric")
-RANK_SCHEDULES = ("constant", "step_down")
+RANK_SCHEDULES = ("constant", "step_down", "energy")
 OPTIMIZER_RESETS = ("fresh", "partial")
 KNOT_SCHEDULES = ("rewarm", "continue")
 
@@ -36,7 +37,9 @@ class LoraChoice:
     LoRAs one after another, each merged into the weights at its end (a knot), the steps split
     equally or halving link by link, the rank constant or halved at each knot, the optimiser's
     state all fresh at a knot or kept for the head (`partial`), the learning rate warmed up
-    again at each knot or one schedule over the whole chain (`continue`)."""
+    again at each knot or one schedule over the whole chain (`continue`). With the `energy`
+    rank schedule each layer's next rank is the number of singular values of the link just
+    merged that hold an `energy` share of its squared norm (at most `rank`)."""
 
     rank: int = 8
     alpha_ratio: float = 2.0
@@ -52,6 +55,7 @@ class LoraChoice:
     links: int = 1
     split: str = "equal"
     rank_schedule: str = "constant"
+    energy: float = 0.9
     optimizer_reset: str = "fresh"
     knot_schedule: str = "rewarm"
 
@@ -59,12 +63,12 @@ class LoraChoice:
     def from_config(cls, config: dict[str, Any]) -> LoraChoice:
         """The trial's `lora.*` values over the defaults (a parameter left out of the space,
         or inactive, keeps its default)."""
-        known = {f.name: f.type for f in fields(cls)}
-        values = {
-            key[len(PREFIX) :]: value
-            for key, value in config.items()
-            if key.startswith(PREFIX) and key[len(PREFIX) :] in known and value is not None
-        }
+        known = {f.name for f in fields(cls)}
+        values = {}
+        for key, value in config.items():
+            name = key[len(PREFIX) :].split(".")[0]  # `learning_rate.dora`: searched per variant
+            if key.startswith(PREFIX) and name in known and value is not None:
+                values[name] = value
         choice = cls(**values)
         choice.check()
         return choice
@@ -83,6 +87,8 @@ class LoraChoice:
                 raise ValueError(
                     f"lora.{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}"
                 )
+        if not 0.0 < self.energy <= 1.0:
+            raise ValueError(f"lora.energy must be in (0, 1], got {self.energy}")
         if self.rank < 1 or self.links < 1 or self.steps < 1 or self.batch_size < 1:
             raise ValueError("lora.rank, lora.links, lora.steps and lora.batch_size must be >= 1")
 
@@ -97,7 +103,8 @@ class LoraChoice:
         return steps
 
     def link_rank(self, link: int) -> int:
-        """The rank of link `link` (0-based)."""
+        """The rank of link `link` (0-based); with the `energy` schedule, the rank of the layers
+        the pattern passed to peft_config does not name."""
         if self.rank_schedule == "step_down":
             return max(1, self.rank >> link)
         return self.rank
@@ -129,9 +136,10 @@ def peft_config(
     linear_names: set[str],
     n_layers: int | None,
     head_linear: list[str],
+    rank_pattern: dict[str, int] | None = None,
 ) -> Any:
-    """PEFT's LoraConfig for one link of rank `rank`; `head_linear` are the head's linear
-    layers (left to train fully)."""
+    """PEFT's LoraConfig for one link of rank `rank` (per-layer ranks in `rank_pattern`, keyed by
+    module name); `head_linear` are the head's linear layers (left to train fully)."""
     from peft import LoraConfig
 
     layers = None
@@ -142,9 +150,12 @@ def peft_config(
         init = "pissa_niter_4"  # fast randomised SVD
     elif choice.variant == "olora":
         init = "olora"
+    pattern = {re.escape(name): r for name, r in (rank_pattern or {}).items()}
     return LoraConfig(
         r=rank,
         lora_alpha=max(1, round(choice.alpha_ratio * rank)),
+        rank_pattern=pattern,
+        alpha_pattern={name: max(1, round(choice.alpha_ratio * r)) for name, r in pattern.items()},
         lora_dropout=choice.dropout,
         target_modules=target_modules(linear_names, choice.targets),
         exclude_modules=head_linear or None,

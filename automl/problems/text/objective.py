@@ -52,7 +52,7 @@ class TextPipeline:
         self.scale = scale
         self.max_length = max_length
 
-    def _outputs(self, X: Any) -> np.ndarray:
+    def outputs_of(self, X: Any) -> np.ndarray:
         if self.text not in getattr(X, "columns", ()):
             raise DataError(f"text column '{self.text}' not found in the data to predict")
         texts = X[self.text].fillna("").astype(str).tolist()
@@ -61,10 +61,10 @@ class TextPipeline:
         return predict(self.model, Encoded(ids, np.zeros(len(ids)), pad, self.regression))
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        return self._outputs(X)
+        return self.outputs_of(X)
 
     def predict(self, X: Any) -> np.ndarray:
-        outputs = self._outputs(X)
+        outputs = self.outputs_of(X)
         if self.regression:
             return self.scale.inverse(outputs)
         return outputs.argmax(axis=1)
@@ -111,7 +111,7 @@ class TextObjective:
         choice = LoraChoice.from_config(config)
         train, valid, scale = self._encoded
         truth = self.data.y[self.split[1]]
-        model = self.backbone.classifier(_outputs(self.data), self.regression)
+        model = self.backbone.classifier(outputs_of(self.data), self.regression)
         last: dict[str, np.ndarray] = {}
 
         def evaluate(fitted: Any) -> float:
@@ -139,7 +139,8 @@ class TextObjective:
         )
 
 
-def _outputs(data: TextData) -> int:
+def outputs_of(data: TextData) -> int:
+    """The model's outputs: one per class, or one value for regression."""
     return 1 if not data.task.is_classification else len(data.classes or ())
 
 
@@ -171,6 +172,6 @@ def fit_text_model(
     regression = not data.task.is_classification
     rows = np.arange(data.n_rows)
     tokenizer, encoded, scale = encode_rows(backbone, data, rows, max_length)
-    model = backbone.classifier(_outputs(data), regression)
+    model = backbone.classifier(outputs_of(data), regression)
     chain = train_chain(model, LoraChoice.from_config(config), encoded, None, None, deadline, seed)
     return TextPipeline(chain.model.to("cpu"), tokenizer, data, scale, max_length)

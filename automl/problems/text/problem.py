@@ -29,7 +29,7 @@ from automl.problems.text.space import lora_space, lora_spec, starting_points
 from automl.record import StudyMeta, TrialRecord
 from automl.result import SearchResult
 from automl.space import SearchSpace
-from automl.strategies import Strategy
+from automl.strategies import Strategy, strategy_info
 
 logger = logging.getLogger(__name__)
 TEXT_METRIC = {"binary": "accuracy", "multiclass": "accuracy"}
@@ -66,6 +66,10 @@ class TextProblem(ScoredProblem):
         require_text_libraries()
         text_data = TextData.from_source(data, settings.target, settings.text, settings.task)
         problem = cls(text_data, settings)
+        if strategy_info(settings.strategy).population:
+            from automl.problems.text.population import TextPopulation
+
+            problem = TextPopulation(text_data, settings)
         logger.info("data: %s; base model: %s", text_data.describe(), problem.backbone.name)
         return problem
 
@@ -160,24 +164,36 @@ class TextProblem(ScoredProblem):
         if outcome.status != "ok":
             result.notes.append(f"the final fit on all rows did not finish: {outcome.error}")
             return
-        result.model = TextModel(
-            [outcome.value],
-            [1.0],
-            self.data.task,
-            self.data.target,
-            self.data.classes,
-            config,
-            self.metric.name,
-            {
-                "study": result.study_name,
-                "ensemble": {best.number: 1.0},
-                "evaluation": self.plan.name,
-                "n_rows": self.data.n_rows,
-                "base_model": self.backbone.name,
-                "text": self.data.text,
-            },
-            ("lora",),
-        )
+        info = {"evaluation": self.plan.name, "ensemble": {best.number: 1.0}}
+        result.model = text_model(outcome.value, config, self, result, info)
+
+
+def text_model(
+    pipeline: Any,
+    config: dict[str, Any],
+    problem: TextProblem,
+    result: SearchResult,
+    info: dict[str, Any],
+) -> TextModel:
+    """The saved model of a text search: one fine-tuned pipeline and where it came from."""
+    data = problem.data
+    return TextModel(
+        [pipeline],
+        [1.0],
+        data.task,
+        data.target,
+        data.classes,
+        config,
+        problem.metric.name,
+        {
+            "study": result.study_name,
+            "n_rows": data.n_rows,
+            "base_model": problem.backbone.name,
+            "text": data.text,
+            **info,
+        },
+        ("lora",),
+    )
 
 
 def _go_on(report: Any) -> bool:

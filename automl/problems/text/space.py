@@ -1,5 +1,10 @@
 """The LoRA search space of a text search: search_spaces/lora.yaml, or the user's mapping or
-YAML file of the same parameters (named without their `lora.` prefix)."""
+YAML file of the same parameters (named without their `lora.` prefix).
+
+A parameter may be searched separately for each value of a categorical parent with
+`per: <parent>` (the learning rate per LoRA variant: Lee et al. 2026 find the variants within
+1-2% of each other once each has its own tuned rate): it becomes one parameter
+`<name>.<value>` per value, active when the parent took that value."""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from typing import Any
 from automl.exceptions import ConfigError
 from automl.problems.text.lora import PREFIX, LoraChoice
 from automl.space import SearchSpace, load_yaml
+from automl.space._params import parse_param
 from automl.space._tabular import spaces_dir
 
 
@@ -23,18 +29,53 @@ def lora_spec(spec: Any) -> dict[str, Any]:
     return raw
 
 
-def lora_space(raw: dict[str, Any]) -> SearchSpace:
-    """The typed space, every name and condition prefixed `lora.`; ConfigError for a name
-    LoraChoice does not have."""
+def _params(raw: dict[str, Any]) -> dict[str, Any]:
     params = raw.get("params", raw)
+    if not isinstance(params, dict):
+        raise ConfigError("'params' of a text search space must be a mapping")
+    return params
+
+
+def per_parents(raw: dict[str, Any]) -> dict[str, tuple[str, tuple[Any, ...]]]:
+    """{name: (parent, the parent's values)} of the parameters searched per parent value."""
+    params = _params(raw)
+    found = {}
+    for name, spec in params.items():
+        if not isinstance(spec, dict) or "per" not in spec:
+            continue
+        parent = spec["per"]
+        if "condition" in spec:
+            raise ConfigError(f"lora.{name}: 'per' and 'condition' cannot be combined")
+        if parent not in params or parent == name:
+            raise ConfigError(f"lora.{name}: per: {parent} needs '{parent}' in the space")
+        parsed = parse_param(parent, params[parent])
+        if parsed.type not in ("categorical", "fixed"):
+            raise ConfigError(f"lora.{name}: per: {parent} needs a categorical '{parent}'")
+        found[name] = (parent, parsed.choices)
+    return found
+
+
+def lora_space(raw: dict[str, Any]) -> SearchSpace:
+    """The typed space, every name and condition prefixed `lora.`, `per:` parameters
+    expanded; ConfigError for a name LoraChoice does not have."""
+    params = _params(raw)
     known = set(LoraChoice.__dataclass_fields__)
     unknown = sorted(set(params) - known)
     if unknown:
         raise ConfigError(
             f"unknown LoRA parameter '{unknown[0]}'; known: {', '.join(sorted(known))}"
         )
+    per = per_parents(raw)
     prefixed = {}
     for name, spec in params.items():
+        if name in per:
+            parent, values = per[name]
+            base = {k: v for k, v in spec.items() if k != "per"}
+            for value in values:
+                prefixed[f"{PREFIX}{name}.{value}"] = {
+                    **base, "condition": {PREFIX + parent: [value]}
+                }  # fmt: skip
+            continue
         if isinstance(spec, dict) and isinstance(spec.get("condition"), dict):
             spec = {**spec, "condition": {PREFIX + k: v for k, v in spec["condition"].items()}}
         prefixed[PREFIX + name] = spec
@@ -42,10 +83,18 @@ def lora_space(raw: dict[str, Any]) -> SearchSpace:
 
 
 def starting_points(raw: dict[str, Any], space: SearchSpace) -> list[dict[str, Any]]:
-    """The spec's starting points, prefixed, keeping their active, in-range values."""
+    """The spec's starting points, prefixed (a `per:` parameter named for its parent's value
+    in the point, or the parent's default), keeping their active, in-range values."""
     by_name = {p.name: p for p in space.params}
+    per = per_parents(raw)
     points = []
     for point in raw.get("starting_points") or []:
-        active = space.active({PREFIX + k: v for k, v in point.items()})
+        named = {}
+        for key, value in point.items():
+            if key in per:
+                parent = per[key][0]
+                key = f"{key}.{point.get(parent, getattr(LoraChoice, parent))}"
+            named[PREFIX + key] = value
+        active = space.active(named)
         points.append({k: v for k, v in active.items() if by_name[k].contains(v)})
     return points

@@ -118,6 +118,8 @@ class ChainResult:
     seconds: float
     curve: list[tuple[int, float]] = field(default_factory=list)
     knots: list[int] = field(default_factory=list)
+    ranks: list[float] = field(default_factory=list)
+    """With the energy rank schedule: the mean rank the next link got at each knot."""
 
 
 Evaluate = Callable[[Any], float]
@@ -156,8 +158,11 @@ def train_chain(
     result = ChainResult(model, 0, False, 0.0)
     optimizer: Any = None
     step_seconds = 0.0
+    pattern: dict[str, int] = {}
     for link, link_steps in enumerate(links):
-        peft_model = _attach(model, choice, link, linear_names, head_linear, n_layers, head)
+        peft_model = _attach(
+            model, choice, link, linear_names, head_linear, n_layers, head, pattern
+        )
         optimizer = _optimizer(peft_model, choice, head, optimizer)
         peft_model.train()
         for local in range(link_steps):
@@ -178,6 +183,9 @@ def train_chain(
             if evaluate and result.steps % every == 0 and local < link_steps - 1:
                 _evaluate(peft_model, evaluate, report, result)
             step_seconds = max(step_seconds, time.monotonic() - began)
+        if choice.rank_schedule == "energy":
+            pattern = energy_ranks(peft_model, choice.energy, choice.rank)
+            result.ranks.append(sum(pattern.values()) / max(1, len(pattern)))
         model = peft_model.merge_and_unload()
         result.model = model
         result.knots.append(result.steps)
@@ -201,17 +209,42 @@ def _attach(
     head_linear: list[str],
     n_layers: int | None,
     head: list[Any],
+    pattern: dict[str, int],
 ) -> Any:
-    """A fresh LoRA on `model`; the head (new, randomly initialised weights) trains fully."""
+    """A fresh LoRA on `model` (per-layer ranks from `pattern` where it names a layer); the
+    head (new, randomly initialised weights) trains fully."""
     from peft import get_peft_model
 
-    config = peft_config(choice, choice.link_rank(link), linear_names, n_layers, head_linear)
+    config = peft_config(
+        choice, choice.link_rank(link), linear_names, n_layers, head_linear, pattern
+    )
     with warnings.catch_warnings():  # PEFT asks transformers about a renamed attribute
         warnings.simplefilter("ignore", FutureWarning)
         peft_model = get_peft_model(model, config)
     for parameter in head:
         parameter.requires_grad_(True)
     return peft_model
+
+
+def energy_ranks(peft_model: Any, share: float, cap: int) -> dict[str, int]:
+    """Per adapted layer (named as in the model without PEFT's wrapper), how many singular
+    values of the link's update B @ A hold `share` of its squared norm, at most `cap`: the
+    next link's rank. The singular values come from the two small R factors of QR, so no
+    full-size matrix is formed."""
+    import torch
+    from peft.tuners.lora import LoraLayer
+
+    ranks: dict[str, int] = {}
+    with torch.no_grad():
+        for name, module in peft_model.base_model.model.named_modules():
+            if not isinstance(module, LoraLayer) or "default" not in module.lora_A:
+                continue
+            a = module.lora_A["default"].weight.float()
+            b = module.lora_B["default"].weight.float()
+            values = torch.linalg.svdvals(torch.linalg.qr(b)[1] @ torch.linalg.qr(a.T)[1].T)
+            energy = torch.cumsum(values**2, 0) / (values**2).sum().clamp_min(1e-30)
+            ranks[name] = max(1, min(cap, int((energy < share - 1e-9).sum()) + 1))
+    return ranks
 
 
 def _optimizer(peft_model: Any, choice: LoraChoice, head: list[Any], previous: Any) -> Any:

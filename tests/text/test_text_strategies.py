@@ -1,0 +1,62 @@
+"""Text searches under the bandits (steps as the fidelity) and PBT (a round per LoRA link), on a
+tiny random BERT and real SST-2 sentences."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pandas as pd
+import pytest
+
+import automl
+from automl.record import TrialRecord
+from tests.text.test_lora import toy_texts
+
+SPACE = {
+    "params": {
+        "rank": {"type": "categorical", "choices": [4, 8]},
+        "learning_rate": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
+        "targets": "all_linear",
+        "batch_size": 16,
+        "steps": 24,
+    }
+}
+
+
+def toy_frame(n: int) -> pd.DataFrame:
+    """Sentences labelled by one word: a good learning rate learns them in a few steps, a
+    poor one does not (so the bandits have scores to tell apart)."""
+    texts, labels = toy_texts(n, 5)
+    return pd.DataFrame({"sentence": texts, "label": labels})
+
+
+@pytest.mark.parametrize("strategy", ["asha", "hyperband"])
+def test_bandits_stop_lora_trials_early_on_steps(tiny_model_dir: Path, strategy: str) -> None:
+    result = automl.search(
+        toy_frame(200), target="label", text="sentence", base_model=str(tiny_model_dir),
+        space=SPACE, strategy=strategy, n_trials=8, metric="log_loss", storage=":memory:", seed=0,
+    )  # fmt: skip
+    trials = result.study.get_trials(deepcopy=False)
+    pruned = [t for t in trials if t.state == optuna.trial.TrialState.PRUNED]
+    assert pruned, [t.state for t in trials]
+    assert all(max(t.intermediate_values) < 24 for t in pruned)  # stopped before the end
+    assert all(TrialRecord.of(t).iterations == 24 for t in result.completed)
+    assert result.model is not None
+
+
+def test_pbt_trains_lora_links_exploits_at_knots_and_keeps_the_best_member(
+    sst2: pd.DataFrame, tiny_model_dir: Path
+) -> None:
+    result = automl.search(
+        sst2.head(200), target="label", text="sentence", base_model=str(tiny_model_dir),
+        space=SPACE, strategy="pbt", n_trials=24, storage=":memory:", seed=0,
+    )  # fmt: skip
+    trials = result.study.get_trials(deepcopy=False)
+    lineage = [t.user_attrs["pbt"] for t in trials]
+    assert sorted({entry["generation"] for entry in lineage}) == [0, 1, 2]
+    assert {entry["epochs"] for entry in lineage} == {6, 12, 18}  # 24 steps / 4 per round
+    assert any(entry["copied_from"] for entry in lineage)  # the worst copied the best
+    model = result.model
+    assert model is not None and model.info["evaluation"] == "pbt"
+    assert set(model.predict(sst2.tail(10))) <= {0, 1}
