@@ -172,3 +172,19 @@ def test_an_energy_rank_schedule_chain_gives_later_links_their_own_ranks(
     assert chain.knots == [4, 8, 12] and len(chain.ranks) == 3
     assert all(1 <= rank <= 8 for rank in chain.ranks)
     assert not any("lora" in n for n, _ in chain.model.named_parameters())
+
+
+@pytest.mark.parametrize("targets", ["query_value", "attention", "all_linear"])
+def test_top_layers_adapt_only_the_top_layers(tiny_model_dir: Path, targets: str) -> None:
+    import torch
+    from peft import get_peft_model
+
+    model = Backbone.resolve(str(tiny_model_dir)).classifier(2, regression=False)
+    linear = {n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
+    head = ["bert.pooler.dense", "classifier"]
+    choice = LoraChoice(rank=4, targets=targets, top_layers=1)
+    adapted = get_peft_model(model, peft_config(choice, 4, linear, 2, head))
+    names = {n for n, m in adapted.base_model.model.named_modules() if hasattr(m, "lora_A")}
+    assert names and all(".layer.1." in n for n in names), names
+    if targets == "all_linear":
+        assert len(names) == 6  # every linear layer of the top block

@@ -151,13 +151,16 @@ def peft_config(
     elif choice.variant == "olora":
         init = "olora"
     pattern = {re.escape(name): r for name, r in (rank_pattern or {}).items()}
+    modules = target_modules(linear_names, choice.targets)
+    if layers is not None and modules == "all-linear":  # PEFT wants names with layers_to_transform
+        modules = sorted({n.rsplit(".", 1)[-1] for n in linear_names - set(head_linear)})
     return LoraConfig(
         r=rank,
         lora_alpha=max(1, round(choice.alpha_ratio * rank)),
         rank_pattern=pattern,
         alpha_pattern={name: max(1, round(choice.alpha_ratio * r)) for name, r in pattern.items()},
         lora_dropout=choice.dropout,
-        target_modules=target_modules(linear_names, choice.targets),
+        target_modules=modules,
         exclude_modules=head_linear or None,
         layers_to_transform=layers,
         use_rslora=choice.variant == "rslora",
