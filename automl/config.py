@@ -62,6 +62,7 @@ class SearchSettings:
         "Column of texts: fine-tune a pretrained transformer on it with LoRA (a text search).",
         cli="--text",
         job={"max_length": 255},
+        estimator=True,
     )
     base_model: str | None = _setting(
         None,
@@ -69,6 +70,7 @@ class SearchSettings:
         " a local model directory or a hub name.",
         cli="--base-model",
         job={"max_length": 1024},
+        estimator=True,
     )
     metric: str | None = _setting(
         None,

@@ -1,4 +1,8 @@
-"""scikit-learn estimators that run a search in fit(): AutoMLClassifier and AutoMLRegressor."""
+"""scikit-learn estimators that run a search in fit(): AutoMLClassifier and AutoMLRegressor.
+
+With `text="name"` they fine-tune a pretrained transformer (a text search): X is then a
+sequence of texts (as scikit-learn's text vectorizers take) or a DataFrame holding that
+column."""
 
 from __future__ import annotations
 
@@ -8,7 +12,12 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
 from automl.config import estimator_settings
 from automl.data._split import MIN_ROWS
@@ -21,7 +30,8 @@ class _AutoMLBase(BaseEstimator):
     """Shared fit/predict: arrays or DataFrames in, a search in fit, the refit model after.
 
     `storage` defaults to ':memory:' because estimators are often fit many times (in
-    cross-validation or a grid search); pass a URL to keep the trials.
+    cross-validation or a grid search); pass a URL to keep the trials. `text` names the column
+    of texts (a text search, on `base_model`).
     """
 
     _task: str | None = None
@@ -39,6 +49,8 @@ class _AutoMLBase(BaseEstimator):
         evaluation: str | int = "auto",
         executor: str = "auto",
         n_parallel: int | None = None,
+        text: str | None = None,
+        base_model: str | None = None,
     ) -> None:
         self.time_budget = time_budget
         self.n_trials = n_trials
@@ -51,6 +63,8 @@ class _AutoMLBase(BaseEstimator):
         self.evaluation = evaluation
         self.executor = executor
         self.n_parallel = n_parallel
+        self.text = text
+        self.base_model = base_model
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -58,6 +72,8 @@ class _AutoMLBase(BaseEstimator):
         return tags
 
     def _frame(self, X: Any, reset: bool) -> pd.DataFrame:
+        if self.text is not None:
+            return self._text_frame(X)
         if isinstance(X, pd.DataFrame):
             validate_data(self, X, reset=reset, skip_check_array=True)
             return X
@@ -73,6 +89,22 @@ class _AutoMLBase(BaseEstimator):
                     f"argument must be a string or a number, got {', '.join(sorted(kinds))}"
                 )
         return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
+
+    def _text_frame(self, X: Any) -> pd.DataFrame:
+        """A text search's X as a frame: the DataFrame itself, or one column of texts."""
+        if isinstance(X, pd.DataFrame):
+            if self.text not in X.columns:
+                raise ValueError(f"X has no column {self.text!r} (text={self.text!r})")
+            return X
+        texts = np.asarray(X, dtype=object)
+        if texts.ndim == 2 and texts.shape[1] == 1:
+            texts = texts[:, 0]
+        if texts.ndim != 1:
+            raise ValueError(
+                f"with text={self.text!r}, X is a sequence of texts or a DataFrame holding"
+                f" that column; got an array of shape {texts.shape}"
+            )
+        return pd.DataFrame({self.text: texts})
 
     def _search(self, X: Any, y: np.ndarray, task: str) -> Any:
         from automl.api import search
@@ -96,7 +128,12 @@ class _AutoMLBase(BaseEstimator):
         return self
 
     def _checked_target(self, X: Any, y: Any, numeric: bool) -> np.ndarray:
-        """scikit-learn's validation of X and y (shapes, NaN allowed in X, a 1-d y)."""
+        """scikit-learn's validation of X and y (shapes, NaN allowed in X, a 1-d y); for a
+        text search, a 1-d y as long as X."""
+        if self.text is not None:
+            y = column_or_1d(y, warn=True)
+            check_consistent_length(self._text_frame(X), y)
+            return y if not numeric else np.asarray(y, dtype=float)
         _, y = validate_data(
             self,
             X,

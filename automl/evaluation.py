@@ -31,8 +31,8 @@ class TrialResult:
 
     `predictions` holds out-of-fold (CV) or validation (holdout) predictions for the rows in
     `indices`; `rounds` is the early-stopped number of boosting rounds, for the refit;
-    `threads` is what the fits could use (the
-    refit on all rows may use more); `cut_short` says a fit was still training when its deadline came (it kept what it had);
+    `threads` is what the fits could use (the refit on all rows may use more); `cut_short` says
+    a fit was still training when its deadline came (it kept what it had);
     `fold_models` are the pickled fitted pipelines of the splits, when the objective keeps them
     (the model to fall back on when a refit on all rows cannot finish in time).
     """

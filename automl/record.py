@@ -62,7 +62,8 @@ class TrialRecord:
     epochs), used to refit; `fold_scores`, `predict_ms_per_1k_rows` and `model_bytes` are what a
     supervised problem measures; `forecast` is the pruner's last learning-curve forecast and
     `stop_reason` why it stopped the trial; `cut_short` marks a complete trial whose fit was
-    ended by its time limit (its score is not that of the configuration at full fidelity).
+    ended by its time limit (its score is not that of the configuration at full fidelity);
+    `knots` are the steps where a Chain of LoRA merged one link and began the next.
     """
 
     config: dict[str, Any] = field(default_factory=dict)
@@ -78,6 +79,9 @@ class TrialRecord:
     predict_ms_per_1k_rows: float | None = None
     model_bytes: int | None = None
     cut_short: bool | None = None
+    knots: list[int] | None = None
+    """Steps at which a Chain of LoRA merged a link and started the next (the dashboard marks
+    them on the trial's curve)."""
     forecast: dict[str, Any] | None = None
     stop_reason: dict[str, Any] | None = None
 

@@ -204,7 +204,8 @@ def _eta_squared(pairs: list[tuple[Any, float]]) -> float:
 
 def _curves(finished: list[dict[str, Any]], axis: dict[str, Any]) -> list[dict[str, Any]]:
     """The learning curves of the latest MAX_CURVES finished trials on the study's fidelity
-    axis, each with its final score (complete trials) and forecast where there is one."""
+    axis, each with its final score (complete trials), forecast where there is one, and the x
+    of its knots (a Chain of LoRA's merges)."""
     recent = sorted(finished, key=lambda t: t["number"])[-MAX_CURVES:]
     curves = []
     for t in recent:
@@ -224,6 +225,7 @@ def _curves(finished: list[dict[str, Any]], axis: dict[str, Any]) -> list[dict[s
                 "final": final,
                 "forecast": _forecast_point(t.get("forecast"), full),
                 "stop": t["stopped"],
+                "knots": [_short(curve_x({"step": k}, axis)) for k in t.get("knots") or []],
             }
         )
     return curves

@@ -206,6 +206,7 @@ def _trial(row: Any, attrs: dict[str, Any]) -> dict[str, Any]:
         "stop_reason": record.stop_reason,
         "stopped": record.why_stopped(),
         "iterations": record.iterations,
+        "knots": record.knots or [],
         "error": record.error,
     }
 

@@ -192,6 +192,9 @@ class TrialPublic(BaseModel):
         False, description="Complete, but its fit was ended by the trial's time limit."
     )
     iterations: int | None = None
+    knots: list[int] = Field(
+        default_factory=list, description="Steps where a Chain of LoRA merged a link."
+    )
     axis: Axis | None = None
     error: str | None
 
@@ -251,6 +254,9 @@ class CurveSummary(BaseModel):
     final: FinalPoint | None
     forecast: ForecastPoint | None
     stop: str | None
+    knots: list[float] = Field(
+        default_factory=list, description="x of each knot: a Chain of LoRA merged a link there."
+    )
 
 
 class Compute(BaseModel):

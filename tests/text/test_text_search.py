@@ -137,3 +137,24 @@ def test_a_lora_trial_near_its_time_limit_is_scored_and_marked_cut_short(
     assert record.cut_short and 0 < (record.iterations or 0) < 1_000_000
     assert result.leaderboard["stopped"].iloc[0] == record.why_stopped()
     assert result.model is not None  # the final fit is cut short too, not lost
+
+
+def test_the_estimators_take_texts(sst2: pd.DataFrame, tiny_model_dir: Path) -> None:
+    frame = sst2.head(120)
+    classifier = automl.AutoMLClassifier(
+        text="sentence", base_model=str(tiny_model_dir), space=SHORT, n_trials=1,
+        time_budget=None, strategy="random",
+    )  # fmt: skip
+    classifier.fit(frame["sentence"].tolist(), frame["label"].map({0: "neg", 1: "pos"}))
+    assert list(classifier.classes_) == ["neg", "pos"]
+    texts = ["a wonderful , moving film", "dull and lifeless"]
+    assert set(classifier.predict(texts)) <= {"neg", "pos"}
+    assert classifier.predict_proba(frame[["sentence"]]).shape == (120, 2)
+    with pytest.raises(ValueError, match="no column 'sentence'"):
+        classifier.predict(pd.DataFrame({"review": texts}))
+    regressor = automl.AutoMLRegressor(
+        text="sentence", base_model=str(tiny_model_dir), space=SHORT, n_trials=1,
+        time_budget=None, strategy="random",
+    )  # fmt: skip
+    regressor.fit(np.asarray(frame["sentence"]), frame["label"] * 2.0 + 1.0)
+    assert regressor.predict(texts).shape == (2,)

@@ -60,3 +60,25 @@ def test_pbt_trains_lora_links_exploits_at_knots_and_keeps_the_best_member(
     model = result.model
     assert model is not None and model.info["evaluation"] == "pbt"
     assert set(model.predict(sst2.tail(10))) <= {0, 1}
+
+
+def test_the_dashboard_marks_a_chains_knots_on_its_curve(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    import sqlalchemy as sa
+
+    from automl.jobs._overview import overview
+    from automl.jobs._trials import all_trials, find_study
+
+    storage = f"sqlite:///{tmp_path / 'text.db'}"
+    space = {"params": {**SPACE["params"], "learning_rate": 5e-3, "links": 3}}
+    result = automl.search(
+        toy_frame(120), target="label", text="sentence", base_model=str(tiny_model_dir),
+        space=space, strategy="random", n_trials=1, storage=storage, seed=0,
+    )  # fmt: skip
+    assert TrialRecord.of(result.completed[0]).knots == [8, 16]
+    engine = sa.create_engine(storage)
+    study = find_study(engine, result.study_name)
+    assert study is not None
+    (curve,) = overview(all_trials(engine, study), study.maximize, study.fidelity)["curves"]
+    assert curve["knots"] == [8.0, 16.0] and {8.0, 16.0} <= set(curve["x"])  # scored at each

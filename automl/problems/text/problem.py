@@ -130,6 +130,7 @@ class TextProblem(ScoredProblem):
             "threads": result.threads,
             "iterations": result.rounds,
             "cut_short": result.cut_short or None,
+            "knots": result.extra.get("knots") or None,
         }
 
     def keep(self, number: int, result: Any) -> None:

@@ -251,6 +251,7 @@ function curveTraces(curves) {
   const single = { x: [], y: [], text: [] };
   const finals = { x: [], y: [], text: [] };
   const forecasts = { x: [], y: [], error: [], text: [] };
+  const knots = { x: [], y: [], text: [] };
   for (const curve of curves) {
     const line = curve.state === "complete" ? lines.complete : lines.stopped;
     const label = `trial ${curve.trial}` + (curve.stop ? ` (${curve.stop})` : "");
@@ -262,6 +263,11 @@ function curveTraces(curves) {
       single.x.push(curve.x[0]); single.y.push(curve.y[0]); single.text.push(label);
     }
     line.x.push(null); line.y.push(null); line.text.push("");
+    (curve.knots || []).forEach((x, k) => {  // a Chain of LoRA is scored at every knot
+      const at = curve.x.indexOf(x);
+      if (at < 0) return;
+      knots.x.push(x); knots.y.push(curve.y[at]); knots.text.push(`trial ${curve.trial}: knot ${k + 1} (link merged)`);
+    });
     if (curve.forecast && curve.state !== "complete") {
       forecasts.x.push(curve.forecast.x); forecasts.y.push(curve.forecast.mean);
       forecasts.error.push(curve.forecast.std || 0); forecasts.text.push(`trial ${curve.trial}: forecast`);
@@ -272,6 +278,8 @@ function curveTraces(curves) {
     { ...lines.stopped, mode: "lines", opacity: 0.6, name: "stopped early", line: { width: 1, dash: "dot" } },
     { ...single, mode: "markers", name: "stopped at the first report", marker: { size: 5, opacity: 0.6 } },
     { ...finals, mode: "markers", name: "final score", marker: { symbol: "square", size: 7 } },
+    { ...knots, mode: "markers", name: "knot: LoRA link merged", marker: { symbol: "diamond-open", size: 8 },
+      visible: knots.x.length ? true : "legendonly", showlegend: knots.x.length > 0 },
     { ...forecasts, mode: "markers", name: "forecast of the final score", marker: { symbol: "x", size: 7 },
       error_y: { type: "data", array: forecasts.error, thickness: 1 } },
   ];
