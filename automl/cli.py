@@ -286,7 +286,13 @@ def _print_leaderboard(result: Any) -> None:
 @app.command("predict")
 def predict_command(
     model: Annotated[Path, typer.Argument(help="A model file saved by `automl search`.")],
-    data: Annotated[Path, typer.Argument(help="CSV or Parquet file with the feature columns.")],
+    data: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV, TSV or Parquet file with the feature columns (for a text model also a"
+            " .txt file: one text per line)."
+        ),
+    ],
     output: Annotated[
         Path | None, typer.Option("--out", help="Write predictions here (CSV).")
     ] = None,

@@ -10,6 +10,7 @@ from typing import ClassVar
 import pandas as pd
 
 from automl.data import read_table
+from automl.exceptions import DataError
 from automl.model import BASE_LIBRARIES, FittedModel
 
 TEXT_LIBRARIES = ("torch", "transformers", "peft")
@@ -21,7 +22,14 @@ class TextModel(FittedModel):
     problem: ClassVar[str] = "text"
 
     def _features(self, data: pd.DataFrame | str | Path | Sequence[str]) -> pd.DataFrame:
-        """A table (frame or file) with the text column, or the texts themselves."""
+        """A table (frame or file) with the text column, a .txt file of one text per line,
+        or the texts themselves."""
+        if isinstance(data, (str, Path)) and Path(data).suffix.lower() == ".txt":
+            path = Path(data)
+            if not path.is_file():
+                raise DataError(f"file not found: {path}")
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            return pd.DataFrame({self.info["text"]: lines})
         if isinstance(data, (pd.DataFrame, str, Path)):
             return read_table(data)
         return pd.DataFrame({self.info["text"]: [str(t) for t in data]})
