@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import math
 import pickle
-import time
 from typing import Any
 
 import numpy as np
@@ -16,7 +14,7 @@ from automl.budget import Budget
 from automl.data import Dataset, EvaluationPlan
 from automl.ensemble import select_ensemble
 from automl.evaluation import TrialResult, fit_final, refit_config
-from automl.executors import ExecutorSettings, make_executor, usable_cpus
+from automl.executors import ExecutorSettings, make_executor, run_within, usable_cpus
 from automl.metrics import Metric
 from automl.model import FittedModel
 from automl.record import TrialRecord
@@ -207,9 +205,7 @@ def refit_members(
             if timeout <= 0:
                 break
             config = refit_config(record.config, record.iterations, plan)
-            limit = None if math.isinf(timeout) else timeout
-            ends_by = None if limit is None else time.monotonic() + limit
-            outcome = executor.run(config, limit, lambda report: False, None, ends_by)
+            outcome = run_within(executor, config, timeout)
             if outcome.status == "ok":
                 fitted.append((weight, outcome.value, trial))
             else:

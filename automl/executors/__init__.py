@@ -17,6 +17,7 @@ from automl.executors._base import (
     Resources,
     TrialAddress,
     Work,
+    run_within,
     usable_cpus,
 )
 from automl.executors._inprocess import InProcessExecutor
@@ -116,6 +117,7 @@ __all__ = [
     "Resources",
     "TrialAddress",
     "make_executor",
+    "run_within",
     "start_workers_early",
     "thread_cap",
     "usable_cpus",

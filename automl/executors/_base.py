@@ -225,6 +225,18 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
+def run_within(executor: Executor, config: dict[str, Any], seconds: float) -> Outcome:
+    """Run `config` once, without reports (a refit, a final fit), ending within `seconds`
+    of now (infinite: no limit), a worker's start-up included."""
+    limit = None if math.isinf(seconds) else seconds
+    ends_by = None if limit is None else time.monotonic() + limit
+    return executor.run(config, limit, _no_reports, None, ends_by)
+
+
+def _no_reports(report: Report) -> bool:
+    return False
+
+
 def warm_up(work: Work) -> None:
     """Let the work load what all its trials need (`work.warm_up()`, when it has one: model
     libraries, say) before any trial's clock starts."""

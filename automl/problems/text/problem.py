@@ -16,7 +16,7 @@ from automl.budget import Budget
 from automl.config import SearchSettings
 from automl.data import EvaluationPlan
 from automl.exceptions import ConfigError
-from automl.executors import ExecutorSettings, Work, make_executor
+from automl.executors import ExecutorSettings, Work, make_executor, run_within
 from automl.fidelity import FidelityPlan
 from automl.metrics import get_metric
 from automl.problems.base import ScoredProblem, register_problem
@@ -157,9 +157,7 @@ class TextProblem(ScoredProblem):
         timeout = budget.hard_remaining - 1.0
         executor = make_executor(executors.local, FinalFit(self.data, self.backbone, self.seed))
         try:
-            limit = None if timeout == float("inf") else timeout
-            ends_by = None if limit is None else time.monotonic() + limit
-            outcome = executor.run(config, limit, _go_on, None, ends_by)
+            outcome = run_within(executor, config, timeout)
         finally:
             executor.close()
         if outcome.status != "ok":
@@ -195,10 +193,6 @@ def text_model(
         },
         ("lora",),
     )
-
-
-def _go_on(report: Any) -> bool:
-    return False
 
 
 class FinalFit:
