@@ -82,3 +82,17 @@ def test_the_dashboard_marks_a_chains_knots_on_its_curve(
     assert study is not None
     (curve,) = overview(all_trials(engine, study), study.maximize, study.fidelity)["curves"]
     assert curve["knots"] == [8.0, 16.0] and {8.0, 16.0} <= set(curve["x"])  # scored at each
+
+
+def test_nsga2_trades_accuracy_against_trainable_parameters(tiny_model_dir: Path) -> None:
+    space = {"params": {**SPACE["params"], "rank": {"type": "int", "low": 1, "high": 16}}}
+    result = automl.search(
+        toy_frame(120), target="label", text="sentence", base_model=str(tiny_model_dir),
+        space=space, strategy="nsga2", n_trials=4, storage=":memory:", seed=0,
+    )  # fmt: skip
+    assert result.multi_objective and result.pareto_front
+    sizes = {t.params["lora.rank"]: t.values[1] for t in result.completed}
+    assert len(sizes) > 1 and all(size > 0 for size in sizes.values())
+    small, large = min(sizes), max(sizes)
+    assert sizes[small] < sizes[large]  # a higher rank trains more parameters
+    assert result.model is not None

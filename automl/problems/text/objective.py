@@ -136,7 +136,8 @@ class TextObjective:
             fit_seconds=time.monotonic() - began,
             threads=thread_cap(),
             cut_short=chain.cut_short,
-            extra={"knots": chain.knots[:-1]},  # the last knot is the end of training
+            # the last knot is the end of training
+            extra={"knots": chain.knots[:-1], "trainable": chain.trainable},
         )
 
 

@@ -100,9 +100,10 @@ class TextProblem(ScoredProblem):
         return FidelityPlan("steps", max_steps=self.full_steps, label="training steps")
 
     def study_meta(self, strategy: Strategy) -> StudyMeta:
+        secondary = ("minimize",) if strategy.multi_objective else ()
         return StudyMeta(
             kind=self.kind,
-            directions=(self.metric.direction,),
+            directions=(self.metric.direction, *secondary),
             target=self.settings.target,
             task=self.data.task.value,
             metric=self.metric.name,
@@ -113,14 +114,16 @@ class TextProblem(ScoredProblem):
         )
 
     def work(self, strategy: Strategy, study: optuna.Study) -> Work:
-        if strategy.multi_objective:
-            raise ConfigError("a text search has one objective; use a single-objective strategy")
         (split,) = self.plan.splits(self.data.y, self.data.task, self.seed)
         return TextObjective(
             self.data, split, self.metric, self.backbone, self.seed, self.full_steps
         )
 
     def values_of(self, strategy: Strategy) -> Callable[[Any], Sequence[float]]:
+        """The metric; with a multi-objective strategy (nsga2) also the parameters a trial
+        trained (the adapter and the head), to minimise."""
+        if strategy.multi_objective:
+            return lambda result: [result.score, float(result.extra["trainable"])]
         return lambda result: [result.score]
 
     def summary_of(self, result: Any) -> dict[str, Any]:

@@ -120,6 +120,8 @@ class ChainResult:
     knots: list[int] = field(default_factory=list)
     ranks: list[float] = field(default_factory=list)
     """With the energy rank schedule: the mean rank the next link got at each knot."""
+    trainable: int = 0
+    """The most parameters any link trained (its LoRA weights and the head)."""
 
 
 Evaluate = Callable[[Any], float]
@@ -164,6 +166,9 @@ def train_chain(
             model, choice, link, linear_names, head_linear, n_layers, head, pattern
         )
         optimizer = _optimizer(peft_model, choice, head, optimizer)
+        result.trainable = max(
+            result.trainable, sum(p.numel() for p in peft_model.parameters() if p.requires_grad)
+        )
         peft_model.train()
         for local in range(link_steps):
             if deadline is not None and deadline - time.monotonic() < STOP_MARGIN * step_seconds:
