@@ -188,3 +188,23 @@ def test_top_layers_adapt_only_the_top_layers(tiny_model_dir: Path, targets: str
     assert names and all(".layer.1." in n for n in names), names
     if targets == "all_linear":
         assert len(names) == 6  # every linear layer of the top block
+
+
+def test_a_space_with_the_chain_fixed_keeps_only_the_settings_that_can_be_active() -> None:
+    from automl.problems.text.space import lora_space, lora_spec
+
+    def space_with(**fixed: object) -> dict[str, dict[str, object]]:
+        raw = lora_spec(None)
+        return lora_space({"params": {**raw["params"], **fixed}}).to_dict()
+
+    plain = space_with(links=1)  # no chain settings (their condition could never hold)
+    assert not {"lora.split", "lora.rank_schedule", "lora.energy"} & set(plain)
+    chain = space_with(links=3, rank_schedule="energy")  # always a chain: no conditions left
+    assert "condition" not in chain["lora.split"] and "condition" not in chain["lora.energy"]
+    narrowed = space_with(links={"type": "categorical", "choices": [1, 4]})
+    assert narrowed["lora.split"]["condition"] == {"lora.links": [4]}
+    per_variant = space_with(variant="dora")  # one learning rate, always active
+    assert [n for n in per_variant if n.startswith("lora.learning_rate")] == [
+        "lora.learning_rate.dora"
+    ]
+    assert "condition" not in per_variant["lora.learning_rate.dora"]

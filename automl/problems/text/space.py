@@ -14,7 +14,7 @@ from typing import Any
 from automl.exceptions import ConfigError
 from automl.problems.text.lora import PREFIX, LoraChoice
 from automl.space import SearchSpace, load_yaml
-from automl.space._params import parse_param
+from automl.space._params import Param, parse_param
 from automl.space._tabular import spaces_dir
 
 
@@ -79,7 +79,35 @@ def lora_space(raw: dict[str, Any]) -> SearchSpace:
         if isinstance(spec, dict) and isinstance(spec.get("condition"), dict):
             spec = {**spec, "condition": {PREFIX + k: v for k, v in spec["condition"].items()}}
         prefixed[PREFIX + name] = spec
-    return SearchSpace.from_dict(prefixed)
+    return SearchSpace.from_dict(_never_active_left_out(prefixed))
+
+
+def _never_active_left_out(params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters with their conditions narrowed to what their parent can take, and
+    without those that can never be active (`links: 1` leaves out the chain's settings,
+    `links: 3` makes them unconditional)."""
+    kept: dict[str, Any] = {}
+    parsed: dict[str, Param] = {}
+    for name, spec in params.items():
+        condition = spec.get("condition") if isinstance(spec, dict) else None
+        if condition:
+            ((parent_name, values),) = condition.items()
+            parent = parsed.get(parent_name)
+            if parent is None:
+                if parent_name in params:
+                    continue  # its parent was left out
+            else:
+                values = values if isinstance(values, list) else [values]
+                possible = [v for v in values if parent.contains(v)]
+                if not possible:
+                    continue
+                if parent.type == "fixed":
+                    spec = {k: v for k, v in spec.items() if k != "condition"}
+                else:
+                    spec = {**spec, "condition": {parent_name: possible}}
+        kept[name] = spec
+        parsed[name] = parse_param(name, spec)
+    return kept
 
 
 def starting_points(raw: dict[str, Any], space: SearchSpace) -> list[dict[str, Any]]:
