@@ -187,10 +187,11 @@ class PopulationScheduler:
         save_lineage(trial, {**round_.lineage, "epochs": member.epochs})
         member.last_trial, member.copied_from = trial.number, None
 
-    def best_member(self) -> Member:
+    def best_member(self) -> Member | None:
+        """The member with the best score and a checkpoint; None when no round finished."""
         scored = [m for m in self.members if m.score is not None and m.checkpoint is not None]
         if not scored:
-            raise RuntimeError("no member of the population finished a round")
+            return None
         return max(scored, key=lambda m: self._signed(m.score))
 
     def _next_round(self) -> bool:
@@ -234,6 +235,7 @@ class PopulationScheduler:
             member.config = explore(donor.config, self.space, self.explorable, self._random)
 
 
+NO_ROUND = "PBT: no member of the population finished a round (give the search more time)"
 MAX_GENERATIONS = 10_000
 """PBT rounds when only a time budget bounds them."""
 

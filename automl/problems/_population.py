@@ -18,7 +18,13 @@ from automl.exceptions import ConfigError
 from automl.executors import ExecutorSettings, Work
 from automl.model import FittedModel
 from automl.models import family_names, get_family
-from automl.pbt import PopulationScheduler, Segment, TrainingSegment, population_scheduler
+from automl.pbt import (
+    NO_ROUND,
+    PopulationScheduler,
+    Segment,
+    TrainingSegment,
+    population_scheduler,
+)
 from automl.problems.tabular import TabularData
 from automl.result import SearchResult
 from automl.space import TabularSpace, tabular_space
@@ -65,6 +71,10 @@ class Population(TabularData):
     ) -> None:
         assert self.scheduler_ is not None
         best = self.scheduler_.best_member()
+        if best is None:
+            self.scheduler_.checkpoints.clear()
+            result.notes.append(NO_ROUND)
+            return
         assert best.checkpoint is not None and best.config is not None
         pipeline = pickle.loads(self.scheduler_.checkpoints.path(best.checkpoint).read_bytes())
         self.scheduler_.checkpoints.clear()

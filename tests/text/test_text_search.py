@@ -143,7 +143,7 @@ def test_the_estimators_take_texts(sst2: pd.DataFrame, tiny_model_dir: Path) -> 
     frame = sst2.head(120)
     classifier = automl.AutoMLClassifier(
         text="sentence", base_model=str(tiny_model_dir), space=SHORT, n_trials=1,
-        time_budget=None, strategy="random",
+        time_budget=None, strategy="random", executor="inprocess",
     )  # fmt: skip
     classifier.fit(frame["sentence"].tolist(), frame["label"].map({0: "neg", 1: "pos"}))
     assert list(classifier.classes_) == ["neg", "pos"]
@@ -154,7 +154,7 @@ def test_the_estimators_take_texts(sst2: pd.DataFrame, tiny_model_dir: Path) -> 
         classifier.predict(pd.DataFrame({"review": texts}))
     regressor = automl.AutoMLRegressor(
         text="sentence", base_model=str(tiny_model_dir), space=SHORT, n_trials=1,
-        time_budget=None, strategy="random",
+        time_budget=None, strategy="random", executor="inprocess",
     )  # fmt: skip
     regressor.fit(np.asarray(frame["sentence"]), frame["label"] * 2.0 + 1.0)
     assert regressor.predict(texts).shape == (2,)

@@ -35,7 +35,7 @@ def toy_frame(n: int) -> pd.DataFrame:
 def test_bandits_stop_lora_trials_early_on_steps(tiny_model_dir: Path, strategy: str) -> None:
     result = automl.search(
         toy_frame(200), target="label", text="sentence", base_model=str(tiny_model_dir),
-        space=SPACE, strategy=strategy, n_trials=8, metric="log_loss", storage=":memory:", seed=0,
+        space=SPACE, strategy=strategy, n_trials=8, metric="log_loss", storage=":memory:", seed=0, executor="inprocess",
     )  # fmt: skip
     trials = result.study.get_trials(deepcopy=False)
     pruned = [t for t in trials if t.state == optuna.trial.TrialState.PRUNED]
@@ -50,7 +50,7 @@ def test_pbt_trains_lora_links_exploits_at_knots_and_keeps_the_best_member(
 ) -> None:
     result = automl.search(
         sst2.head(200), target="label", text="sentence", base_model=str(tiny_model_dir),
-        space=SPACE, strategy="pbt", n_trials=24, storage=":memory:", seed=0,
+        space=SPACE, strategy="pbt", n_trials=24, storage=":memory:", seed=0, executor="inprocess",
     )  # fmt: skip
     trials = result.study.get_trials(deepcopy=False)
     lineage = [t.user_attrs["pbt"] for t in trials]
@@ -74,7 +74,7 @@ def test_the_dashboard_marks_a_chains_knots_on_its_curve(
     space = {"params": {**SPACE["params"], "learning_rate": 5e-3, "links": 3}}
     result = automl.search(
         toy_frame(120), target="label", text="sentence", base_model=str(tiny_model_dir),
-        space=space, strategy="random", n_trials=1, storage=storage, seed=0,
+        space=space, strategy="random", n_trials=1, storage=storage, seed=0, executor="inprocess",
     )  # fmt: skip
     assert TrialRecord.of(result.completed[0]).knots == [8, 16]
     engine = sa.create_engine(storage)
@@ -88,7 +88,7 @@ def test_nsga2_trades_accuracy_against_trainable_parameters(tiny_model_dir: Path
     space = {"params": {**SPACE["params"], "rank": {"type": "int", "low": 1, "high": 16}}}
     result = automl.search(
         toy_frame(120), target="label", text="sentence", base_model=str(tiny_model_dir),
-        space=space, strategy="nsga2", n_trials=4, storage=":memory:", seed=0,
+        space=space, strategy="nsga2", n_trials=4, storage=":memory:", seed=0, executor="inprocess",
     )  # fmt: skip
     assert result.multi_objective and result.pareto_front
     sizes = {t.params["lora.rank"]: t.values[1] for t in result.completed}

@@ -18,7 +18,7 @@ import optuna
 from automl.budget import Budget
 from automl.executors import ExecutorSettings, Reporter, Work, thread_cap
 from automl.metrics import Metric
-from automl.pbt import PopulationScheduler, Segment, population_scheduler
+from automl.pbt import NO_ROUND, PopulationScheduler, Segment, population_scheduler
 from automl.problems.text.backbone import MAX_LENGTH, Backbone
 from automl.problems.text.data import TextData
 from automl.problems.text.lora import PREFIX, LoraChoice
@@ -78,6 +78,10 @@ class TextPopulation(TextProblem):
 
         assert self.scheduler_ is not None
         best = self.scheduler_.best_member()
+        if best is None:
+            self.scheduler_.checkpoints.clear()
+            result.notes.append(NO_ROUND)
+            return
         assert best.checkpoint is not None and best.config is not None
         model = self.backbone.classifier(
             outputs_of(self.data), not self.data.task.is_classification
