@@ -12,7 +12,7 @@ All of these train `--steps` steps (62: one epoch of 2,000 sentences). `searched
 `searched_chain`: `automl.search(..., text="sentence", time_budget=--budget)` (strategy `auto`)
 on the bundled space with its steps set to `--steps` and one link (plain LoRA) or 2-4 links,
 its model (the best configuration fine-tuned on all 2,000 sentences) scored on dev. Writes
-benchmarks/results/lora.md and .json.
+benchmarks/results/lora.md and .json (`--name` for another name).
 """
 
 from __future__ import annotations
@@ -141,6 +141,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--steps", type=int, default=62)
     parser.add_argument("--budget", type=float, default=600, help="seconds per search")
+    parser.add_argument("--name", default="lora", help="results/<name>.md and .json")
     parser.add_argument(
         "--methods",
         nargs="+",
@@ -179,7 +180,7 @@ def main() -> None:
 
 def write(runs: list[dict[str, Any]], args: argparse.Namespace) -> None:
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "lora.json").write_text(json.dumps(runs, indent=1, default=str))
+    (RESULTS / f"{args.name}.json").write_text(json.dumps(runs, indent=1, default=str))
     lines = [
         f"# SST-2, {args.train_rows} training sentences, {args.steps} steps, dev accuracy (872)",
         "",
@@ -200,7 +201,7 @@ def write(runs: list[dict[str, Any]], args: argparse.Namespace) -> None:
             f"- {method}: {statistics.mean(scores):.4f} (max - min"
             f" {max(scores) - min(scores):.4f}, {len(scores)} seeds)"
         )
-    (RESULTS / "lora.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / f"{args.name}.md").write_text("\n".join(lines) + "\n")
 
 
 def _search_summary(run: dict[str, Any]) -> str:

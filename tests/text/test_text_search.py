@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 
 import automl
+from automl.data import EvaluationPlan
+from automl.data._task import Task
 from automl.exceptions import ConfigError, DataError
 from automl.record import TrialRecord
 
@@ -46,6 +48,13 @@ def test_a_text_search_fine_tunes_saves_and_predicts(
     assert result.metric == "accuracy" and 0.0 <= result.best_score <= 1.0
     model = result.model
     assert model is not None and model.info["base_model"] == str(tiny_model_dir)
+    # the best trial's own model, as validated: it scores its trial's score on those rows
+    assert model.info["refit"] is False and any("as validated" in n for n in result.notes)
+    holdout = sst2.head(300).iloc[
+        EvaluationPlan(n_folds=1).splits(_labels(sst2), Task.BINARY, 0)[0][1]
+    ]
+    accuracy = (model.predict(holdout) == holdout["label"].to_numpy()).mean()
+    assert accuracy == pytest.approx(result.best_score)
     predicted = model.predict(["a wonderful , moving film", "dull and lifeless"])
     assert set(predicted) <= {0, 1} and len(predicted) == 2
     path = model.save(tmp_path / "text.model")
@@ -53,6 +62,25 @@ def test_a_text_search_fine_tunes_saves_and_predicts(
     frame = sst2.tail(20)
     assert np.array_equal(loaded.predict(frame), model.predict(frame))
     assert loaded.predict_proba(frame).shape == (20, 2)
+
+
+def _labels(sst2: pd.DataFrame) -> np.ndarray:
+    return sst2.head(300)["label"].to_numpy()
+
+
+def test_the_best_configuration_is_fine_tuned_again_when_its_model_cannot_be_kept(
+    sst2: pd.DataFrame, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from automl.problems.text import objective
+
+    monkeypatch.setattr(objective, "KEEP_LIMIT_BYTES", 0)  # as if the model were too large
+    result = automl.search(
+        sst2.head(120), target="label", text="sentence", base_model=str(tiny_model_dir),
+        space=SHORT, strategy="random", n_trials=1, storage=":memory:", seed=0,
+        executor="inprocess",
+    )  # fmt: skip
+    assert result.model is not None and "refit" not in result.model.info
+    assert not any("as validated" in n for n in result.notes)
 
 
 def test_text_regression(sst2: pd.DataFrame, tiny_model_dir: Path) -> None:

@@ -3,6 +3,7 @@ scored on the validation rows at evaluation points; and the final fit on all row
 
 from __future__ import annotations
 
+import pickle
 import time
 from functools import cached_property
 from typing import Any
@@ -18,6 +19,9 @@ from automl.problems.text.data import TextData
 from automl.problems.text.lora import LoraChoice
 from automl.problems.text.train import Encoded, predict, train_chain
 
+KEEP_LIMIT_BYTES = 1 << 30
+"""A trial's fine-tuned model up to this size travels back to the search (MiniLM-L6: 90 MB),
+so the best trial's model, as validated, can be the search's model."""
 DEADLINE_MARGIN = 1.0
 """Seconds before the trial's limit by which training ends, to score what it has."""
 
@@ -48,6 +52,7 @@ class TextPipeline:
         self.tokenizer = tokenizer
         self.text = data.text
         self.regression = not data.task.is_classification
+        self._tokenizer: Any = None
         self.classes_ = None if self.regression else np.arange(len(data.classes or ()))
         self.scale = scale
         self.max_length = max_length
@@ -101,7 +106,8 @@ class TextObjective:
     @cached_property
     def _encoded(self) -> tuple[Encoded, Encoded, TargetScale]:
         train, valid = self.split
-        _, everything, scale = encode_rows(self.backbone, self.data, train, self.max_length)
+        tokenizer, everything, scale = encode_rows(self.backbone, self.data, train, self.max_length)
+        self._tokenizer = tokenizer
         return everything.subset(train), everything.subset(valid), scale
 
     def __call__(self, config: dict[str, Any], report: Reporter) -> TrialResult:
@@ -136,9 +142,19 @@ class TextObjective:
             fit_seconds=time.monotonic() - began,
             threads=thread_cap(),
             cut_short=chain.cut_short,
+            fold_models=self._kept(chain.model, scale),
             # the last knot is the end of training
             extra={"knots": chain.knots[:-1], "trainable": chain.trainable},
         )
+
+    def _kept(self, model: Any, scale: TargetScale) -> bytes | None:
+        """The trained model as a pickled TextPipeline, to be the search's model if this trial
+        is the best (None for a model over KEEP_LIMIT_BYTES: it is fine-tuned again instead)."""
+        size = sum(p.numel() * p.element_size() for p in model.parameters())
+        if size > KEEP_LIMIT_BYTES:
+            return None
+        pipeline = TextPipeline(model.to("cpu"), self._tokenizer, self.data, scale, self.max_length)
+        return pickle.dumps(pipeline)
 
 
 def outputs_of(data: TextData) -> int:

@@ -1,10 +1,12 @@
 """TextProblem: predict a target from a column of texts by fine-tuning a pretrained
 transformer with LoRA / Chain of LoRA; the search space is search_spaces/lora.yaml, trials
-report on training steps, the best configuration is fine-tuned again on every row."""
+report on training steps; the search's model is the best trial's fine-tuned model as it was
+validated (fine-tuned again on every row when that model could not be kept)."""
 
 from __future__ import annotations
 
 import logging
+import pickle
 import time
 from collections.abc import Callable, Sequence
 from functools import cached_property
@@ -53,6 +55,9 @@ class TextProblem(ScoredProblem):
         self.plan = EvaluationPlan(n_folds=1)
         self.seed = settings.seed or 0
         self._longest_fit = 0.0
+        self._best_model: tuple[int, float, bytes] | None = None
+        """The best trial so far whose model came back: number, score, pickled pipeline."""
+        self._models_come_back: bool | None = None
 
     @classmethod
     def matches(cls, data: Any, objective: Any, settings: SearchSettings) -> bool:
@@ -137,11 +142,19 @@ class TextProblem(ScoredProblem):
         }
 
     def keep(self, number: int, result: Any) -> None:
+        """Keep the best trial's fine-tuned model (it is the search's model, as validated)."""
         self._longest_fit = max(self._longest_fit, result.fit_seconds)
+        self._models_come_back = result.fold_models is not None
+        if result.fold_models is None:
+            return
+        sign = 1.0 if self.metric.greater_is_better else -1.0
+        if self._best_model is None or sign * result.score > sign * self._best_model[1]:
+            self._best_model = (number, result.score, result.fold_models)
 
     def reserve(self) -> float:
-        """The final fit on all rows: as long as the longest trial's, with a margin."""
-        if not self.settings.time_budget:
+        """Nothing when the trials' models come back (the best is kept as it is); otherwise
+        the final fit on all rows: as long as the longest trial's, with a margin."""
+        if not self.settings.time_budget or self._models_come_back:
             return 0.0
         if not self._longest_fit:
             return 0.2 * self.settings.time_budget
@@ -153,10 +166,22 @@ class TextProblem(ScoredProblem):
     def finalise(
         self, result: SearchResult, strategy: Strategy, budget: Budget, executors: ExecutorSettings
     ) -> None:
-        """Fine-tune the best configuration on every row, in a worker, by the end of the
-        budget (cut short, not lost, when time runs out)."""
+        """The best trial's model as it was validated; when it did not come back (a model over
+        KEEP_LIMIT_BYTES, or a trial of an earlier run of a resumed study), fine-tune the best
+        configuration on every row, in a worker, by the end of the budget (cut short, not
+        lost, when time runs out)."""
         best = result.best_trial
         config = TrialRecord.of(best).config
+        if self._best_model is not None and self._best_model[0] == best.number:
+            pipeline = pickle.loads(self._best_model[2])
+            info = {"evaluation": "holdout", "ensemble": {best.number: 1.0}, "refit": False}
+            result.model = text_model(pipeline, config, self, result, info)
+            result.notes.append(
+                f"the model is trial {best.number}'s as validated (fine-tuned on the"
+                f" {len(self.plan.splits(self.data.y, self.data.task, self.seed)[0][0])}"
+                " training rows of the split)"
+            )
+            return
         timeout = budget.hard_remaining - 1.0
         executor = make_executor(executors.local, FinalFit(self.data, self.backbone, self.seed))
         try:
