@@ -20,7 +20,8 @@ def test_search_a_tsv_then_predict_a_text_file(
     space.write_text(yaml.safe_dump({"params": {"steps": 8, "batch_size": 16}}))
     model = tmp_path / "reviews.automl"
     done = run_cli(
-        "search", str(data), "--target", "label", "--text", "sentence", "--base-model",
+        "search", str(data), "--target", "label", "--text", "sentence", "--executor", "inprocess",
+        "--base-model",
         str(tiny_model_dir), "--space", str(space), "--trials", "1", "--out", str(model),
         home=automl_home,
     )  # fmt: skip

@@ -49,7 +49,8 @@ def test_a_text_search_fine_tunes_saves_and_predicts(
     model = result.model
     assert model is not None and model.info["base_model"] == str(tiny_model_dir)
     # the best trial's own model, as validated: it scores its trial's score on those rows
-    assert model.info["refit"] is False and any("as validated" in n for n in result.notes)
+    assert model.info.get("refit") is False, (model.info, result.notes)
+    assert any("as validated" in n for n in result.notes)
     holdout = sst2.head(300).iloc[
         EvaluationPlan(n_folds=1).splits(_labels(sst2), Task.BINARY, 0)[0][1]
     ]

@@ -148,7 +148,9 @@ class TextProblem(ScoredProblem):
         if result.fold_models is None:
             return
         sign = 1.0 if self.metric.greater_is_better else -1.0
-        if self._best_model is None or sign * result.score > sign * self._best_model[1]:
+        # ties go to the lower trial number, as SearchResult.best_trial's do
+        rank = (sign * result.score, -number)
+        if self._best_model is None or rank > (sign * self._best_model[1], -self._best_model[0]):
             self._best_model = (number, result.score, result.fold_models)
 
     def reserve(self) -> float:
