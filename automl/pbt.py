@@ -25,9 +25,10 @@ import random
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import optuna
@@ -43,6 +44,7 @@ from automl.space import Param, SearchSpace
 from automl.storage import automl_home
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 PERTURB_FACTORS = (0.8, 1.25)
 RESAMPLE_PROBABILITY = 0.25
 
@@ -193,6 +195,19 @@ class PopulationScheduler:
         if not scored:
             return None
         return max(scored, key=lambda m: self._signed(m.score))
+
+    def take_best(self, load: Callable[[Path], T], notes: list[str]) -> tuple[Member, T] | None:
+        """The best member and what `load` makes of its checkpoint; the checkpoints are removed
+        after. None (and a note saying why) when no round finished."""
+        best = self.best_member()
+        try:
+            if best is None:
+                notes.append(NO_ROUND)
+                return None
+            assert best.checkpoint is not None and best.config is not None
+            return best, load(self.checkpoints.path(best.checkpoint))
+        finally:
+            self.checkpoints.clear()
 
     def _next_round(self) -> bool:
         """Close the round that finished (exploit and explore) and open the next, if any."""

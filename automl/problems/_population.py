@@ -19,7 +19,6 @@ from automl.executors import ExecutorSettings, Work
 from automl.model import FittedModel
 from automl.models import family_names, get_family
 from automl.pbt import (
-    NO_ROUND,
     PopulationScheduler,
     Segment,
     TrainingSegment,
@@ -70,14 +69,13 @@ class Population(TabularData):
         self, result: SearchResult, strategy: Strategy, budget: Budget, executors: ExecutorSettings
     ) -> None:
         assert self.scheduler_ is not None
-        best = self.scheduler_.best_member()
-        if best is None:
-            self.scheduler_.checkpoints.clear()
-            result.notes.append(NO_ROUND)
+        taken = self.scheduler_.take_best(
+            lambda path: pickle.loads(path.read_bytes()), result.notes
+        )
+        if taken is None:
             return
-        assert best.checkpoint is not None and best.config is not None
-        pipeline = pickle.loads(self.scheduler_.checkpoints.path(best.checkpoint).read_bytes())
-        self.scheduler_.checkpoints.clear()
+        best, pipeline = taken
+        assert best.config is not None
         info = {"study": result.study_name, "evaluation": "pbt", "pbt_member": best.id}
         dataset = self.dataset
         result.model = FittedModel(

@@ -18,7 +18,7 @@ import optuna
 from automl.budget import Budget
 from automl.executors import ExecutorSettings, Reporter, Work, thread_cap
 from automl.metrics import Metric
-from automl.pbt import NO_ROUND, PopulationScheduler, Segment, population_scheduler
+from automl.pbt import PopulationScheduler, Segment, population_scheduler
 from automl.problems.text.backbone import MAX_LENGTH, Backbone
 from automl.problems.text.data import TextData
 from automl.problems.text.lora import PREFIX, LoraChoice
@@ -75,19 +75,15 @@ class TextPopulation(TextProblem):
     def finalise(
         self, result: SearchResult, strategy: Strategy, budget: Budget, executors: ExecutorSettings
     ) -> None:
-
         assert self.scheduler_ is not None
-        best = self.scheduler_.best_member()
-        if best is None:
-            self.scheduler_.checkpoints.clear()
-            result.notes.append(NO_ROUND)
-            return
-        assert best.checkpoint is not None and best.config is not None
         model = self.backbone.classifier(
             outputs_of(self.data), not self.data.task.is_classification
         )
-        load_checkpoint(model, self.scheduler_.checkpoints.path(best.checkpoint))
-        self.scheduler_.checkpoints.clear()
+        taken = self.scheduler_.take_best(lambda path: load_checkpoint(model, path), result.notes)
+        if taken is None:
+            return
+        best = taken[0]
+        assert best.config is not None
         train_rows = self.plan.splits(self.data.y, self.data.task, self.seed)[0][0]
         tokenizer, _, scale = encode_rows(self.backbone, self.data, train_rows, MAX_LENGTH)
         pipeline = TextPipeline(model, tokenizer, self.data, scale, MAX_LENGTH)
