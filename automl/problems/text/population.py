@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,9 @@ from automl.pbt import PopulationScheduler, Segment, population_scheduler
 from automl.problems.text.backbone import MAX_LENGTH, Backbone
 from automl.problems.text.data import TextData
 from automl.problems.text.lora import PREFIX, LoraChoice
-from automl.problems.text.objective import TextPipeline, encode_rows, outputs_of
+from automl.problems.text.objective import TargetScale, TextPipeline, encode_rows, outputs_of
 from automl.problems.text.problem import TextProblem, text_model
-from automl.problems.text.train import predict, train_chain
+from automl.problems.text.train import Encoded, predict, train_chain
 from automl.result import SearchResult
 from automl.strategies import Strategy
 
@@ -118,13 +119,19 @@ class LoraSegment:
         self.backbone = backbone
         self.seed = seed
 
+    @cached_property
+    def _encoded(self) -> tuple[Encoded, Encoded, TargetScale]:
+        """The split's texts encoded once per worker (every round of every member uses them)."""
+        train_rows, valid_rows = self.split
+        _, everything, scale = encode_rows(self.backbone, self.data, train_rows, MAX_LENGTH)
+        return everything.subset(train_rows), everything.subset(valid_rows), scale
+
     def __call__(self, config: dict[str, Any], report: Reporter) -> Segment:
         import torch
 
         torch.set_num_threads(thread_cap())
-        train_rows, valid_rows = self.split
-        _, everything, scale = encode_rows(self.backbone, self.data, train_rows, MAX_LENGTH)
-        train, valid = everything.subset(train_rows), everything.subset(valid_rows)
+        valid_rows = self.split[1]
+        train, valid, scale = self._encoded
         regression = not self.data.task.is_classification
         model = self.backbone.classifier(outputs_of(self.data), regression)
         trained = 0
