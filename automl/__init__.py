@@ -12,6 +12,7 @@ from automl.estimators import AutoMLClassifier, AutoMLRegressor
 from automl.exceptions import AutoMLError, ConfigError, DataError, ModelFileError, SpaceError
 from automl.model import FittedModel, load
 from automl.result import SearchResult
+from automl.search import StopSearch
 from automl.space import SearchSpace
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "SearchResult",
     "SearchSpace",
     "SpaceError",
+    "StopSearch",
     "Task",
     "__version__",
     "load",

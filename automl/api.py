@@ -71,6 +71,9 @@ def search(
     memory allowing; on Ray, the cluster's CPUs divided by each trial's); `trial_resources`
     such as {"cpus": 1, "gpus": 0, "memory_mb": 4096} sets what each trial may use (threads,
     a hard memory limit in the process executor, placement on Ray).
+
+    `on_trial(study, frozen_trial)` is called after each trial; raising `automl.StopSearch`
+    there ends the search early (for example once a score or a number of steps is reached).
     """
     given = locals()
     settings = SearchSettings(**{f.name: given[f.name] for f in fields(SearchSettings)})

@@ -26,9 +26,14 @@ logger = logging.getLogger(__name__)
 
 ValuesOf = Callable[[Any], Sequence[float]]
 OnTrial = Callable[[optuna.Study, FrozenTrial], None]
-"""Called after each trial, like an Optuna callback."""
+"""Called after each trial, like an Optuna callback; it may raise StopSearch."""
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 WAIT_SECONDS = 0.2
+
+
+class StopSearch(Exception):
+    """Raised by an `on_trial` callback to end the search after this trial: no trial starts
+    after it, those in flight finish, and the search ends as if its budget were spent."""
 
 
 class Wait:
@@ -94,6 +99,7 @@ class Search:
         self.storage_url = storage_url
         self.scheduler = scheduler
         self.interrupted = False
+        self.stopped = False
         self._lock = threading.RLock()
         self._trial_ended = threading.Condition(self._lock)
         self._n_started = 0
@@ -161,8 +167,10 @@ class Search:
             self.interrupted = True
 
     def _next_trial(self, reserve: float) -> optuna.Trial | Wait | None:
-        if self.interrupted or not self.budget.allows_trial(
-            self._n_started, reserve, self._time_a_trial_needs()
+        if (
+            self.interrupted
+            or self.stopped
+            or not self.budget.allows_trial(self._n_started, reserve, self._time_a_trial_needs())
         ):
             return None
         if grid_exhausted(self.strategy.sampler, self.study):
@@ -257,7 +265,11 @@ class Search:
                 outcome.status, outcome.error = "failed", "interrupted by the user"
             frozen = self._tell(trial, config, outcome, curve.points)
             if self.on_trial is not None:
-                self.on_trial(self.study, frozen)
+                try:
+                    self.on_trial(self.study, frozen)
+                except StopSearch as stop:
+                    logger.info("search stopped after trial %d: %s", frozen.number, stop)
+                    self.stopped = True
             self._trial_ended.notify_all()
         return frozen
 

@@ -1,13 +1,13 @@
 """Do multi-fidelity text searches find as good a LoRA configuration with fewer training steps?
 
     python -m benchmarks.lora_fidelity [--seeds 0 1 2 --trials 12 --steps 62 --train-rows 2000
-                                        --multi asha lc]
+                                        --multi auto asha --share 1.0]
 
 On SST-2 (2,000 training sentences of each seed's sample, 80/20 split inside the search), the
 bundled LoRA space with `--steps` training steps: `tpe` runs `--trials` full-length trials (no
 pruning); each strategy of `--multi` (multi-fidelity: `asha` is random sampling with
 asynchronous successive halving on steps, `lc` TPE with learning-curve extrapolation, `auto`
-the default) runs until it has trained as many steps as the full-length search did. Reported:
+the default) runs until it has trained `--share` of the steps the full-length search did. Reported:
 the full-length search's best validation accuracy and the steps it had trained when it first
 reached it; for each multi-fidelity search, the steps it had trained (in trial order) when a
 completed trial first came within 0.005 of that accuracy (none: it did not), and its best.
@@ -31,24 +31,38 @@ RESULTS = Path(__file__).parent / "results"
 TOLERANCE = 0.005
 
 
-def run(strategy: str, seed: int, trials: int, steps: int, train_rows: int) -> list[dict[str, Any]]:
-    """Each trial in number order: steps trained, state, validation accuracy if complete."""
-    import automl
+def trained_steps(trial: optuna.trial.FrozenTrial) -> int:
+    """Training steps a trial ran (all of them, or up to where it was pruned)."""
     from automl.record import TrialRecord
+
+    record = TrialRecord.of(trial)
+    return record.iterations or max((p.step for p in record.curve), default=0)
+
+
+def run(
+    strategy: str, seed: int, trials: int, steps: int, train_rows: int, step_budget: int | None
+) -> list[dict[str, Any]]:
+    """Each trial in number order: steps trained, state, validation accuracy if complete.
+    With `step_budget` the search stops once its trials have trained that many steps."""
+    import automl
     from automl.space import load_yaml
     from automl.space._tabular import spaces_dir
+
+    def stop_at_budget(study: optuna.Study, _: optuna.trial.FrozenTrial) -> None:
+        spent = sum(trained_steps(t) for t in study.get_trials(deepcopy=False))
+        if step_budget is not None and spent >= step_budget:
+            raise automl.StopSearch(f"{spent} steps trained, the full-length search's budget")
 
     train, _ = sst2(train_rows, seed)
     space = load_yaml(spaces_dir() / "lora.yaml")
     space["params"]["steps"] = steps
     result = automl.search(
         train, target="label", text="sentence", space=space, strategy=strategy,
-        n_trials=trials, storage=":memory:", seed=seed,
+        n_trials=trials, storage=":memory:", seed=seed, on_trial=stop_at_budget,
     )  # fmt: skip
     rows = []
     for trial in sorted(result.study.get_trials(deepcopy=False), key=lambda t: t.number):
-        record = TrialRecord.of(trial)
-        trained = record.iterations or max((p.step for p in record.curve), default=0)
+        trained = trained_steps(trial)
         complete = trial.state == optuna.trial.TrialState.COMPLETE
         rows.append(
             {
@@ -76,12 +90,16 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=12)
     parser.add_argument("--steps", type=int, default=62)
     parser.add_argument("--train-rows", type=int, default=2000)
-    parser.add_argument("--multi", nargs="+", default=["asha", "lc"])
+    parser.add_argument("--multi", nargs="+", default=["auto", "asha"])
+    parser.add_argument(
+        "--share", type=float, default=1.0,
+        help="each multi-fidelity search stops after this share of the full-length search's steps",
+    )  # fmt: skip
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     outcomes: list[dict[str, Any]] = []
     for seed in args.seeds:
-        full = run("tpe", seed, args.trials, args.steps, args.train_rows)
+        full = run("tpe", seed, args.trials, args.steps, args.train_rows, None)
         best = max(r["value"] for r in full if r["value"] is not None)
         outcome: dict[str, Any] = {
             "seed": seed,
@@ -91,11 +109,12 @@ def main() -> None:
             "runs": {"tpe": full},
         }
         for strategy in args.multi:
-            # enough trials to train the full-length search's steps (ASHA: about 14 steps each)
-            rows = run(strategy, seed, 5 * args.trials, args.steps, args.train_rows)
+            # stopped once it has trained its share of the full-length search's steps
+            budget = round(args.share * outcome["full_steps"])
+            rows = run(strategy, seed, 20 * args.trials, args.steps, args.train_rows, budget)
             spent, kept = 0, []
             for row in rows:
-                if spent >= outcome["full_steps"]:
+                if spent >= budget:
                     break
                 spent += row["steps"]
                 kept.append(row)
@@ -117,7 +136,8 @@ def write(outcomes: list[dict[str, Any]], args: argparse.Namespace) -> None:
     (RESULTS / "lora_fidelity.json").write_text(json.dumps(outcomes, indent=1))
     lines = [
         f"# Multi-fidelity LoRA search: SST-2, {args.train_rows} sentences, {args.steps} steps"
-        f" per full-length trial, {args.trials} full-length TPE trials",
+        f" per full-length trial, {args.trials} full-length TPE trials; the others stop at"
+        f" {args.share:g} of their steps",
         "",
         "| seed | full-length best | its steps to best (of all) | "
         + " | ".join(

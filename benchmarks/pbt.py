@@ -76,10 +76,11 @@ def run(name: str, seed: int, quantile: float, settings: PBTSettings) -> dict[st
     finally:
         executor.close()
     wall = time.perf_counter() - start
-    best = scheduler.best_member()
-    assert best.checkpoint is not None
-    pipeline = pickle.loads(checkpoints.path(best.checkpoint).read_bytes())
-    checkpoints.clear()
+    notes: list[str] = []
+    taken = scheduler.take_best(lambda path: pickle.loads(path.read_bytes()), notes)
+    if taken is None:
+        raise SystemExit(f"PBT on {name}: {' '.join(notes)}")
+    best, pipeline = taken
     features = Dataset.from_source(data.test, data.target, data.task).features
     labels = data.test[data.target]
     if dataset.classes is None:

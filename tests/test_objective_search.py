@@ -46,6 +46,26 @@ def test_every_strategy_improves_on_the_issue_space(strategy: str) -> None:
     assert set(result.best_config) == {"x", "n", "kind"}
 
 
+def test_on_trial_may_stop_the_search_early() -> None:
+    def stop_when_close(study: Any, trial: Any) -> None:
+        if trial.value is not None and trial.value > -2:
+            raise automl.StopSearch(f"trial {trial.number} is within 2 of the optimum")
+
+    result = automl.search(
+        objective=quadratic,
+        space=SPACE,
+        n_trials=200,
+        strategy="tpe",
+        storage=":memory:",
+        seed=0,
+        executor="inprocess",
+        on_trial=stop_when_close,
+    )
+    values = [t.value for t in result.study.trials]
+    assert values[-1] > -2 and all(v <= -2 for v in values[:-1])  # stopped at the first one
+    assert result.n_trials == len(values) < 200
+
+
 def test_minimize_and_nsga2_multi_objective() -> None:
     best = automl.search(
         objective=lambda c, r: (c["x"] - 2) ** 2,
