@@ -52,7 +52,6 @@ class TextPipeline:
         self.tokenizer = tokenizer
         self.text = data.text
         self.regression = not data.task.is_classification
-        self._tokenizer: Any = None
         self.classes_ = None if self.regression else np.arange(len(data.classes or ()))
         self.scale = scale
         self.max_length = max_length
@@ -75,7 +74,50 @@ class TextPipeline:
         return outputs.argmax(axis=1)
 
 
-class TextObjective:
+class SplitTraining:
+    """What a text trial and a PBT round share: the data and one holdout split, encoded once
+    per worker, the metric, and a fresh classifier on the backbone for each call."""
+
+    def __init__(
+        self,
+        data: TextData,
+        split: tuple[np.ndarray, np.ndarray],
+        metric: Metric,
+        backbone: Backbone,
+        seed: int,
+        max_length: int = MAX_LENGTH,
+    ) -> None:
+        self.data = data
+        self.split = split
+        self.metric = metric
+        self.backbone = backbone
+        self.seed = seed
+        self.max_length = max_length
+        self.regression = not data.task.is_classification
+
+    @cached_property
+    def _encoded(self) -> tuple[Any, Encoded, Encoded, TargetScale]:
+        """The tokenizer, the training and the validation rows encoded, the target scale."""
+        train, valid = self.split
+        tokenizer, everything, scale = encode_rows(self.backbone, self.data, train, self.max_length)
+        return tokenizer, everything.subset(train), everything.subset(valid), scale
+
+    def _fresh_model(self) -> Any:
+        """The backbone with a new head; torch held to the trial's threads."""
+        import torch
+
+        torch.set_num_threads(thread_cap())
+        return self.backbone.classifier(outputs_of(self.data), self.regression)
+
+    def _validate(self, model: Any) -> tuple[float, np.ndarray]:
+        """The metric on the validation rows and the predictions it scored."""
+        _, _, valid, scale = self._encoded
+        outputs = predict(model, valid)
+        predictions = scale.inverse(outputs) if self.regression else outputs
+        return float(self.metric.score(self.data.y[self.split[1]], predictions)), predictions
+
+
+class TextObjective(SplitTraining):
     """`work(config, report)` for a text search: one holdout split (`train`, `valid` rows)."""
 
     def __init__(
@@ -88,14 +130,8 @@ class TextObjective:
         full_steps: int,
         max_length: int = MAX_LENGTH,
     ) -> None:
-        self.data = data
-        self.split = split
-        self.metric = metric
-        self.backbone = backbone
-        self.seed = seed
+        super().__init__(data, split, metric, backbone, seed, max_length)
         self.full_steps = full_steps
-        self.max_length = max_length
-        self.regression = not data.task.is_classification
 
     def warm_up(self) -> None:
         """Import torch, transformers and PEFT and tokenise, before the first trial's clock."""
@@ -103,27 +139,15 @@ class TextObjective:
 
         _ = self._encoded
 
-    @cached_property
-    def _encoded(self) -> tuple[Encoded, Encoded, TargetScale]:
-        train, valid = self.split
-        tokenizer, everything, scale = encode_rows(self.backbone, self.data, train, self.max_length)
-        self._tokenizer = tokenizer
-        return everything.subset(train), everything.subset(valid), scale
-
     def __call__(self, config: dict[str, Any], report: Reporter) -> TrialResult:
-        import torch
-
-        torch.set_num_threads(thread_cap())
         choice = LoraChoice.from_config(config)
-        train, valid, scale = self._encoded
-        truth = self.data.y[self.split[1]]
-        model = self.backbone.classifier(outputs_of(self.data), self.regression)
+        _, train, _, scale = self._encoded
+        model = self._fresh_model()
         last: dict[str, np.ndarray] = {}
 
         def evaluate(fitted: Any) -> float:
-            outputs = predict(fitted, valid)
-            last["predictions"] = scale.inverse(outputs) if self.regression else outputs
-            return self.metric.score(truth, last["predictions"])
+            score, last["predictions"] = self._validate(fitted)
+            return score
 
         def on_score(score: float, step: int) -> None:
             report(score, step, min(1.0, step / self.full_steps))
@@ -153,7 +177,8 @@ class TextObjective:
         size = sum(p.numel() * p.element_size() for p in model.parameters())
         if size > KEEP_LIMIT_BYTES:
             return None
-        pipeline = TextPipeline(model.to("cpu"), self._tokenizer, self.data, scale, self.max_length)
+        tokenizer = self._encoded[0]
+        pipeline = TextPipeline(model.to("cpu"), tokenizer, self.data, scale, self.max_length)
         return pickle.dumps(pipeline)
 
 

@@ -9,23 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import optuna
 
 from automl.budget import Budget
-from automl.executors import ExecutorSettings, Reporter, Work, thread_cap
-from automl.metrics import Metric
+from automl.executors import ExecutorSettings, Reporter, Work
 from automl.pbt import PopulationScheduler, Segment, population_scheduler
-from automl.problems.text.backbone import MAX_LENGTH, Backbone
-from automl.problems.text.data import TextData
+from automl.problems.text.backbone import MAX_LENGTH
 from automl.problems.text.lora import PREFIX, LoraChoice
-from automl.problems.text.objective import TargetScale, TextPipeline, encode_rows, outputs_of
+from automl.problems.text.objective import (
+    DEADLINE_MARGIN,
+    SplitTraining,
+    TextPipeline,
+    encode_rows,
+    outputs_of,
+)
 from automl.problems.text.problem import TextProblem, text_model
-from automl.problems.text.train import Encoded, predict, train_chain
+from automl.problems.text.train import train_chain
 from automl.result import SearchResult
 from automl.strategies import Strategy
 
@@ -100,50 +102,24 @@ class TextPopulation(TextProblem):
         )
 
 
-class LoraSegment:
+class LoraSegment(SplitTraining):
     """One PBT round of one member: load its merged weights (or start from the base model),
     train one LoRA link of `epochs` steps on the training rows, merge it, score the
     validation rows, save the merged weights."""
 
-    def __init__(
-        self,
-        data: TextData,
-        split: tuple[np.ndarray, np.ndarray],
-        metric: Metric,
-        backbone: Backbone,
-        seed: int,
-    ) -> None:
-        self.data = data
-        self.split = split
-        self.metric = metric
-        self.backbone = backbone
-        self.seed = seed
-
-    @cached_property
-    def _encoded(self) -> tuple[Encoded, Encoded, TargetScale]:
-        """The split's texts encoded once per worker (every round of every member uses them)."""
-        train_rows, valid_rows = self.split
-        _, everything, scale = encode_rows(self.backbone, self.data, train_rows, MAX_LENGTH)
-        return everything.subset(train_rows), everything.subset(valid_rows), scale
-
     def __call__(self, config: dict[str, Any], report: Reporter) -> Segment:
         import torch
 
-        torch.set_num_threads(thread_cap())
-        valid_rows = self.split[1]
-        train, valid, scale = self._encoded
-        regression = not self.data.task.is_classification
-        model = self.backbone.classifier(outputs_of(self.data), regression)
+        _, train, _, _ = self._encoded
+        model = self._fresh_model()
         trained = 0
         if config["resume_from"] is not None:
             trained = load_checkpoint(model, Path(config["resume_from"]))
         steps = int(config["epochs"])
         choice = replace(LoraChoice.from_config(config["params"]), steps=steps, links=1)
-        deadline = None if report.deadline is None else report.deadline - 1.0
+        deadline = None if report.deadline is None else report.deadline - DEADLINE_MARGIN
         chain = train_chain(model, choice, train, None, None, deadline, self.seed + trained)
-        outputs = predict(chain.model, valid)
-        predictions = scale.inverse(outputs) if regression else outputs
-        score = float(self.metric.score(self.data.y[valid_rows], predictions))
+        score, _ = self._validate(chain.model)
         trained += chain.steps
         report(score, trained)
         state = {k: v.cpu() for k, v in chain.model.state_dict().items()}
