@@ -211,8 +211,10 @@ class TorchMLP(BaseEstimator):
 
 
 def _matrix(X: Any) -> np.ndarray:
-    """A float32 array with no missing values (the pipeline imputes; this is a safety net)."""
-    array = np.asarray(X, dtype=np.float32)
+    """A float32 array with no missing values (the pipeline imputes; this is a safety net);
+    sparse inputs (discretised bins) are made dense."""
+    array = X.toarray() if hasattr(X, "toarray") else X
+    array = np.asarray(array, dtype=np.float32)
     return np.nan_to_num(array, nan=0.0, posinf=0.0, neginf=0.0)
 
 

@@ -41,12 +41,14 @@ def _branches(
     seed: int,
 ) -> ColumnTransformer:
     """Each column group through the registered steps' transformers, in step order; numeric
-    columns pass through when no step transforms them, a group a step drops is left out."""
+    columns pass through when no step transforms them, a group a step drops is left out.
+    A frame comes out, or a sparse matrix when a step's output is sparse (discretised bins)."""
     chains: dict[str, list[Any]] = {branch: [] for branch in BRANCHES}
+    sparse = False
     for step in pipeline_steps():
-        for branch, transformer in step.transformers(
-            step_params(config, step), family, roles, seed
-        ).items():
+        params = step_params(config, step)
+        sparse = sparse or step.sparse(params, family)
+        for branch, transformer in step.transformers(params, family, roles, seed).items():
             chains[branch].append(transformer)
     columns = {
         "numeric": preparer.numeric_columns(),
@@ -64,5 +66,7 @@ def _branches(
             parts.append(
                 (branch, chain[0] if len(chain) == 1 else make_pipeline(*chain), columns[branch])
             )
+    if sparse:
+        return ColumnTransformer(parts, remainder="drop", sparse_threshold=1.0)
     transformer = ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
     return transformer.set_output(transform="pandas")

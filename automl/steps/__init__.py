@@ -1,4 +1,4 @@
-"""Preprocessing steps of the tabular pipeline (impute, scale, encode).
+"""Preprocessing steps of the tabular pipeline (impute, scale, discretise, encode).
 
 Every module in this package registers its step when imported (see `_registry`); a step
 defined elsewhere registers the same way with `register_step`.

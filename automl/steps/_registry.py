@@ -46,6 +46,11 @@ class PipelineStep:
         not searched for this family); "drop" as a branch's transformer drops its columns."""
         raise NotImplementedError
 
+    def sparse(self, params: Mapping[str, Any], family: ModelFamily) -> bool:
+        """Whether this step's output for these values is a sparse matrix (the model's inputs
+        are then one sparse matrix, not a frame)."""
+        return False
+
     def space_file(self, spaces: Path) -> Path:
         return spaces / "steps" / f"{self.name}.yaml"
 
