@@ -50,6 +50,7 @@ def search(
     ray_address: str | None = None,
     secondary_objective: str = "latency",
     ensemble: bool = True,
+    cross_share: float = 0.0,
     on_trial: OnTrial | None = None,
 ) -> SearchResult:
     """Search for the best model on `data` (CSV/Parquet path or DataFrame) predicting `target`,
@@ -71,6 +72,10 @@ def search(
     memory allowing; on Ray, the cluster's CPUs divided by each trial's); `trial_resources`
     such as {"cpus": 1, "gpus": 0, "memory_mb": 4096} sets what each trial may use (threads,
     a hard memory limit in the process executor, placement on Ray).
+
+    With `cross_share` > 0 a tabular search first spends up to that share of its time budget
+    choosing feature crosses (beam search scored by boosting; see `automl.steps.cross_search`);
+    the ones it keeps are offered to every trial as the `cross.encoding` choice.
 
     `on_trial(study, frozen_trial)` is called after each trial; raising `automl.StopSearch`
     there ends the search early (for example once a score or a number of steps is reached).

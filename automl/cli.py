@@ -101,6 +101,9 @@ def search_command(
     ] = None,
     text: Annotated[str | None, typer.Option(help=setting_help("text"))] = None,
     base_model: Annotated[str | None, typer.Option(help=setting_help("base_model"))] = None,
+    cross_share: Annotated[
+        float, typer.Option(min=0.0, max=0.5, help=setting_help("cross_share"))
+    ] = setting_default("cross_share"),
 ) -> None:
     """Search models and preprocessing for DATA and save the best model (with --text: fine-tune
     a pretrained transformer on a column of texts)."""
@@ -123,6 +126,7 @@ def search_command(
         n_parallel=parallel,
         ray_address=ray_address,
         trial_resources={"cpus": trial_cpus, "gpus": trial_gpus, "memory_mb": trial_memory},
+        cross_share=cross_share,
     )
     _run_search(data, settings, model_out, as_json)
 

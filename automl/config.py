@@ -144,6 +144,14 @@ class SearchSettings:
     )
     secondary_objective: str = _setting("latency", "Second objective of nsga2: latency or size.")
     ensemble: bool = _setting(True, "Refit a Caruana ensemble of the best trials.")
+    cross_share: float = _setting(
+        0.0,
+        "Share of the time budget (0 to 0.5) that a search for feature crosses may take before"
+        " the trials; the crosses it keeps are offered to every trial (0: no crossing).",
+        cli="--cross-share",
+        job={"ge": 0.0, "le": 0.5},
+        estimator=True,
+    )
     direction: str | Sequence[str] = _setting(
         "maximize", "A custom objective's direction(s): maximize or minimize."
     )
@@ -167,6 +175,8 @@ class SearchSettings:
                 f"secondary_objective must be one of {SECONDARY_OBJECTIVES},"
                 f" got {self.secondary_objective!r}"
             )
+        if not 0.0 <= self.cross_share <= 0.5:
+            raise ConfigError(f"cross_share must be between 0 and 0.5, got {self.cross_share}")
         for d in self.directions:
             if d not in DIRECTIONS:
                 raise ConfigError(f"direction must be 'maximize' or 'minimize', got {d!r}")

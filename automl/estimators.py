@@ -51,6 +51,7 @@ class _AutoMLBase(BaseEstimator):
         n_parallel: int | None = None,
         text: str | None = None,
         base_model: str | None = None,
+        cross_share: float = 0.0,
     ) -> None:
         self.time_budget = time_budget
         self.n_trials = n_trials
@@ -65,6 +66,7 @@ class _AutoMLBase(BaseEstimator):
         self.n_parallel = n_parallel
         self.text = text
         self.base_model = base_model
+        self.cross_share = cross_share
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

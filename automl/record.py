@@ -178,8 +178,9 @@ COMPARED = ("kind", "target", "task", "metric", "fingerprint", "directions")
 @dataclass(frozen=True)
 class StudyMeta:
     """What a study searched: problem kind, target, task, metric, data fingerprint, evaluation,
-    space, directions, the dataset's meta-features (absent in 0.1.0 studies) and what trials
-    report on (`FidelityPlan.axis()`: how to draw their curves)."""
+    space, directions, the dataset's meta-features (absent in 0.1.0 studies), what trials
+    report on (`FidelityPlan.axis()`: how to draw their curves) and the feature crosses chosen
+    for them."""
 
     kind: str
     directions: tuple[str, ...]
@@ -191,6 +192,8 @@ class StudyMeta:
     space: dict[str, Any] | None = None
     meta_features: MetaFeatures | None = None
     fidelity: dict[str, Any] | None = None
+    crosses: dict[str, Any] | None = None
+    """The cross search's outcome (`CrossSearchReport.to_dict()`), when one ran."""
 
     def to_attrs(self) -> dict[str, Any]:
         body = {k: v for k, v in asdict(self).items() if v is not None}

@@ -13,18 +13,40 @@ ID_NAME = re.compile(r"(^|_)(id|uuid|key|rownames|index)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
+class Cross:
+    """A feature cross of prepared columns (names as the pipeline's first step gives them);
+    those in `numeric` are bucketed before crossing."""
+
+    fields: tuple[str, ...]
+    numeric: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return " x ".join(self.fields)
+
+    def to_dict(self) -> dict[str, list[str]]:
+        return {"fields": list(self.fields), "numeric": list(self.numeric)}
+
+
+@dataclass(frozen=True)
 class ColumnRoles:
-    """Feature columns by role; `dropped` maps a column to the reason it is not used."""
+    """Feature columns by role; `dropped` maps a column to the reason it is not used;
+    `crosses` are the feature crosses a search chose to offer its trials (none by default)."""
 
     numeric: tuple[str, ...] = ()
     categorical: tuple[str, ...] = ()
     high_cardinality: tuple[str, ...] = ()
     datetime: tuple[str, ...] = ()
     dropped: dict[str, str] = field(default_factory=dict)
+    crosses: tuple[Cross, ...] = ()
 
     @property
     def features(self) -> tuple[str, ...]:
         return self.numeric + self.categorical + self.high_cardinality + self.datetime
+
+    def cross_fields(self) -> list[str]:
+        """The prepared columns the crosses are built from."""
+        return sorted({name for cross in self.crosses for name in cross.fields})
 
 
 TEXT_WORDS = 4

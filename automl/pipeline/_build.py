@@ -54,6 +54,7 @@ def _branches(
         "numeric": preparer.numeric_columns(),
         "categorical": [safe_name(c) for c in roles.categorical],
         "high_cardinality": [safe_name(c) for c in roles.high_cardinality],
+        "crosses": roles.cross_fields(),
     }
     parts: list[tuple[str, Any, list[str]]] = []
     for branch in BRANCHES:

@@ -45,7 +45,7 @@ class Population(TabularData):
                 f"strategy 'pbt' trains models in checkpointed segments: use space="
                 f"{{'models': {trainable}}} (or leave space unset)"
             )
-        return space
+        return self.offered(space)
 
     def work(self, strategy: Strategy, study: optuna.Study) -> Work:
         train, valid = self.splits[0]

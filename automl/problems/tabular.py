@@ -4,7 +4,9 @@ Caruana ensemble of the best trials refit on all rows."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
@@ -21,6 +23,7 @@ from automl.executors import ExecutorSettings, Work
 from automl.fidelity import FidelityPlan, data_fraction_plan
 from automl.metrics import get_metric
 from automl.models import default_families, family_libraries, get_family
+from automl.pipeline._prepare import FramePreparer, safe_name
 from automl.problems.base import ScoredProblem, register_problem
 from automl.record import StudyMeta
 from automl.refit import (
@@ -32,6 +35,8 @@ from automl.refit import (
 )
 from automl.result import SearchResult
 from automl.space import SearchSpace, TabularSpace, tabular_space
+from automl.steps._cross import CrossStep
+from automl.steps.cross_search import CrossSearchReport, search_crosses
 from automl.storage import PredictionStore
 from automl.strategies import Strategy, strategy_info
 
@@ -44,12 +49,18 @@ class TabularData(ScoredProblem):
 
     kind = "tabular"
 
-    def __init__(self, dataset: Dataset, settings: SearchSettings) -> None:
+    def __init__(
+        self,
+        dataset: Dataset,
+        settings: SearchSettings,
+        crosses: CrossSearchReport | None = None,
+    ) -> None:
         super().__init__(settings)
         self.dataset = dataset
         self.metric = get_metric(settings.metric, dataset.task)
         self.plan = choose_evaluation(dataset.y, dataset.task, settings.evaluation)
         self.seed = settings.seed or 0
+        self.crosses = crosses
 
     @cached_property
     def tabular(self) -> TabularSpace:
@@ -61,7 +72,11 @@ class TabularData(ScoredProblem):
                 ", ".join(sorted(left_out)),
                 rows,
             )
-        return tabular_space(self.settings.space, rows)
+        return self.offered(tabular_space(self.settings.space, rows))
+
+    def offered(self, space: TabularSpace) -> TabularSpace:
+        """The space without the cross step's choice when no crosses were kept."""
+        return space if self.dataset.roles.crosses else space.without_step(CrossStep.name)
 
     @cached_property
     def splits(self) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -87,6 +102,7 @@ class TabularData(ScoredProblem):
             space=self.space().to_dict(),
             meta_features=meta_features(self.dataset),
             fidelity=plan.axis() if (plan := self.fidelity()) is not None else None,
+            crosses=self.crosses.to_dict() if self.crosses is not None else None,
         )
 
 
@@ -95,8 +111,13 @@ class TabularProblem(TabularData):
     """Predict `settings.target` from the other columns of a CSV/Parquet file or DataFrame:
     cross-validated or holdout scores, the predictions kept, the best trials refit."""
 
-    def __init__(self, dataset: Dataset, settings: SearchSettings) -> None:
-        super().__init__(dataset, settings)
+    def __init__(
+        self,
+        dataset: Dataset,
+        settings: SearchSettings,
+        crosses: CrossSearchReport | None = None,
+    ) -> None:
+        super().__init__(dataset, settings, crosses)
         self._fidelity: FidelityPlan | None = None
         self.store: PredictionStore | None = None
         self.refit_reserve: RefitReserve | None = None
@@ -112,11 +133,12 @@ class TabularProblem(TabularData):
             raise ConfigError("target= is required: the name of the column to predict")
         dataset = Dataset.from_source(data, settings.target, settings.task)
         logger.info("data: %s", dataset.describe())
+        dataset, crosses = choose_crosses(dataset, settings)
         if strategy_info(settings.strategy).population:
             from automl.problems._population import Population
 
-            return Population(dataset, settings)
-        return cls(dataset, settings)
+            return Population(dataset, settings, crosses)
+        return cls(dataset, settings, crosses)
 
     def fidelity(self) -> FidelityPlan:
         if self._fidelity is None:
@@ -175,7 +197,10 @@ class TabularProblem(TabularData):
         return self.refit_reserve() if self.refit_reserve is not None else 0.0
 
     def result(self, study: optuna.Study) -> SearchResult:
-        return SearchResult(study, self.metric.name, predictions=self.store)
+        result = SearchResult(study, self.metric.name, predictions=self.store)
+        if self.crosses is not None:
+            result.notes.append(self.crosses.describe())
+        return result
 
     def finalise(
         self, result: SearchResult, strategy: Strategy, budget: Budget, executors: ExecutorSettings
@@ -245,3 +270,38 @@ def _largest(space: TabularSpace, name: str, default: int) -> int:
             if param.choices:
                 return int(max(float(c) for c in param.choices if c is not None))
     return default
+
+
+UNBUDGETED_SECONDS = 400.0
+"""What a search without a time budget counts as when sizing its cross search (a share of
+0.15: 60 s)."""
+MIN_CROSS_SECONDS = 2.0
+
+
+def choose_crosses(
+    dataset: Dataset, settings: SearchSettings
+) -> tuple[Dataset, CrossSearchReport | None]:
+    """With `cross_share` > 0: the dataset with the crosses a cross search kept in its column
+    roles (the trials then search `cross.encoding`), and the search's report."""
+    share = settings.cross_share
+    if share <= 0:
+        return dataset, None
+    seconds = share * (settings.time_budget or UNBUDGETED_SECONDS)
+    if seconds < MIN_CROSS_SECONDS:
+        logger.info("no cross search: %.0f%% of the budget is %.1fs", 100 * share, seconds)
+        return dataset, None
+    roles = dataset.roles
+    preparer = FramePreparer(roles)
+    categorical = [safe_name(c) for c in roles.categorical + roles.high_cardinality]
+    logger.info("choosing feature crosses (up to %.0fs)", seconds)
+    report = search_crosses(
+        preparer.fit_transform(dataset.features),
+        dataset.y,
+        dataset.task,
+        preparer.numeric_columns(),
+        categorical,
+        settings.seed or 0,
+        time.monotonic() + seconds,
+    )
+    logger.info("%s", report.describe())
+    return replace(dataset, roles=replace(roles, crosses=report.crosses)), report

@@ -35,6 +35,17 @@ class TabularSpace:
     families: tuple[str, ...]
     starting_points: tuple[dict[str, Any], ...]
 
+    def without_step(self, step: str) -> TabularSpace:
+        """This space with a pipeline step's parameters left out (a step with nothing to do
+        on this data, such as crosses when none were kept)."""
+        prefix = f"{step}."
+        kept = [p for p in self.space.params if not p.name.startswith(prefix)]
+        points = tuple(
+            {k: v for k, v in point.items() if not k.startswith(prefix)}
+            for point in self.starting_points
+        )
+        return TabularSpace(SearchSpace(kept), self.families, points)
+
 
 def tabular_space(
     spec: Mapping[str, Any] | str | Path | None = None, rows: int | None = None

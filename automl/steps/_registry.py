@@ -18,8 +18,9 @@ from automl._registry import Registry
 from automl.data import ColumnRoles
 from automl.models import ModelFamily
 
-BRANCHES = ("numeric", "categorical", "high_cardinality")
-"""The column groups a step transforms, in the order their outputs are concatenated."""
+BRANCHES = ("numeric", "categorical", "high_cardinality", "crosses")
+"""The column groups a step transforms, in the order their outputs are concatenated
+(`crosses`: the prepared columns the roles' feature crosses are built from)."""
 
 
 class PipelineStep:

@@ -1,0 +1,112 @@
+"""Feature crosses: Cartesian products of categorical columns and bucketed numeric ones (age
+band x occupation), so a simple model can learn interactions. Which crosses exist is decided
+once per search by `automl.steps.cross_search` and carried in the column roles; this step
+builds them from the prepared columns and encodes them (out-of-fold target encoding, or
+counts), searched for every family as `cross.encoding` (none: no crosses)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.model_selection import KFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import TargetEncoder
+
+from automl.data import ColumnRoles, Cross
+from automl.models import ModelFamily
+from automl.steps._registry import PipelineStep, register_step
+
+NUMERIC_BINS = 16
+"""A numeric field of a cross is cut into this many quantile buckets (fitted on training rows)."""
+TARGET_ENCODER_FOLDS = 5
+
+
+def bucket_edges(values: pd.Series, bins: int = NUMERIC_BINS) -> np.ndarray:
+    """Inner quantile edges of a numeric column (fewer for a column with few values)."""
+    seen = values.to_numpy(dtype=float)
+    seen = seen[~np.isnan(seen)]
+    if seen.size == 0:
+        return np.empty(0)
+    return np.unique(np.quantile(seen, np.linspace(0, 1, bins + 1)[1:-1]))
+
+
+def cross_keys(frame: pd.DataFrame, cross: Cross, edges: Mapping[str, np.ndarray]) -> pd.Series:
+    """Each row's value of the cross as one string ('Married|Exec-managerial|b7')."""
+    parts: list[pd.Series] = []
+    for field in cross.fields:
+        column = frame[field]
+        if field in cross.numeric:
+            values = column.to_numpy(dtype=float)
+            codes = np.searchsorted(edges[field], values, side="right").astype(str)
+            parts.append(pd.Series(np.where(np.isnan(values), "nan", codes), index=frame.index))
+        else:
+            parts.append(column.astype(str))
+    keys = parts[0]
+    for part in parts[1:]:
+        keys = keys + "|" + part
+    return keys.astype(object)
+
+
+class CrossColumns(TransformerMixin, BaseEstimator):
+    """The prepared columns a set of crosses uses -> one string column per cross."""
+
+    def __init__(self, crosses: Sequence[Cross] = ()) -> None:
+        self.crosses = crosses
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> CrossColumns:
+        numeric = {field for cross in self.crosses for field in cross.numeric}
+        self.edges_ = {field: bucket_edges(X[field]) for field in sorted(numeric)}
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame(
+            {cross.name: cross_keys(X, cross, self.edges_) for cross in self.crosses},
+            index=X.index,
+        )
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        return np.asarray([cross.name for cross in self.crosses], dtype=object)
+
+
+class CountEncoder(TransformerMixin, BaseEstimator):
+    """Each value as log(1 + its count in the training rows); unseen values as 0."""
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> CountEncoder:
+        self.counts_ = {c: X[c].value_counts() for c in X.columns}
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame(
+            {c: np.log1p(X[c].map(self.counts_[c]).fillna(0).to_numpy(float)) for c in X.columns},
+            index=X.index,
+        )
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        return self.feature_names_in_
+
+
+@register_step
+class CrossStep(PipelineStep):
+    """`encoding`: none (no crosses), target (out-of-fold target encoding) or count."""
+
+    name = "cross"
+    order = 40
+
+    def transformers(
+        self, params: Mapping[str, Any], family: ModelFamily, roles: ColumnRoles, seed: int
+    ) -> dict[str, BaseEstimator | str]:
+        encoding = params.get("encoding", "none")
+        if encoding == "none" or not roles.crosses:
+            return {"crosses": "drop"}
+        encoder: BaseEstimator = (
+            CountEncoder()
+            if encoding == "count"
+            else TargetEncoder(cv=KFold(TARGET_ENCODER_FOLDS, shuffle=True, random_state=seed))
+        )
+        return {"crosses": make_pipeline(CrossColumns(roles.crosses), encoder)}
