@@ -9,10 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import sqlalchemy
 from sklearn.metrics import roc_auc_score
 
 import automl
 from automl.data import Dataset
+from automl.jobs._trials import find_study
 from automl.pipeline._prepare import FramePreparer
 from automl.record import StudyMeta
 from automl.steps.cross_search import CrossSearchReport, search_crosses
@@ -75,7 +77,8 @@ def test_a_linear_model_learns_the_interaction_through_a_cross(tmp_path: Path) -
     for share in (0.0, 0.15):
         result = automl.search(
             train, target="y", space={"models": ["linear"]}, time_budget=30, n_trials=8,
-            strategy="random", storage=":memory:", seed=0, cross_share=share, ensemble=False,
+            strategy="random", storage=str(tmp_path / "studies.db"), seed=0, cross_share=share,
+            ensemble=False,
         )  # fmt: skip
         predicted = result.model.predict_proba(test.drop(columns=["y"]))[1]
         scores[share] = roc_auc_score(test["y"], predicted)
@@ -86,6 +89,9 @@ def test_a_linear_model_learns_the_interaction_through_a_cross(tmp_path: Path) -
             assert meta.crosses["seconds"] <= 0.15 * 30 + 5.0
             assert any("kept 1: a x b" in note for note in result.notes)
             assert result.best_config["cross.encoding"] != "none"
+            engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'studies.db'}")
+            study = find_study(engine, result.study.study_name)
+            assert study is not None and study.cross_names()[0].startswith("a x b (+0.")
             path = result.model.save(tmp_path / "crossed.pkl")
             unseen = test.drop(columns=["y"]).iloc[:5].assign(a="never seen")
             assert len(automl.load(path).predict(unseen)) == 5

@@ -31,6 +31,15 @@ class StudyRef:
     metric: str | None
     fidelity: dict[str, Any] | None = None
     """`FidelityPlan.axis()` of the study: how its trials' curves are drawn (None: by step)."""
+    crosses: dict[str, Any] | None = None
+    """The cross search's report (`CrossSearchReport.to_dict()`), when one ran."""
+
+    def cross_names(self) -> list[str]:
+        """'a x b (+0.0123)' for each cross kept."""
+        report = self.crosses or {}
+        gains = report.get("gains", {})
+        names = [" x ".join(cross["fields"]) for cross in report.get("crosses", [])]
+        return [f"{name} ({gains.get(name, 0.0):+.4f})" for name in names]
 
 
 def find_study(engine: sa.Engine, study_name: str) -> StudyRef | None:
@@ -47,7 +56,9 @@ def find_study(engine: sa.Engine, study_name: str) -> StudyRef | None:
     meta = StudyMeta.from_attrs({STUDY_ATTR: json.loads(row.meta)} if row.meta else {})
     if meta is None:
         return StudyRef(row.study_id, row.direction == "MAXIMIZE", None)
-    return StudyRef(row.study_id, row.direction == "MAXIMIZE", meta.metric, meta.fidelity)
+    return StudyRef(
+        row.study_id, row.direction == "MAXIMIZE", meta.metric, meta.fidelity, meta.crosses
+    )
 
 
 def trial_order(

@@ -152,7 +152,10 @@ async def get_overview(job_id: JobId, request: Request, store: Store, user: User
         maximize = study.maximize if study else True
         data = overview(trials, maximize, study.fidelity if study else None)
         metric = study.metric if study else None
-        page = Overview(job=JobPublic.of(job), metric=metric, maximize=maximize, **data)
+        crosses = study.cross_names() if study else []
+        page = Overview(
+            job=JobPublic.of(job), metric=metric, maximize=maximize, crosses=crosses, **data
+        )
         return page.model_dump_json().encode()
 
     interval = OVERVIEW_INTERVAL if job.state == "running" else 0.0

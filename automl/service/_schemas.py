@@ -282,3 +282,7 @@ class Overview(BaseModel):
     importance_note: str
     curves: list[CurveSummary]
     compute: Compute
+    crosses: list[str] = Field(
+        default_factory=list,
+        description="Feature crosses the cross search kept for the trials, with their gains.",
+    )

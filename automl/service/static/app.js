@@ -200,6 +200,9 @@ function drawModel(data) {
 }
 
 function drawNotes(data) {
+  $("crosses-note").textContent = data.crosses.length
+    ? `Feature crosses the trials could use (cross.encoding), with the held-out log loss each removed: ${data.crosses.join(", ")}.`
+    : "";
   $("importance-note").textContent = data.importance_note;
   $("slice-note").textContent = `y: ${data.score_basis}`;
   const few = data.scored.rows.length < 2;
