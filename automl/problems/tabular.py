@@ -111,17 +111,10 @@ class TabularProblem(TabularData):
     """Predict `settings.target` from the other columns of a CSV/Parquet file or DataFrame:
     cross-validated or holdout scores, the predictions kept, the best trials refit."""
 
-    def __init__(
-        self,
-        dataset: Dataset,
-        settings: SearchSettings,
-        crosses: CrossSearchReport | None = None,
-    ) -> None:
-        super().__init__(dataset, settings, crosses)
-        self._fidelity: FidelityPlan | None = None
-        self.store: PredictionStore | None = None
-        self.refit_reserve: RefitReserve | None = None
-        self.fallback: FoldModelFallback | None = None
+    _fidelity: FidelityPlan | None = None
+    store: PredictionStore | None = None
+    refit_reserve: RefitReserve | None = None
+    fallback: FoldModelFallback | None = None
 
     @classmethod
     def matches(cls, data: Any, objective: Any, settings: SearchSettings) -> bool:
