@@ -3,8 +3,9 @@
 AutoCross's beam search (Luo et al., KDD 2019) scored as OpenFE's FeatureBoost does (Zhang et
 al., ICML 2023): every row gets a base margin from an additive model (boosted stumps, fitted
 out of fold: main effects, no interactions); a candidate cross is worth the loss a small
-LightGBM fitted on that one column, starting from the base margins, removes on rows it did not
-see. Candidates are halved on growing blocks of rows (successive halving); the best pairs are
+LightGBM removes on rows it did not see, starting from the base margins, fitted on the cross
+encoded as the base model's mean residual per cross value (out of fold), so crosses of
+thousands of values are scored as well as small ones. Candidates are halved on growing blocks of rows (successive halving); the best pairs are
 extended one field at a time up to `max_order`, an extension kept only if it beats the cross
 it extends (otherwise the search goes on from the next best). Last, the no-harm gate: each
 chosen cross must lower the loss on rows held out from all of the above by more than twice
@@ -28,6 +29,9 @@ from automl.steps._cross import bucket_edges
 
 logger = logging.getLogger(__name__)
 
+SHRINK = 20.0
+"""A cross value's mean residual counts as if it had this many more rows with residual 0."""
+ENCODING_FOLDS = 5
 GATE_OVERRUN = 5.0
 """Seconds the gate may run past the cross search's deadline (it fits one model per cross)."""
 
@@ -110,6 +114,7 @@ class CrossSearch:
         self.valid = np.arange(n_gate, n_gate + n_valid)
         self.fit_rows = np.arange(n_gate + n_valid, len(rows))
         self.margins = self._base_margins()
+        self.residuals = _residuals(task, self.y, self.margins)
         self.scored = 0
 
     def run(self) -> CrossSearchReport:
@@ -216,16 +221,11 @@ class CrossSearch:
             raise _OutOfTime
         self.scored += 1
         codes = _combine([self.codes[name] for name in fields])
+        X_fit, X_eval = _residual_encoding(codes, self.residuals, fit_rows, eval_rows)
         model = _small_booster(self.task, self.seed)
-        X = pd.DataFrame({"cross": codes})
-        model.fit(
-            X.iloc[fit_rows],
-            self.y[fit_rows],
-            init_score=self.margins[fit_rows],
-            categorical_feature=["cross"],
-        )
+        model.fit(X_fit, self.y[fit_rows], init_score=self.margins[fit_rows])
         base = self.margins[eval_rows]
-        boosted = base + model.predict(X.iloc[eval_rows], raw_score=True)
+        boosted = base + model.predict(X_eval, raw_score=True)
         truth = self.y[eval_rows]
         return _loss(self.task, truth, base) - _loss(self.task, truth, boosted)
 
@@ -292,6 +292,45 @@ def _combine(columns: Sequence[np.ndarray]) -> np.ndarray:
     return combined
 
 
+def _residuals(task: Task, y: np.ndarray, margin: np.ndarray) -> np.ndarray:
+    """What the base model leaves to explain, one column per output: y - p (binary), one-hot
+    y - softmax (multiclass), y - prediction (regression)."""
+    if task is Task.REGRESSION:
+        return (y - margin)[:, None]
+    if task is Task.MULTICLASS:
+        shifted = np.exp(margin - margin.max(axis=1, keepdims=True))
+        onehot = np.eye(margin.shape[1])[y.astype(int)]
+        return onehot - shifted / shifted.sum(axis=1, keepdims=True)
+    return (y - 1.0 / (1.0 + np.exp(-margin)))[:, None]
+
+
+def _residual_encoding(
+    codes: np.ndarray, residuals: np.ndarray, fit_rows: np.ndarray, eval_rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's cross value as the base model's mean residual among the rows with that value,
+    shrunk towards 0 (by SHRINK rows): out of fold on the fitting rows, from all of them on the
+    evaluated rows. A cross of thousands of values (user x genre) becomes a few numbers."""
+    size = int(codes.max()) + 1
+
+    def table(rows: np.ndarray) -> np.ndarray:
+        counts = np.bincount(codes[rows], minlength=size)[:, None]
+        sums = np.stack(
+            [
+                np.bincount(codes[rows], weights=column[rows], minlength=size)
+                for column in residuals.T
+            ],
+            axis=1,
+        )
+        return sums / (counts + SHRINK)
+
+    fold = np.arange(len(fit_rows)) % ENCODING_FOLDS  # the rows come in random order
+    fitted = np.empty((len(fit_rows), residuals.shape[1]))
+    for k in range(ENCODING_FOLDS):
+        inside = fold == k
+        fitted[inside] = table(fit_rows[~inside])[codes[fit_rows[inside]]]
+    return fitted, table(fit_rows)[codes[eval_rows]]
+
+
 def _loss(task: Task, y: np.ndarray, margin: np.ndarray) -> np.ndarray:
     """Per-row log loss from margins (classification) or squared error (regression)."""
     if task is Task.REGRESSION:
@@ -318,7 +357,6 @@ def _small_booster(task: Task, seed: int) -> Any:
 
     params: dict[str, Any] = dict(
         n_estimators=20, learning_rate=0.2, num_leaves=16, min_child_samples=20,
-        min_data_per_group=20, cat_smooth=10.0, max_cat_threshold=64,
         n_jobs=1, random_state=seed, verbose=-1,
     )  # fmt: skip
     return lgb.LGBMRegressor(**params) if task is Task.REGRESSION else lgb.LGBMClassifier(**params)
