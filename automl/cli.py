@@ -151,8 +151,9 @@ def _run_search(
             state["best"] = value if best is None else (max if maximize else min)(best, value)
         _advance(progress, state, budget_seconds)
 
+    phase = _PhaseStatus(progress)
     try:
-        with progress:
+        with progress, phase:
             ticker = _tick(progress, budget_seconds)
             try:
                 result = search(data, **asdict(settings), on_trial=on_trial)
@@ -231,6 +232,33 @@ def _progress(budget: float | None, trials: int | None, quiet: bool) -> Progress
     total = budget if budget is not None else float(trials or 1)
     progress.add_task("search", total=total, status="0 trials")
     return progress
+
+
+class _PhaseStatus(logging.Handler):
+    """While in use, what the search does before its first trial (the cross search's steps)
+    is the progress bar's status, instead of log lines."""
+
+    LOGGER = "automl.steps.cross_search"
+
+    def __init__(self, progress: Progress) -> None:
+        super().__init__(logging.INFO)
+        self.progress = progress
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.progress.update(self.progress.task_ids[0], status=record.getMessage())
+
+    def __enter__(self) -> _PhaseStatus:
+        logger = logging.getLogger(self.LOGGER)
+        logger.addHandler(self)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        logger = logging.getLogger(self.LOGGER)
+        logger.removeHandler(self)
+        logger.setLevel(logging.NOTSET)
+        logger.propagate = True
 
 
 def _advance(progress: Progress, state: dict[str, Any], budget: float | None) -> None:

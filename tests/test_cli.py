@@ -158,3 +158,12 @@ def test_ctrl_c_keeps_finished_trials_and_saves_a_model(
     assert process.returncode == 0, err
     assert "search interrupted" in err and "Traceback" not in err
     assert "model saved to" in out
+
+
+def test_cross_share_on_the_command_line(adult_csv: Path, automl_home: Path) -> None:
+    args = ["search", str(adult_csv), "--target", "income", "--trials", "2", "--seed", "0"]
+    done = run_cli(*args, "--cross-share", "0.15", home=automl_home)
+    assert done.returncode == 0, done.stderr
+    assert "note: cross search:" in done.stderr and "candidates scored" in done.stderr
+    done = run_cli(*args, "--cross-share", "0.9", home=automl_home)
+    assert done.returncode == 2 and "Traceback" not in done.stderr

@@ -286,7 +286,6 @@ def choose_crosses(
     roles = dataset.roles
     preparer = FramePreparer(roles)
     categorical = [safe_name(c) for c in roles.categorical + roles.high_cardinality]
-    logger.info("choosing feature crosses (up to %.0fs)", seconds)
     report = search_crosses(
         preparer.fit_transform(dataset.features),
         dataset.y,

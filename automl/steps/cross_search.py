@@ -264,6 +264,8 @@ def search_crosses(
     time.monotonic(); the gate may take a few seconds more)."""
     if len(categorical) < 1 or len(categorical) + len(numeric) < 2 or len(frame) < 200:
         return CrossSearchReport()
+    if deadline is not None:
+        logger.info("cross search: up to %.0fs", max(0.0, deadline - time.monotonic()))
     search = CrossSearch(
         frame, y, task, numeric, categorical, seed, deadline, settings or CrossSearchSettings()
     )
