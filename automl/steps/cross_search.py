@@ -222,7 +222,7 @@ class CrossSearch:
         self.scored += 1
         codes = _combine([self.codes[name] for name in fields])
         X_fit, X_eval = _residual_encoding(codes, self.residuals, fit_rows, eval_rows)
-        model = _small_booster(self.task, self.seed)
+        model = _booster(self.task, self.seed, rounds=20, leaves=16)
         model.fit(X_fit, self.y[fit_rows], init_score=self.margins[fit_rows])
         base = self.margins[eval_rows]
         boosted = base + model.predict(X_eval, raw_score=True)
@@ -243,7 +243,7 @@ class CrossSearch:
         n_classes = len(np.unique(self.y)) if self.task is Task.MULTICLASS else 1
         margins = np.zeros((len(self.y), n_classes) if n_classes > 1 else len(self.y))
         for train, held in splitter.split(X, self.y):
-            stumps = _stumps(self.task, self.seed)
+            stumps = _booster(self.task, self.seed, rounds=100, leaves=2)
             stumps.fit(X.iloc[train], self.y[train], categorical_feature=categorical)
             margins[held] = stumps.predict(X.iloc[held], raw_score=True)
         return margins
@@ -344,21 +344,13 @@ def _loss(task: Task, y: np.ndarray, margin: np.ndarray) -> np.ndarray:
     return np.logaddexp(0.0, margin) - y * margin
 
 
-def _stumps(task: Task, seed: int) -> Any:
+def _booster(task: Task, seed: int, rounds: int, leaves: int) -> Any:
+    """A small single-threaded LightGBM: stumps (2 leaves) for the base margins, a few
+    16-leaf trees to score a candidate."""
     import lightgbm as lgb
 
     params: dict[str, Any] = dict(
-        n_estimators=100, learning_rate=0.2, num_leaves=2, min_child_samples=20,
-        n_jobs=1, random_state=seed, verbose=-1,
-    )  # fmt: skip
-    return lgb.LGBMRegressor(**params) if task is Task.REGRESSION else lgb.LGBMClassifier(**params)
-
-
-def _small_booster(task: Task, seed: int) -> Any:
-    import lightgbm as lgb
-
-    params: dict[str, Any] = dict(
-        n_estimators=20, learning_rate=0.2, num_leaves=16, min_child_samples=20,
+        n_estimators=rounds, learning_rate=0.2, num_leaves=leaves, min_child_samples=20,
         n_jobs=1, random_state=seed, verbose=-1,
     )  # fmt: skip
     return lgb.LGBMRegressor(**params) if task is Task.REGRESSION else lgb.LGBMClassifier(**params)
