@@ -12,17 +12,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import TargetEncoder
 
 from automl.data import ColumnRoles, Cross
 from automl.models import ModelFamily
+from automl.steps._encode import encoder as categorical_encoder
 from automl.steps._registry import PipelineStep, register_step
 
 NUMERIC_BINS = 16
 """A numeric field of a cross is cut into this many quantile buckets (fitted on training rows)."""
-TARGET_ENCODER_FOLDS = 5
 
 
 def bucket_edges(values: pd.Series, bins: int = NUMERIC_BINS) -> np.ndarray:
@@ -104,9 +102,7 @@ class CrossStep(PipelineStep):
         encoding = params.get("encoding", "none")
         if encoding == "none" or not roles.crosses:
             return {"crosses": "drop"}
-        encoder: BaseEstimator = (
-            CountEncoder()
-            if encoding == "count"
-            else TargetEncoder(cv=KFold(TARGET_ENCODER_FOLDS, shuffle=True, random_state=seed))
+        encoder = (
+            CountEncoder() if encoding == "count" else categorical_encoder("target", family, seed)
         )
         return {"crosses": make_pipeline(CrossColumns(roles.crosses), encoder)}
