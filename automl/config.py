@@ -175,8 +175,14 @@ class SearchSettings:
                 f"secondary_objective must be one of {SECONDARY_OBJECTIVES},"
                 f" got {self.secondary_objective!r}"
             )
-        if not 0.0 <= self.cross_share <= 0.5:
-            raise ConfigError(f"cross_share must be between 0 and 0.5, got {self.cross_share}")
+        if (
+            not isinstance(self.cross_share, int | float)
+            or isinstance(self.cross_share, bool)
+            or not 0.0 <= self.cross_share <= 0.5
+        ):
+            raise ConfigError(
+                f"cross_share must be a number from 0 to 0.5, got {self.cross_share!r}"
+            )
         for d in self.directions:
             if d not in DIRECTIONS:
                 raise ConfigError(f"direction must be 'maximize' or 'minimize', got {d!r}")

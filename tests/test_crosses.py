@@ -108,5 +108,6 @@ def test_no_cross_choice_when_nothing_was_kept(adult: pd.DataFrame) -> None:
 
 
 def test_a_bad_cross_share_is_refused(adult: pd.DataFrame) -> None:
-    with pytest.raises(automl.ConfigError, match="cross_share"):
-        automl.search(adult, target="income", cross_share=0.9, storage=":memory:")
+    for share in (0.9, -1, "lots"):
+        with pytest.raises(automl.ConfigError, match="cross_share"):
+            automl.search(adult, target="income", cross_share=share, storage=":memory:")
