@@ -38,8 +38,12 @@ def preprocessing_params(
             )
         else:
             step_spec = given.get(step.name, {})
+        bundled_params = (_bundled(step, spaces).get("params") or {}) if given else {}
         for name, value in step_spec.items():
-            param = _conditioned(parse_param(f"{step.name}.{name}", value), step, name, families)
+            param = parse_param(f"{step.name}.{name}", value)
+            if name in bundled_params:
+                _check_values(param, parse_param(param.name, bundled_params[name]))
+            param = _conditioned(param, step, name, families)
             if param is not None:
                 params.append(param)
     return params, start
@@ -67,6 +71,24 @@ def _by_step(spec: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
             step_name, _, name = full.partition(".")
             grouped.setdefault(step_name, {})[name] = param_spec
     return grouped
+
+
+def _check_values(param: Param, bundled: Param) -> None:
+    """A step reads only the values its bundled YAML allows, so a user's value outside them is
+    refused here, when the space is built, rather than failing every trial that draws it."""
+    values = param.grid(2)
+    wrong = [v for v in values if not bundled.contains(v)]
+    if not wrong:
+        return
+    if bundled.type in ("categorical", "fixed"):
+        allowed = "one of " + ", ".join(map(repr, bundled.choices))
+    elif bundled.type == "bool":
+        allowed = "true or false"
+    else:
+        allowed = f"{bundled.type} values from {bundled.low:g} to {bundled.high:g}"
+    raise SpaceError(
+        f"preprocessing parameter '{param.name}' cannot be {wrong[0]!r}; it takes {allowed}"
+    )
 
 
 def _conditioned(

@@ -157,6 +157,29 @@ def test_preprocessing_is_namespaced_by_step_and_0_1_0_names_still_work() -> Non
         tabular_space({"models": ["linear"], "preprocessing": {"scale.methd": ["robust"]}})
 
 
+@pytest.mark.parametrize(
+    ("preprocessing", "message"),
+    [
+        (
+            {"discretise": {"granularity": ["banana", 8]}},
+            r"cannot be 'banana'; it takes one of 'none', 4",
+        ),
+        ({"scale.method": "minmax"}, r"'scale.method' cannot be 'minmax'"),
+        ({"impute.indicator": ["yes"]}, r"cannot be 'yes'; it takes true or false"),
+        ({"discretise.granularity": {"type": "int", "low": 4, "high": 9}}, r"cannot be 9"),
+    ],
+)
+def test_a_step_value_its_yaml_does_not_allow_is_refused_when_the_space_is_built(
+    preprocessing: dict[str, object], message: str
+) -> None:
+    # otherwise every trial that draws it fails, the search ending with nothing to show
+    with pytest.raises(SpaceError, match=message):
+        tabular_space({"models": ["linear"], "preprocessing": preprocessing})
+    assert tabular_space(
+        {"models": ["linear"], "preprocessing": {"discretise.granularity": [8, 64]}}
+    )
+
+
 def test_the_default_space_leaves_knn_out_on_large_data() -> None:
     # k-NN compares every validation row with every training row: hopeless on large tables
     assert "knn" in default_families(50_000) and "knn" not in default_families(200_000)
