@@ -63,7 +63,7 @@ def main() -> None:
     parser.add_argument("--cross-share", type=float, default=0.15)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    runs: list[dict[str, Any]] = []
+    runs = earlier_runs(args)
     for name in args.datasets:
         for seed in args.seeds:
             data = load(name, seed)
@@ -77,6 +77,20 @@ def main() -> None:
                     write(runs, args)
 
 
+def earlier_runs(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The results file's runs that this invocation does not redo (a long benchmark is run in
+    parts, e.g. one budget or a few datasets at a time)."""
+    path = RESULTS / "features_search.json"
+    if not path.is_file():
+        return []
+    redone = {(d, s, b) for d in args.datasets for s in args.seeds for b in args.budgets}
+    return [
+        r
+        for r in json.loads(path.read_text())
+        if (r["dataset"], r["seed"], r["budget"]) not in redone
+    ]
+
+
 def write(runs: list[dict[str, Any]], args: argparse.Namespace) -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "features_search.json").write_text(json.dumps(runs, indent=1, default=str))
@@ -87,8 +101,8 @@ def write(runs: list[dict[str, Any]], args: argparse.Namespace) -> None:
         "| dataset | budget | without | with | difference | ms without | ms with |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name in args.datasets:
-        for budget in args.budgets:
+    for name in dict.fromkeys(r["dataset"] for r in runs):
+        for budget in sorted({r["budget"] for r in runs}):
             arms = {
                 arm: [
                     r for r in runs if (r["dataset"], r["budget"], r["arm"]) == (name, budget, arm)
