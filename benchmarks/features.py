@@ -37,11 +37,33 @@ def score(pipeline: Any, data: Any, test: Any) -> float:
     return float(roc_auc_score(test.y, pipeline.predict_proba(test.features)[:, 1]))
 
 
-def run(name: str, seed: int, cross_seconds: float) -> dict[str, Any]:
-    from automl.data import Dataset
+def fit_and_score(config: dict[str, Any], roles: Any, train: Any, test: Any, seed: int) -> float:
+    """Test score of the fixed pipeline `config` fitted on `train`'s rows."""
     from automl.pipeline import build_pipeline
+
+    pipeline = build_pipeline(config, roles, train.task, seed)
+    pipeline.fit(train.features, train.y)
+    return round(score(pipeline, train, test), 5)
+
+
+def cross_search(train: Any, seed: int, seconds: float) -> tuple[Any, float]:
+    """The cross search on `train`'s rows: its report and the seconds it took."""
     from automl.pipeline._prepare import FramePreparer, safe_name
     from automl.steps.cross_search import search_crosses
+
+    preparer = FramePreparer(train.roles)
+    began = time.monotonic()
+    report = search_crosses(
+        preparer.fit_transform(train.features), train.y, train.task,
+        preparer.numeric_columns(),
+        [safe_name(c) for c in train.roles.categorical + train.roles.high_cardinality],
+        seed, time.monotonic() + seconds,
+    )  # fmt: skip
+    return report, time.monotonic() - began
+
+
+def run(name: str, seed: int, cross_seconds: float) -> dict[str, Any]:
+    from automl.data import Dataset
 
     split = load(name, seed)
     train = Dataset.from_source(split.train, split.target, split.task)
@@ -49,9 +71,7 @@ def run(name: str, seed: int, cross_seconds: float) -> dict[str, Any]:
     scores: dict[str, float] = {}
 
     def fit(label: str, config: dict[str, Any], roles: Any) -> None:
-        pipeline = build_pipeline(config, roles, train.task, seed)
-        pipeline.fit(train.features, train.y)
-        scores[label] = round(score(pipeline, train, test), 5)
+        scores[label] = fit_and_score(config, roles, train, test, seed)
         logging.info("%s seed %d %s: %.4f", name, seed, label, scores[label])
 
     for granularity in GRANULARITIES:
@@ -62,15 +82,7 @@ def run(name: str, seed: int, cross_seconds: float) -> dict[str, Any]:
                 "discretise.strategy": strategy,
             }
             fit(f"linear bins={granularity} {strategy}", config, train.roles)
-    preparer = FramePreparer(train.roles)
-    began = time.monotonic()
-    report = search_crosses(
-        preparer.fit_transform(train.features), train.y, train.task,
-        preparer.numeric_columns(),
-        [safe_name(c) for c in train.roles.categorical + train.roles.high_cardinality],
-        seed, time.monotonic() + cross_seconds,
-    )  # fmt: skip
-    seconds = time.monotonic() - began
+    report, seconds = cross_search(train, seed, cross_seconds)
     logging.info("%s seed %d %s", name, seed, report.describe())
     crossed = replace(train.roles, crosses=report.crosses)
     bins = {"discretise.granularity": "all", "discretise.strategy": "uniform"}
