@@ -51,6 +51,7 @@ def search(
     secondary_objective: str = "latency",
     ensemble: bool = True,
     cross_share: float = 0.0,
+    warm_start: bool | Sequence[str] = True,
     on_trial: OnTrial | None = None,
 ) -> SearchResult:
     """Search for the best model on `data` (CSV/Parquet path or DataFrame) predicting `target`,
@@ -76,6 +77,11 @@ def search(
     With `cross_share` > 0 a tabular search first spends up to that share of its time budget
     choosing feature crosses (beam search scored by boosting; see `automl.steps.cross_search`);
     the ones it keeps are offered to every trial as the `cross.encoding` choice.
+
+    With `warm_start` (and a strategy that tries starting points, such as `auto`), a tabular
+    search first tries the best configurations of the past studies in `storage` whose data
+    look most like this one (same task and metric; `automl.warm_start`); a list of study names
+    limits it to those studies.
 
     `on_trial(study, frozen_trial)` is called after each trial; raising `automl.StopSearch`
     there ends the search early (for example once a score or a number of steps is reached).

@@ -104,6 +104,9 @@ def search_command(
     cross_share: Annotated[
         float, typer.Option(min=0.0, max=0.5, help=setting_help("cross_share"))
     ] = setting_default("cross_share"),
+    warm_start: Annotated[
+        bool, typer.Option("--warm-start/--no-warm-start", help=setting_help("warm_start"))
+    ] = True,
 ) -> None:
     """Search models and preprocessing for DATA and save the best model (with --text: fine-tune
     a pretrained transformer on a column of texts)."""
@@ -127,6 +130,7 @@ def search_command(
         ray_address=ray_address,
         trial_resources={"cpus": trial_cpus, "gpus": trial_gpus, "memory_mb": trial_memory},
         cross_share=cross_share,
+        warm_start=warm_start,
     )
     _run_search(data, settings, model_out, as_json)
 

@@ -152,6 +152,14 @@ class SearchSettings:
         job={"ge": 0.0, "le": 0.5},
         estimator=True,
     )
+    warm_start: bool | Sequence[str] = _setting(
+        True,
+        "Try first the best configurations of the most similar past studies in the storage"
+        " (same task and metric); False: never; a list of study names: only those.",
+        cli="--warm-start",
+        job={"annotation": bool},
+        estimator=True,
+    )
     direction: str | Sequence[str] = _setting(
         "maximize", "A custom objective's direction(s): maximize or minimize."
     )
@@ -182,6 +190,15 @@ class SearchSettings:
         ):
             raise ConfigError(
                 f"cross_share must be a number from 0 to 0.5, got {self.cross_share!r}"
+            )
+        names = self.warm_start
+        if not isinstance(names, bool) and (
+            isinstance(names, str)
+            or not isinstance(names, Sequence)
+            or not all(isinstance(n, str) for n in names)
+        ):
+            raise ConfigError(
+                f"warm_start must be true, false or a list of study names, got {names!r}"
             )
         for d in self.directions:
             if d not in DIRECTIONS:

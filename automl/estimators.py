@@ -6,6 +6,7 @@ column."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -52,6 +53,7 @@ class _AutoMLBase(BaseEstimator):
         text: str | None = None,
         base_model: str | None = None,
         cross_share: float = 0.0,
+        warm_start: bool | Sequence[str] = True,
     ) -> None:
         self.time_budget = time_budget
         self.n_trials = n_trials
@@ -67,6 +69,7 @@ class _AutoMLBase(BaseEstimator):
         self.text = text
         self.base_model = base_model
         self.cross_share = cross_share
+        self.warm_start = warm_start
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

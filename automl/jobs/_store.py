@@ -185,6 +185,11 @@ class JobStore:
             )
             return list(page), total
 
+    def study_names(self, owner_id: int) -> list[str]:
+        """The studies of the user's jobs (what a job of theirs may warm-start from)."""
+        with self.session() as s:
+            return list(s.scalars(sa.select(Job.study_name).where(Job.owner_id == owner_id)))
+
     def request_cancel(self, job_id: str, owner_id: int | None = None) -> Job:
         """A queued job is cancelled at once; a running one when its worker next beats."""
         job = self.get(job_id, owner_id)

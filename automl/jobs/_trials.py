@@ -16,7 +16,15 @@ from typing import Any
 import sqlalchemy as sa
 from optuna.distributions import json_to_distribution
 
-from automl.record import FORECAST_ATTR, RECORD_ATTR, STOP_ATTR, STUDY_ATTR, StudyMeta, TrialRecord
+from automl.record import (
+    FORECAST_ATTR,
+    ORIGIN_ATTR,
+    RECORD_ATTR,
+    STOP_ATTR,
+    STUDY_ATTR,
+    StudyMeta,
+    TrialRecord,
+)
 
 CHUNK = 2000
 """Trial ids per `IN (...)` query."""
@@ -133,7 +141,12 @@ def all_trials(
             )
             chunk = {"ids": stale[start : start + CHUNK], **_ATTR_KEYS}
             for row in connection.execute(query, chunk):
-                attrs = {RECORD_ATTR: row.result, FORECAST_ATTR: row.forecast, STOP_ATTR: row.stop}
+                attrs = {
+                    RECORD_ATTR: row.result,
+                    FORECAST_ATTR: row.forecast,
+                    STOP_ATTR: row.stop,
+                    ORIGIN_ATTR: row.origin,
+                }
                 known[row.trial_id] = _trial(row, _decode(attrs))
     return [known[row.trial_id] for row in states if row.trial_id in known]
 
@@ -149,13 +162,20 @@ _TRIAL_COLUMNS = (
 )
 _TRIAL_COLUMNS_WITH_RESULT = (
     "SELECT t.trial_id, t.number, t.state, t.datetime_start, t.datetime_complete, v.value,"
-    " a.value_json AS result, f.value_json AS forecast, r.value_json AS stop FROM trials t"
+    " a.value_json AS result, f.value_json AS forecast, r.value_json AS stop,"
+    " o.value_json AS origin FROM trials t"
     " LEFT JOIN trial_values v ON v.trial_id = t.trial_id AND v.objective = 0"
     " LEFT JOIN trial_user_attributes a ON a.trial_id = t.trial_id AND a.key = :record_key"
     " LEFT JOIN trial_user_attributes f ON f.trial_id = t.trial_id AND f.key = :forecast_key"
     " LEFT JOIN trial_user_attributes r ON r.trial_id = t.trial_id AND r.key = :stop_key"
+    " LEFT JOIN trial_user_attributes o ON o.trial_id = t.trial_id AND o.key = :origin_key"
 )
-_ATTR_KEYS = {"record_key": RECORD_ATTR, "forecast_key": FORECAST_ATTR, "stop_key": STOP_ATTR}
+_ATTR_KEYS = {
+    "record_key": RECORD_ATTR,
+    "forecast_key": FORECAST_ATTR,
+    "stop_key": STOP_ATTR,
+    "origin_key": ORIGIN_ATTR,
+}
 
 
 def _order_by(sort: str, maximize: bool) -> str:
@@ -175,7 +195,7 @@ def _user_attrs(connection: sa.Connection, trial_ids: list[int]) -> dict[int, di
         return {}
     query = sa.text(
         "SELECT trial_id, key, value_json FROM trial_user_attributes"
-        " WHERE trial_id IN :ids AND key IN (:record_key, :forecast_key, :stop_key)"
+        " WHERE trial_id IN :ids AND key IN (:record_key, :forecast_key, :stop_key, :origin_key)"
     ).bindparams(sa.bindparam("ids", expanding=True))
     attrs: dict[int, dict[str, Any]] = {}
     for row in connection.execute(query, {"ids": trial_ids, **_ATTR_KEYS}):
@@ -219,6 +239,7 @@ def _trial(row: Any, attrs: dict[str, Any]) -> dict[str, Any]:
         "iterations": record.iterations,
         "knots": record.knots or [],
         "error": record.error,
+        "origin": attrs.get(ORIGIN_ATTR),
     }
 
 

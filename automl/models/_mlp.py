@@ -242,6 +242,7 @@ class MLP(ModelFamily):
     needs_scaling = True
     schedule_params = frozenset(SCHEDULE_PARAMS)
     libraries = ("torch",)
+    install_hint = "pip install torch==2.13.0 (the CPU build)"
 
     def build(self, params: dict[str, Any], task: Task, seed: int) -> BaseEstimator:
         return TorchMLP(task=task.value, random_state=seed, **params)

@@ -6,6 +6,7 @@ A family is one module that subclasses `ModelFamily` and decorates it with `regi
 
 from __future__ import annotations
 
+import importlib.util
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -70,7 +71,9 @@ class ModelFamily:
     - `schedule_params`: settings that may change while the model trains; a family with some
       trains in checkpointed segments (its estimator has `start`, `train_epochs`,
       `set_schedule` and `epochs_trained_`), which population-based training needs.
-    - `libraries`: modules whose versions a saved model records and checks on load.
+    - `libraries`: modules it needs, whose versions a saved model records and checks on load;
+      `install_hint`: how to install them (the default space leaves out a family whose
+      libraries are missing, a space that names it is refused with this hint).
     - `stops_at_deadline`: its search fit ends at `validation.deadline` with what it has (a
       trial whose fit ended there is marked cut short); others run until done or killed.
     """
@@ -89,7 +92,12 @@ class ModelFamily:
     default_max_rows: ClassVar[int | None] = None
     schedule_params: ClassVar[frozenset[str]] = frozenset()
     libraries: ClassVar[tuple[str, ...]] = ()
+    install_hint: ClassVar[str | None] = None
     stops_at_deadline: ClassVar[bool] = False
+
+    def missing_library(self) -> str | None:
+        """The first of `libraries` that is not installed (None: all are)."""
+        return next((lib for lib in self.libraries if importlib.util.find_spec(lib) is None), None)
 
     def build(self, params: dict[str, Any], task: Task, seed: int) -> BaseEstimator:
         """An unfitted estimator for these (unprefixed) parameters."""
@@ -158,6 +166,7 @@ def default_families(rows: int | None = None) -> tuple[str, ...]:
         f
         for f in FAMILIES.values()
         if f.default_rank is not None
+        and f.missing_library() is None
         and (rows is None or f.default_max_rows is None or rows <= f.default_max_rows)
     ]
     return tuple(f.name for f in sorted(ranked, key=lambda f: f.default_rank or 0))

@@ -11,6 +11,7 @@ from automl.problems.base import Problem
 from automl.result import SearchResult
 from automl.search import OnTrial, Search
 from automl.strategies import make_strategy
+from automl.warm_start import describe, enqueue_first_trials
 
 
 def run_problem(problem: Problem, budget: Budget, on_trial: OnTrial | None) -> SearchResult:
@@ -20,10 +21,13 @@ def run_problem(problem: Problem, budget: Budget, on_trial: OnTrial | None) -> S
     executors = s.executor_settings()
     space = problem.space()
     strategy = make_strategy(s.strategy, space, s.seed, problem.fidelity(), problem.bounds())
-    study, is_new = open_study(s.storage, s.study_name, strategy, problem.study_meta(strategy))
+    meta = problem.study_meta(strategy)
+    study, is_new = open_study(s.storage, s.study_name, strategy, meta)
+    warmed_from = []
     if is_new and strategy.use_starting_points:
-        for point in problem.starting_points():
-            study.enqueue_trial(point, skip_if_exists=True)
+        warmed_from = enqueue_first_trials(
+            study, meta, space, problem.starting_points(), s.warm_start
+        )
     executor = make_executor(executors, problem.work(strategy, study))
     search = Search(
         study,
@@ -48,6 +52,8 @@ def run_problem(problem: Problem, budget: Budget, on_trial: OnTrial | None) -> S
     if interrupted and not _any_complete(study):
         raise KeyboardInterrupt  # nothing finished: the caller reports the interruption
     result = problem.result(study)
+    if warmed_from:
+        result.notes.append(describe(warmed_from))
     if interrupted:
         result.notes.append("the search was interrupted; the model uses the trials that finished")
     problem.finalise(result, strategy, budget, executors)

@@ -135,7 +135,11 @@ def _normalise_models(models: Any) -> dict[str, Mapping[str, Any] | None]:
         )
     result: dict[str, Mapping[str, Any] | None] = {}
     for name, params in models.items():
-        get_family(str(name))  # raises SpaceError naming the closest family
+        family = get_family(str(name))  # raises SpaceError naming the closest family
+        missing = family.missing_library()
+        if missing is not None:
+            hint = family.install_hint or f"pip install {missing}"
+            raise SpaceError(f"model '{name}' needs {missing}, which is not installed: {hint}")
         if params is not None and not isinstance(params, Mapping):
             raise SpaceError(f"model '{name}': expected a mapping of parameters, got {params!r}")
         result[str(name)] = params or None

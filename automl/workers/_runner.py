@@ -80,9 +80,12 @@ def _search(
     time_budget = spec.time_budget
     if time_budget is not None:
         time_budget = max(MIN_SECONDS, time_budget - job.elapsed_seconds)
+    fields = {**spec.job_fields(), "time_budget": time_budget}
+    if fields.get("warm_start", True):  # from the user's own past jobs only
+        fields["warm_start"] = store.study_names(job.owner_id)
     result = search(
         automl_home() / dataset.path,
-        **{**spec.job_fields(), "time_budget": time_budget},
+        **fields,
         storage=store.url,
         study_name=job.study_name,
         executor=executor.name,

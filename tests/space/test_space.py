@@ -199,3 +199,25 @@ def test_large_data_starts_from_large_trees_with_their_own_encoding() -> None:
     assert large[1:] == small == unknown
     assert all(p["encode.high_cardinality"] == "target" for p in small)
     assert all("min_rows" not in key for p in large for key in p)
+
+
+def test_a_family_whose_library_is_missing_is_refused_or_left_out() -> None:
+    from automl.models import FAMILIES, ModelFamily, default_families, register_family
+
+    @register_family
+    class Missing(ModelFamily):
+        name = "needs_a_missing_library"
+        params = frozenset()
+        libraries = ("no_such_library_here",)
+        install_hint = "pip install 'automl[nothing]'"
+        default_rank = 99
+
+    try:
+        assert "needs_a_missing_library" not in default_families()  # the default space skips it
+        with pytest.raises(
+            SpaceError,
+            match=r"needs no_such_library_here, which is not installed: pip install 'automl\[nothing\]'",
+        ):
+            tabular_space({"models": ["needs_a_missing_library"]})
+    finally:
+        FAMILIES.remove("needs_a_missing_library")

@@ -375,7 +375,7 @@ async function refreshTrials() {
   $("trial-table").tBodies[0].innerHTML = page.items.map((t) => `
     <tr class="trial-row${t.number === state.trialNumber ? " selected" : ""}" data-number="${t.number}">
       <td>${t.number}</td><td><span class="trial-state ${t.state}">${trialState(t)}</span></td><td>${score(t.score, decimals)}</td>
-      <td>${esc(t.config.model || "")}</td><td>${t.fidelity === null ? "–" : `${Math.round(t.fidelity * 100)}%`}</td>
+      <td>${esc(t.config.model || "")}</td><td title="${esc(t.origin || "drawn by the search strategy")}">${originTag(t)}</td><td>${t.fidelity === null ? "–" : `${Math.round(t.fidelity * 100)}%`}</td>
       <td>${num(t.cpu_seconds)}</td><td>${esc((t.stopped || t.error || "").slice(0, 90))}</td>
     </tr>`).join("");
   $("trials-total").textContent = `(${page.total})`;
@@ -385,6 +385,8 @@ async function refreshTrials() {
 }
 
 const trialState = (t) => (t.cut_short ? "cut short" : t.state);
+// Where a trial came from: a past study (warm start), a starting point, or the strategy's sampler.
+const originTag = (t) => (!t.origin ? "sampler" : t.origin.startsWith("warm start") ? "warm start" : "starting point");
 
 function openTrial(number) {
   state.trialNumber = Number(number);
@@ -397,7 +399,7 @@ async function refreshTrial(number) {
   $("trial-detail").hidden = false;
   $("trial-number").textContent = `${trial.number}: ${trialState(trial)}, score ${score(trial.score)}` +
     (trial.fidelity !== null && trial.fidelity < 1 ? ` at ${Math.round(trial.fidelity * 100)}% fidelity` : "");
-  $("trial-reason").textContent = trialReason(trial);
+  $("trial-reason").textContent = `${trial.origin ? `Tried first: ${trial.origin}. ` : ""}${trialReason(trial)}`;
   $("trial-config").innerHTML = Object.entries(trial.config)
     .map(([name, value]) => `<tr><th>${esc(name)}</th><td>${esc(num(value))}</td></tr>`).join("");
   $("trial-curve-note").textContent = trial.curve.length ? `x: ${trial.axis ? trial.axis.label : "step"}` :
