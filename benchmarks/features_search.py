@@ -52,6 +52,7 @@ def run(data: BenchmarkData, budget: float, seed: int, share: float) -> dict[str
         "trials": result.n_trials,
         "best_config": result.best_config,
         "crosses": crosses,
+        "members": len(result.model.info.get("ensemble") or {}) if result.model else 0,
     }
 
 
