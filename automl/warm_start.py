@@ -12,7 +12,7 @@ import logging
 import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
 from optuna.trial import TrialState
@@ -20,6 +20,9 @@ from optuna.trial import TrialState
 from automl.data import MetaFeatures
 from automl.record import ORIGIN_ATTR, StudyMeta, TrialRecord
 from automl.space import SearchSpace
+
+if TYPE_CHECKING:
+    from optuna.study._frozen import FrozenStudy
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +81,7 @@ def past_bests(
     `only`: consider just the studies with these names."""
     if meta.meta_features is None:
         return []
-    candidates: list[tuple[float, optuna.study.FrozenStudy]] = []
+    candidates: list[tuple[float, FrozenStudy]] = []
     for study in storage.get_all_studies():
         if only is not None and study.study_name not in only:
             continue
@@ -109,7 +112,7 @@ def _comparable(past: StudyMeta, meta: StudyMeta) -> bool:
 
 
 def _best(
-    storage: optuna.storages.BaseStorage, study: optuna.study.FrozenStudy, maximize: bool
+    storage: optuna.storages.BaseStorage, study: FrozenStudy, maximize: bool
 ) -> tuple[dict[str, Any], float] | None:
     """The study's best complete trial scored at full fidelity: its configuration and score."""
     trials = storage.get_all_trials(

@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator, is_classifier
 from automl.data import Task
 from automl.models._registry import (
     EARLY_STOPPING_ROUNDS,
+    IterationProbe,
     ModelFamily,
     Validation,
     register_family,
@@ -72,7 +73,7 @@ class XGBoost(ModelFamily):
             callbacks.append(_stop_at(validation))
         if validation.probe is not None:
             classes = np.unique(y) if is_classifier(estimator) else None
-            callbacks.append(_rounds_probe(validation, classes))
+            callbacks.append(_rounds_probe(validation.probe, validation.X, classes))
         estimator.set_params(early_stopping_rounds=EARLY_STOPPING_ROUNDS, callbacks=callbacks)
         estimator.fit(X, y, eval_set=[(validation.X, validation.y)], verbose=False)
         estimator.set_params(early_stopping_rounds=None, callbacks=None)  # picklable, refit-ready
@@ -93,21 +94,16 @@ def _stop_at(validation: Validation) -> Any:
     return StopAt()
 
 
-def _rounds_probe(validation: Validation, classes: np.ndarray | None) -> Any:
+def _rounds_probe(probe: IterationProbe, X_val: Any, classes: np.ndarray | None) -> Any:
     """An XGBoost callback: the validation predictions at the probe's rounds."""
     import xgboost
-
-    probe = validation.probe
-    assert probe is not None
 
     class RoundsProbe(xgboost.callback.TrainingCallback):
         def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
             done = epoch + 1
             if not probe.wants(done):
                 return False
-            raw = np.asarray(
-                model.inplace_predict(validation.X, iteration_range=(0, done)), dtype=float
-            )
+            raw = np.asarray(model.inplace_predict(X_val, iteration_range=(0, done)), dtype=float)
             if classes is not None and raw.ndim == 1:
                 raw = np.column_stack([1 - raw, raw])
             probe(done, raw, classes)

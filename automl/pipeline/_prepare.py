@@ -79,7 +79,10 @@ class CategoryEncoder(TransformerMixin, BaseEstimator):
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(
-            {c: pd.Categorical(X[c], categories=cats) for c, cats in self.categories_.items()},
+            {
+                c: pd.Categorical.from_codes(cats.get_indexer(X[c]), categories=cats)
+                for c, cats in self.categories_.items()
+            },
             index=X.index,
         )
 

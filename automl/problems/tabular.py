@@ -72,7 +72,7 @@ class TabularData(ScoredProblem):
                 ", ".join(sorted(left_out)),
                 rows,
             )
-        return self.offered(tabular_space(self.settings.space, rows))
+        return self.offered(tabular_space(self.settings.space, rows, self.dataset.task))
 
     def offered(self, space: TabularSpace) -> TabularSpace:
         """The space without the cross step's choice when no crosses were kept."""

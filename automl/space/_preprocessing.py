@@ -43,9 +43,9 @@ def preprocessing_params(
             param = parse_param(f"{step.name}.{name}", value)
             if name in bundled_params:
                 _check_values(param, parse_param(param.name, bundled_params[name]))
-            param = _conditioned(param, step, name, families)
-            if param is not None:
-                params.append(param)
+            conditioned = _conditioned(param, step, name, families)
+            if conditioned is not None:
+                params.append(conditioned)
     return params, start
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import automl
+from automl.data import Task
 from automl.exceptions import SpaceError
 from automl.models import default_families, get_family
 from automl.space._names import resolve_space
@@ -48,11 +50,14 @@ class TabularSpace:
 
 
 def tabular_space(
-    spec: Mapping[str, Any] | str | Path | None = None, rows: int | None = None
+    spec: Mapping[str, Any] | str | Path | None = None,
+    rows: int | None = None,
+    task: Task | None = None,
 ) -> TabularSpace:
     """Build from a user spec (`{models: ..., preprocessing: ...}`, a YAML path, a name such as
     'lightgbm,linear' or inline YAML/JSON text) or the bundled one (for data of `rows` rows,
-    when given: see `default_families`)."""
+    when given: see `default_families`). With `task`, the starting points are the learned
+    portfolio's for that kind of task (see `portfolio_points`) where it has any."""
     if isinstance(spec, Path) or (isinstance(spec, str) and Path(spec).is_file()):
         raw = load_yaml(spec)
     else:
@@ -89,15 +94,42 @@ def tabular_space(
     )
     params.extend(pre_params)
     space = SearchSpace(params)
-    rounds = max((len(p) for p in starts.values()), default=0)
-    points = [_vetted(space, {**pre_start, **point}) for point in large] + [
-        # round-robin over families: every family early, for a diverse ensemble
-        _vetted(space, {MODEL_PARAM: family, **pre_start, **starts[family][i]})
-        for i in range(rounds)
-        for family in models
-        if i < len(starts.get(family, []))
+    learned = [
+        _vetted(space, {**pre_start, **point})
+        for point in (portfolio_points(task) if task is not None else [])
+        if point.get(MODEL_PARAM) in starts  # a family the space searches with bundled ranges
     ]
+    if learned:  # then each family the portfolio leaves out, once
+        covered = {point[MODEL_PARAM] for point in learned}
+        starts = {f: own[:1] for f, own in starts.items() if f not in covered}
+    rounds = max((len(p) for p in starts.values()), default=0)
+    points = (
+        [_vetted(space, {**pre_start, **point}) for point in large]
+        + learned
+        + [
+            # round-robin over families: every family early, for a diverse ensemble
+            _vetted(space, {MODEL_PARAM: family, **pre_start, **starts[family][i]})
+            for i in range(rounds)
+            for family in models
+            if i < len(starts.get(family, []))
+        ]
+    )
     return TabularSpace(space, tuple(models), tuple(points))
+
+
+PORTFOLIO_FILE = "portfolio.json"
+
+
+def portfolio_points(task: Task) -> list[dict[str, Any]]:
+    """The learned portfolio's configurations for this kind of task (classification or
+    regression), best first: `search_spaces/portfolio.json`, built by
+    `python -m benchmarks.portfolio` (empty when the file is absent)."""
+    path = spaces_dir() / PORTFOLIO_FILE
+    if not path.is_file():
+        return []
+    kind = "classification" if task.is_classification else "regression"
+    points = json.loads(path.read_text()).get(kind) or []
+    return [dict(point) for point in points if isinstance(point, Mapping)]
 
 
 MIN_ROWS_KEY = "min_rows"

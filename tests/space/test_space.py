@@ -221,3 +221,34 @@ def test_a_family_whose_library_is_missing_is_refused_or_left_out() -> None:
             tabular_space({"models": ["needs_a_missing_library"]})
     finally:
         FAMILIES.remove("needs_a_missing_library")
+
+
+def test_the_learned_portfolio_comes_first_then_each_family_it_leaves_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    import shutil
+
+    from automl.data import Task
+    from automl.space import _tabular
+
+    spaces = tmp_path / "search_spaces"
+    shutil.copytree(_tabular.spaces_dir(), spaces)
+    learned = {
+        "classification": [
+            {"model": "lightgbm", "lightgbm.learning_rate": 0.07, "lightgbm.num_leaves": 40},
+            {"model": "knn", "knn.n_neighbors": 9},  # not in the space below: skipped
+            {"model": "linear", "linear.regularization": 3.0},
+        ],
+        "regression": [],
+    }
+    (spaces / "portfolio.json").write_text(json.dumps(learned))
+    monkeypatch.setattr(_tabular, "spaces_dir", lambda: spaces)
+    spec = {"models": ["lightgbm", "linear", "random_forest"]}
+    points = tabular_space(spec, task=Task.BINARY).starting_points
+    assert [p["model"] for p in points] == ["lightgbm", "linear", "random_forest"]
+    assert points[0]["lightgbm.learning_rate"] == 0.07 and points[1]["linear.regularization"] == 3.0
+    # no portfolio for the task (or no task given): the hand-picked points, round-robin
+    hand_picked = tabular_space(spec).starting_points
+    assert tabular_space(spec, task=Task.REGRESSION).starting_points == hand_picked
+    assert len(hand_picked) > 3
