@@ -1,7 +1,7 @@
 """Our cross search beside OpenFE (Zhang et al., ICML 2023) on the same splits: the gain each
 gives default LightGBM and the time each takes to choose its features.
 
-    pip install --no-deps openfe==0.0.12   # needs pyarrow and tqdm, which automl's extras have
+    pip install --no-deps openfe==0.0.12 && pip install matplotlib  # OpenFE imports it, undeclared
     python -m benchmarks.openfe_compare [--datasets adult movielens --seeds 0 1 2
                                          --openfe-features 10 --cross-seconds 45]
 
