@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks._parts import kept_runs
 from benchmarks.datasets import RECOMMENDER, SPECS, BenchmarkData, load
 from benchmarks.quality import SCORING, score
 
@@ -81,15 +82,10 @@ def main() -> None:
 def earlier_runs(args: argparse.Namespace) -> list[dict[str, Any]]:
     """The results file's runs that this invocation does not redo (a long benchmark is run in
     parts, e.g. one budget or a few datasets at a time)."""
-    path = RESULTS / "features_search.json"
-    if not path.is_file():
-        return []
     redone = {(d, s, b) for d in args.datasets for s in args.seeds for b in args.budgets}
-    return [
-        r
-        for r in json.loads(path.read_text())
-        if (r["dataset"], r["seed"], r["budget"]) not in redone
-    ]
+    return kept_runs(
+        RESULTS / "features_search.json", lambda r: (r["dataset"], r["seed"], r["budget"]) in redone
+    )
 
 
 def write(runs: list[dict[str, Any]], args: argparse.Namespace) -> None:
