@@ -165,7 +165,8 @@ def enqueue_first_trials(
 def describe(used: Sequence[PastBest]) -> str:
     """The search's note on its warm start."""
     studies = ", ".join(f"{p.study} (distance {p.distance:.2f})" for p in used)
-    return f"warm start: tried first the best configurations of {len(used)} similar past studies: {studies}"
+    what = "study" if len(used) == 1 else f"{len(used)} studies"
+    return f"warm start: tried first the best configuration of each similar past {what}: {studies}"
 
 
 def fit_to_space(config: dict[str, Any], space: SearchSpace) -> dict[str, Any] | None:
