@@ -14,6 +14,7 @@ from automl.models._registry import (
     IterationProbe,
     ModelFamily,
     Validation,
+    class_columns,
     register_family,
 )
 
@@ -116,6 +117,4 @@ class _RoundsProbe:
         if not self.probe.wants(done):
             return
         raw = np.asarray(env.model.predict(self.X_val, num_iteration=done), dtype=float)
-        if self.classes is not None and raw.ndim == 1:
-            raw = np.column_stack([1 - raw, raw])
-        self.probe(done, raw, self.classes)
+        self.probe(done, class_columns(raw, self.classes), self.classes)

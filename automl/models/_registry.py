@@ -37,6 +37,12 @@ class IterationProbe(Protocol):
     def __call__(self, iteration: int, predictions: np.ndarray, classes: Any) -> None: ...
 
 
+def class_columns(raw: np.ndarray, classes: Any) -> np.ndarray:
+    """A booster's binary probabilities (one column: the positive class) as one column per
+    class, as an `IterationProbe` takes them; other predictions unchanged."""
+    return np.column_stack([1 - raw, raw]) if classes is not None and raw.ndim == 1 else raw
+
+
 @dataclass
 class Validation:
     """Held-out rows an iterative family early-stops on, when the trial must end (on

@@ -15,6 +15,7 @@ from automl.models._registry import (
     IterationProbe,
     ModelFamily,
     Validation,
+    class_columns,
     register_family,
 )
 
@@ -104,9 +105,7 @@ def _rounds_probe(probe: IterationProbe, X_val: Any, classes: np.ndarray | None)
             if not probe.wants(done):
                 return False
             raw = np.asarray(model.inplace_predict(X_val, iteration_range=(0, done)), dtype=float)
-            if classes is not None and raw.ndim == 1:
-                raw = np.column_stack([1 - raw, raw])
-            probe(done, raw, classes)
+            probe(done, class_columns(raw, classes), classes)
             return False
 
     return RoundsProbe()
