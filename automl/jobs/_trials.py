@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from optuna.distributions import json_to_distribution
 
+from automl.models import FAMILIES
 from automl.record import (
     FORECAST_ATTR,
     ORIGIN_ATTR,
@@ -25,6 +26,7 @@ from automl.record import (
     StudyMeta,
     TrialRecord,
 )
+from automl.space import MODEL_PARAM
 
 CHUNK = 2000
 """Trial ids per `IN (...)` query."""
@@ -240,7 +242,19 @@ def _trial(row: Any, attrs: dict[str, Any]) -> dict[str, Any]:
         "knots": record.knots or [],
         "error": record.error,
         "origin": attrs.get(ORIGIN_ATTR),
+        "model_summary": model_summary(record.config),
     }
+
+
+def model_summary(config: dict[str, Any]) -> str | None:
+    """The chosen family's one-line description of this configuration (a network's
+    architecture), or None."""
+    name = config.get(MODEL_PARAM)
+    if not isinstance(name, str) or name not in FAMILIES:
+        return None
+    prefix = f"{name}."
+    params = {k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}
+    return FAMILIES.get(name).describe(params)
 
 
 def _time(value: Any) -> float | None:

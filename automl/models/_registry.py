@@ -69,7 +69,8 @@ class ModelFamily:
       `sparse_curve`: report at geometric checkpoints rather than every iteration (predicting
       costs more than one boosting round).
     - `native_categorical`: takes integer-coded categories as they are; `handles_missing`:
-      takes NaN as it is; `needs_scaling`: numeric columns are imputed and standardised
+      takes NaN as it is; `embeds_categories`: learns a vector per category, so many-valued
+      columns may reach it as categories too; `needs_scaling`: numeric columns are imputed and standardised
       unless the space chooses otherwise.
     - `default_rank`: position in the default space (None: only on request); also the order
       in which `auto` tries the families' first starting points. `default_max_rows`: above
@@ -93,6 +94,7 @@ class ModelFamily:
     sparse_curve: ClassVar[bool] = False
     native_categorical: ClassVar[bool] = False
     handles_missing: ClassVar[bool] = False
+    embeds_categories: ClassVar[bool] = False
     needs_scaling: ClassVar[bool] = False
     default_rank: ClassVar[int | None] = None
     default_max_rows: ClassVar[int | None] = None
@@ -129,6 +131,11 @@ class ModelFamily:
         """Fit with held-out rows: an iterative family early-stops on them, reports its
         learning curve to `validation.probe` and returns the iterations it kept."""
         estimator.fit(X, y)
+        return None
+
+    def describe(self, params: dict[str, Any]) -> str | None:
+        """A configuration of this family in one readable line (a network's architecture),
+        for the dashboard; None when its parameters say it plainly enough."""
         return None
 
     def space_file(self, spaces: Path) -> Path:

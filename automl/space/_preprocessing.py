@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from automl.exceptions import SpaceError
-from automl.models import family_names, get_family
+from automl.models import get_family
 from automl.space._params import Condition, Param, parse_param
 from automl.space._space import load_yaml
 from automl.steps import PipelineStep, legacy_names, pipeline_steps
@@ -95,14 +95,14 @@ def _conditioned(
     param: Param, step: PipelineStep, name: str, families: Sequence[str]
 ) -> Param | None:
     """Active for the space's families the step searches it for (None: for none of them);
-    unconditional when the step searches it for every family. A condition the user wrote is
+    unconditional when the step searches it for every family of the space. A condition the user wrote is
     kept, narrowed to the space's families."""
     if param.condition is not None:
         if param.condition.parent != MODEL_PARAM:
             return param
         kept = tuple(v for v in param.condition.values if v in families)
         return replace(param, condition=Condition(MODEL_PARAM, kept)) if kept else None
-    if all(step.searched_for(name, get_family(f)) for f in family_names()):
+    if all(step.searched_for(name, get_family(f)) for f in families):
         return param
     wanted = tuple(f for f in families if step.searched_for(name, get_family(f)))
     return replace(param, condition=Condition(MODEL_PARAM, wanted)) if wanted else None

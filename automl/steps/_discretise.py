@@ -80,7 +80,8 @@ class Discretise(PipelineStep):
     order = 25  # after scaling (bins on scaled values are the raw values' bins), before encoding
 
     def searched_for(self, param: str, family: ModelFamily) -> bool:
-        return family.needs_scaling
+        # a family that takes categories as they are needs a frame, not a sparse matrix
+        return family.needs_scaling and not family.native_categorical
 
     def transformers(
         self, params: Mapping[str, Any], family: ModelFamily, roles: ColumnRoles, seed: int

@@ -23,7 +23,8 @@ ONE_HOT_MIN_FREQUENCY = 5
 class Encode(PipelineStep):
     """`categorical`: low-cardinality columns, for families without native categoricals;
     `native`: the same choice for families with them; `high_cardinality`: columns with more
-    than 50 values, for every family ("drop" leaves them out)."""
+    than 50 values ("drop" leaves them out), for every family but those that embed
+    categories, which get `high_cardinality_embedded` (the same choices and `native`)."""
 
     name = "encode"
     order = 30
@@ -38,13 +39,18 @@ class Encode(PipelineStep):
             return not family.native_categorical
         if param == "native":
             return family.native_categorical
-        return True
+        if param == "high_cardinality_embedded":
+            return family.embeds_categories
+        return not family.embeds_categories
 
     def transformers(
         self, params: Mapping[str, Any], family: ModelFamily, roles: ColumnRoles, seed: int
     ) -> dict[str, BaseEstimator | str]:
         low = params.get("native" if family.native_categorical else "categorical")
-        high = params.get("high_cardinality", "target")
+        high = params.get(
+            "high_cardinality_embedded" if family.embeds_categories else "high_cardinality",
+            "target",
+        )
         return {
             "categorical": encoder(low or "onehot", family, seed),
             "high_cardinality": "drop" if high == "drop" else encoder(high, family, seed),

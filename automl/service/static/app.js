@@ -375,7 +375,7 @@ async function refreshTrials() {
   $("trial-table").tBodies[0].innerHTML = page.items.map((t) => `
     <tr class="trial-row${t.number === state.trialNumber ? " selected" : ""}" data-number="${t.number}">
       <td>${t.number}</td><td><span class="trial-state ${t.state}">${trialState(t)}</span></td><td>${score(t.score, decimals)}</td>
-      <td>${esc(t.config.model || "")}</td><td title="${esc(t.origin || "drawn by the search strategy")}">${originTag(t)}</td><td>${t.fidelity === null ? "–" : `${Math.round(t.fidelity * 100)}%`}</td>
+      <td title="${esc(t.model_summary || "")}">${esc(t.config.model || "")}</td><td title="${esc(t.origin || "drawn by the search strategy")}">${originTag(t)}</td><td>${t.fidelity === null ? "–" : `${Math.round(t.fidelity * 100)}%`}</td>
       <td>${num(t.cpu_seconds)}</td><td>${esc((t.stopped || t.error || "").slice(0, 90))}</td>
     </tr>`).join("");
   $("trials-total").textContent = `(${page.total})`;
@@ -399,7 +399,8 @@ async function refreshTrial(number) {
   $("trial-detail").hidden = false;
   $("trial-number").textContent = `${trial.number}: ${trialState(trial)}, score ${score(trial.score)}` +
     (trial.fidelity !== null && trial.fidelity < 1 ? ` at ${Math.round(trial.fidelity * 100)}% fidelity` : "");
-  $("trial-reason").textContent = `${trial.origin ? `Tried first: ${trial.origin}. ` : ""}${trialReason(trial)}`;
+  $("trial-reason").textContent = `${trial.model_summary ? `${trial.model_summary}. ` : ""}` +
+    `${trial.origin ? `Tried first: ${trial.origin}. ` : ""}${trialReason(trial)}`;
   $("trial-config").innerHTML = Object.entries(trial.config)
     .map(([name, value]) => `<tr><th>${esc(name)}</th><td>${esc(num(value))}</td></tr>`).join("");
   $("trial-curve-note").textContent = trial.curve.length ? `x: ${trial.axis ? trial.axis.label : "step"}` :

@@ -1,0 +1,177 @@
+"""The `mlp` family's architectures: every backbone and embedding trains and predicts on real
+rows, categories are embedded, the supernet's children are the standalone networks, and a
+saved model predicts the same after loading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import r2_score, roc_auc_score
+
+torch = pytest.importorskip("torch")
+
+from automl.data import Dataset  # noqa: E402
+from automl.fidelity.supernet import SupernetMLP, child_widths  # noqa: E402
+from automl.model import FittedModel, load  # noqa: E402
+from automl.models import get_family  # noqa: E402
+from automl.models._mlp import TorchMLP  # noqa: E402
+from automl.models.torch_nets.architecture import Architecture  # noqa: E402
+from automl.models.torch_nets.embeddings import (  # noqa: E402
+    PiecewiseLinearEmbedding,
+    quantile_bin_edges,
+)
+from automl.pipeline import build_pipeline  # noqa: E402
+from automl.space import tabular_space  # noqa: E402
+from tests.conftest import dataset_path  # noqa: E402
+
+TRAIN, TEST = np.arange(1200), np.arange(1200, 1600)
+
+
+@pytest.fixture(scope="module")
+def adult() -> Dataset:
+    return Dataset.from_frame(pd.read_csv(dataset_path("adult.csv.gz"), nrows=1600), "income", None)
+
+
+def fitted(config: dict[str, Any], data: Dataset, epochs: int = 4) -> Any:
+    pipeline = build_pipeline({**config, "mlp.epochs": epochs}, data.roles, data.task, 0)
+    X = pipeline[:-1].fit_transform(data.features.iloc[TRAIN], data.y[TRAIN])
+    get_family("mlp").fit(pipeline[-1], X, data.y[TRAIN])
+    return pipeline
+
+
+def auc(pipeline: Any, data: Dataset) -> float:
+    scores = pipeline.predict_proba(data.features.iloc[TEST])[:, 1]
+    return float(roc_auc_score(data.y[TEST], scores))
+
+
+@pytest.mark.parametrize("backbone", ["plain", "residual", "batch_ensemble"])
+@pytest.mark.parametrize("embedding", ["none", "periodic", "piecewise_linear"])
+def test_every_backbone_and_numeric_embedding_learns(
+    backbone: str, embedding: str, adult: Dataset
+) -> None:
+    config = {
+        "model": "mlp",
+        "mlp.backbone": backbone,
+        "mlp.numeric_embedding": embedding,
+        "mlp.hidden_layers": 2,
+        "mlp.width": 64,
+        "mlp.ensemble_size": 4,
+        "mlp.normalization": "layer" if backbone == "residual" else "batch",
+        "mlp.activation": "gelu",
+        "mlp.shape": "funnel",
+    }
+    pipeline = fitted(config, adult)
+    assert auc(pipeline, adult) > 0.8  # well above chance after 4 epochs on 1,200 rows
+    assert pipeline[-1].predict_proba(pipeline[:-1].transform(adult.features.iloc[:5])).shape == (
+        5,
+        2,
+    )
+
+
+def test_starting_points_train_and_regression_predicts_on_scale() -> None:
+    housing = pd.read_csv(dataset_path("california_housing.csv.gz"), nrows=1600)
+    data = Dataset.from_frame(housing, "median_house_value", None)
+    for point in tabular_space({"models": ["mlp"]}).starting_points:
+        pipeline = fitted(dict(point), data, epochs=3)
+        predicted = pipeline.predict(data.features.iloc[TEST])
+        r2 = r2_score(data.y[TEST], predicted)
+        assert r2 > 0.3, (point, r2)
+
+
+def test_categories_reach_the_network_as_embeddings(adult: Dataset) -> None:
+    config = {
+        "model": "mlp",
+        "encode.native": "native",
+        "mlp.categorical_embedding_size": 6,
+        "mlp.hidden_layers": 1,
+        "mlp.width": 32,
+    }
+    pipeline = fitted(config, adult, epochs=2)
+    network = pipeline[-1].network_
+    assert pipeline[-1].categorical_columns_ == [str(c) for c in adult.roles.categorical]
+    assert network.inputs.categories is not None
+    assert [t.embedding_dim for t in network.inputs.categories.tables] == [6] * len(
+        adult.roles.categorical
+    )
+    unseen = adult.features.iloc[:3].copy()
+    unseen[adult.roles.categorical[0]] = "a value never seen"
+    assert np.isfinite(pipeline.predict_proba(unseen)).all()
+
+
+def test_piecewise_linear_encoding_places_values_in_their_bins() -> None:
+    values = np.array([[0.0], [1.0], [2.0], [3.0], [4.0]])
+    edges = quantile_bin_edges(values, 4)  # edges 0, 1, 2, 3, 4
+    embedding = PiecewiseLinearEmbedding(edges, 2)
+    x = torch.tensor([[-1.0], [0.5], [2.5], [9.0]])
+    inside = (x[..., None] - embedding.left) / embedding.width
+    inside = torch.where(embedding.clip_below, inside.clamp(min=0.0), inside)
+    inside = torch.where(embedding.clip_above, inside.clamp(max=1.0), inside)
+    assert inside[:, 0].tolist() == [
+        [-1.0, 0.0, 0.0, 0.0],  # left of the first bin: the first extends without limit
+        [0.5, 0.0, 0.0, 0.0],
+        [1.0, 1.0, 0.5, 0.0],
+        [1.0, 1.0, 1.0, 6.0],  # right of the last bin: the last extends without limit
+    ]
+
+
+@pytest.mark.parametrize("backbone", ["plain", "residual"])
+@pytest.mark.parametrize("normalization", ["none", "layer"])
+def test_a_supernet_child_is_the_standalone_network(
+    backbone: str, normalization: str, adult: Dataset
+) -> None:
+    config = {
+        "model": "mlp",
+        "encode.native": "native",
+        "mlp.backbone": backbone,
+        "mlp.normalization": normalization,
+        "mlp.numeric_embedding": "piecewise_linear",
+        "mlp.hidden_layers": 3,
+        "mlp.width": 128,
+    }
+    pipeline = build_pipeline({**config, "mlp.epochs": 1}, adult.roles, adult.task, 0)
+    X = pipeline[:-1].fit_transform(adult.features.iloc[TRAIN], adult.y[TRAIN])
+    supernet = SupernetMLP(**pipeline[-1].get_params()).fit(X, adult.y[TRAIN])
+    assert child_widths(128) == [32, 64, 128]
+    assert len(supernet.children_shapes()) == 9
+    rows = X.iloc[:50]
+    numeric, codes = supernet._tensors(rows)
+    supernet.network_.eval()
+    for blocks, width in [(1, 32), (2, 64), (3, 128)]:
+        child = supernet.child(blocks, width)
+        assert isinstance(child, TorchMLP)
+        assert child.hidden_layers == blocks and child.width == width
+        with torch.no_grad():
+            shared = supernet.network_(numeric, codes, blocks, width)
+        standalone = child._forward(rows)
+        assert torch.allclose(shared, standalone, atol=1e-5)
+        assert np.isfinite(child.predict_proba(rows)).all()
+
+
+def test_a_supernet_refuses_what_it_cannot_share(adult: Dataset) -> None:
+    from automl.models.torch_nets.supernet import SuperNetwork
+
+    numeric = np.zeros((10, 3))
+    with pytest.raises(ValueError, match="batch normalisation"):
+        SuperNetwork(Architecture(normalization="batch"), numeric, [], 2)
+    with pytest.raises(ValueError, match="constant width"):
+        SuperNetwork(Architecture(backbone="batch_ensemble"), numeric, [], 2)
+
+
+def test_a_saved_network_predicts_the_same_after_loading(adult: Dataset, tmp_path: Path) -> None:
+    point = dict(tabular_space({"models": ["mlp"]}).starting_points[1])  # TabM-mini
+    pipeline = fitted({**point, "mlp.width": 64, "mlp.ensemble_size": 4}, adult, epochs=2)
+    model = FittedModel(
+        [pipeline], [1.0], adult.task, adult.target, adult.classes, point, "m", families=("mlp",)
+    )
+    again = load(model.save(tmp_path / "model.automl"))
+    rows = adult.features.iloc[TEST[:30]]
+    assert np.allclose(again.predict_proba(rows).to_numpy(), model.predict_proba(rows).to_numpy())
+
+
+def test_a_wrong_architecture_value_is_a_clear_error() -> None:
+    with pytest.raises(Exception, match="backbone must be one of plain, residual, batch_ensemble"):
+        TorchMLP(backbone="transformer").architecture()
