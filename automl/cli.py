@@ -107,6 +107,9 @@ def search_command(
     warm_start: Annotated[
         bool, typer.Option("--warm-start/--no-warm-start", help=setting_help("warm_start"))
     ] = True,
+    final_model: Annotated[str, typer.Option(help=setting_help("final_model"))] = (
+        setting_default("final_model")
+    ),
 ) -> None:
     """Search models and preprocessing for DATA and save the best model (with --text: fine-tune
     a pretrained transformer on a column of texts)."""
@@ -131,6 +134,7 @@ def search_command(
         trial_resources={"cpus": trial_cpus, "gpus": trial_gpus, "memory_mb": trial_memory},
         cross_share=cross_share,
         warm_start=warm_start,
+        final_model=final_model,
     )
     _run_search(data, settings, model_out, as_json)
 

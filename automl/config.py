@@ -24,6 +24,7 @@ from automl.executors import ExecutorSettings, Resources
 TASKS = ("binary", "multiclass", "regression")
 SECONDARY_OBJECTIVES = ("latency", "size")
 DIRECTIONS = ("maximize", "minimize")
+FINAL_MODELS = ("refit", "bagged")
 MAX_JOB_SECONDS = 7 * 24 * 3600.0
 MAX_JOB_TRIALS = 1_000_000
 
@@ -152,6 +153,15 @@ class SearchSettings:
         job={"ge": 0.0, "le": 0.5},
         estimator=True,
     )
+    final_model: str = _setting(
+        "refit",
+        "How the chosen trials become the model: 'refit' on all rows, or 'bagged': with"
+        " cross-validation, the average of each trial's split models (no refit; more time for"
+        " trials).",
+        cli="--final-model",
+        job={"max_length": 16},
+        estimator=True,
+    )
     warm_start: bool | Sequence[str] = _setting(
         True,
         "Try first the best configurations of the most similar past studies in the storage"
@@ -190,6 +200,10 @@ class SearchSettings:
         ):
             raise ConfigError(
                 f"cross_share must be a number from 0 to 0.5, got {self.cross_share!r}"
+            )
+        if self.final_model not in FINAL_MODELS:
+            raise ConfigError(
+                f"final_model must be one of {', '.join(FINAL_MODELS)}, got {self.final_model!r}"
             )
         names = self.warm_start
         if not isinstance(names, bool) and (

@@ -54,6 +54,7 @@ class _AutoMLBase(BaseEstimator):
         base_model: str | None = None,
         cross_share: float = 0.0,
         warm_start: bool | Sequence[str] = True,
+        final_model: str = "refit",
     ) -> None:
         self.time_budget = time_budget
         self.n_trials = n_trials
@@ -70,6 +71,7 @@ class _AutoMLBase(BaseEstimator):
         self.base_model = base_model
         self.cross_share = cross_share
         self.warm_start = warm_start
+        self.final_model = final_model
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

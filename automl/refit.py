@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import pickle
 from typing import Any
 
 import numpy as np
@@ -135,45 +134,6 @@ def validation_score(
     return float(metric.score(dataset.y[rows], blend))
 
 
-class FoldModelFallback:
-    """The best finished trial's own fitted split models, kept for when no refit on all rows can
-    finish in the time left (a busy machine, a tiny budget): their average is the model."""
-
-    def __init__(self, maximize: bool) -> None:
-        self.sign = 1.0 if maximize else -1.0
-        self.best: tuple[float, int, bytes] | None = None  # (signed score, trial, pickled models)
-
-    def update(self, number: int, result: TrialResult) -> None:
-        if result.fold_models is None:
-            return
-        signed = self.sign * result.score
-        if self.best is None or signed > self.best[0]:
-            self.best = (signed, number, result.fold_models)
-
-    def model(
-        self, result: SearchResult, dataset: Dataset, metric: Metric, plan: EvaluationPlan
-    ) -> tuple[FittedModel | None, str | None]:
-        """The fold models of the best trial as a FittedModel, and a note saying so."""
-        trials = {t.number: t for t in result.completed}
-        if self.best is None or self.best[1] not in trials:
-            return None, None
-        pipelines = pickle.loads(self.best[2])
-        if dataset.task.is_classification and any(
-            len(p[-1].classes_) != len(dataset.classes or ()) for p in pipelines
-        ):
-            return None, None  # a split without every class cannot vote on all of them
-        number = self.best[1]
-        fitted = [(1.0 / len(pipelines), p, trials[number]) for p in pipelines]
-        model = _assemble(fitted, result.study_name, dataset, metric, plan)
-        model.info["ensemble"] = {number: 1.0}
-        model.info["fold_models"] = len(pipelines)
-        return model, (
-            f"no refit on all rows finished in time: the model is trial {number}'s"
-            f" {len(pipelines)} split model(s) as fitted during the search"
-            f" (each on {plan.train_fraction:.0%} of the rows)"
-        )
-
-
 def refit_members(
     result: SearchResult,
     weights: dict[int, float],
@@ -223,22 +183,26 @@ def refit_members(
         return None, notes or [
             "the time budget ran out before the best configuration could be refit"
         ]
-    return _assemble(fitted, result.study_name, dataset, metric, plan), notes
+    return assemble_model(fitted, result.study_name, dataset, metric, plan), notes
 
 
-def _assemble(
+def assemble_model(
     fitted: list[tuple[float, Any, FrozenTrial]],
     study_name: str,
     dataset: Dataset,
     metric: Metric,
     plan: EvaluationPlan,
 ) -> FittedModel:
-    """The FittedModel of the refit members, weights renormalised over those that made it."""
+    """The FittedModel of the fitted pipelines (a trial may bring several: its split models),
+    weights renormalised over those that made it."""
     total = sum(w for w, _, _ in fitted)
     best = fitted[0][2]
+    members: dict[int, float] = {}
+    for weight, _, trial in fitted:
+        members[trial.number] = members.get(trial.number, 0.0) + weight / total
     info = {
         "study": study_name,
-        "ensemble": {t.number: round(w / total, 4) for w, _, t in fitted},
+        "ensemble": {number: round(weight, 4) for number, weight in members.items()},
         "evaluation": plan.name,
         "n_rows": dataset.n_rows,
     }

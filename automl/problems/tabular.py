@@ -14,6 +14,7 @@ import numpy as np
 import optuna
 
 from automl._study import is_memory
+from automl.bagging import FoldModels
 from automl.budget import Budget
 from automl.config import SearchSettings
 from automl.data import Dataset, choose_evaluation, meta_features
@@ -27,7 +28,6 @@ from automl.pipeline._prepare import FramePreparer, safe_name
 from automl.problems.base import ScoredProblem, register_problem
 from automl.record import StudyMeta
 from automl.refit import (
-    FoldModelFallback,
     RefitReserve,
     ensemble_weights,
     refit_members,
@@ -114,7 +114,7 @@ class TabularProblem(TabularData):
     _fidelity: FidelityPlan | None = None
     store: PredictionStore | None = None
     refit_reserve: RefitReserve | None = None
-    fallback: FoldModelFallback | None = None
+    fold_models: FoldModels | None = None
 
     @classmethod
     def matches(cls, data: Any, objective: Any, settings: SearchSettings) -> bool:
@@ -144,11 +144,13 @@ class TabularProblem(TabularData):
         s = self.settings
         measure_size = strategy.multi_objective and s.secondary_objective == "size"
         self.store = PredictionStore.for_study(study.study_name, is_memory(s.storage))
-        if s.time_budget:
+        bagging = self.bags(strategy)
+        if s.time_budget and not bagging:
             self.refit_reserve = RefitReserve(
                 self.plan, self.metric.greater_is_better, s.time_budget
             )
-            self.fallback = FoldModelFallback(self.metric.greater_is_better)
+        if (s.time_budget or bagging) and not strategy.multi_objective:
+            self.fold_models = FoldModels(self.metric.greater_is_better)
         return TabularObjective(
             self.dataset,
             self.splits,
@@ -157,7 +159,16 @@ class TabularProblem(TabularData):
             measure_size,
             self.fidelity(),
             family_libraries(self.tabular.families),
-            keep_fold_models=self.fallback is not None and not strategy.multi_objective,
+            keep_fold_models=self.fold_models is not None,
+        )
+
+    def bags(self, strategy: Strategy) -> bool:
+        """Whether the final model averages the chosen trials' split models instead of
+        refitting them on all rows: `final_model` 'bagged' with cross-validation."""
+        return (
+            self.settings.final_model == "bagged"
+            and self.plan.n_folds > 1
+            and not strategy.multi_objective
         )
 
     def values_of(self, strategy: Strategy) -> Callable[[Any], Sequence[float]]:
@@ -183,8 +194,8 @@ class TabularProblem(TabularData):
         self.store.save(number, result.indices, result.predictions)
         if self.refit_reserve is not None:
             self.refit_reserve.update(result)
-        if self.fallback is not None:
-            self.fallback.update(number, result)
+        if self.fold_models is not None:
+            self.fold_models.update(number, result)
 
     def reserve(self) -> float:
         return self.refit_reserve() if self.refit_reserve is not None else 0.0
@@ -199,25 +210,44 @@ class TabularProblem(TabularData):
         self, result: SearchResult, strategy: Strategy, budget: Budget, executors: ExecutorSettings
     ) -> None:
         """A Caruana ensemble of the best trials (the best alone for a multi-objective search),
-        its members refit on all rows within what is left of the budget."""
+        its members' split models averaged (bagging) or refit on all rows within what is left
+        of the budget."""
         assert self.store is not None
         best_only = {result.best_trial.number: 1.0}
         weights = best_only
         if self.settings.ensemble and not strategy.multi_objective:
             weights = ensemble_weights(result, self.store, self.dataset, self.metric)
-        result.model, notes = refit_members(
-            result,
-            weights,
-            self.dataset,
-            self.metric,
-            self.plan,
-            budget,
-            executors.local,
-            self.seed,
-        )
-        if result.model is None and self.fallback is not None:
-            result.model, note = self.fallback.model(result, self.dataset, self.metric, self.plan)
+        notes: list[str] = []
+        if self.bags(strategy) and self.fold_models is not None:
+            result.model = self.fold_models.bagged(
+                weights, result, self.dataset, self.metric, self.plan
+            )
+            if result.model is not None:
+                notes.append(
+                    f"final model: the {self.plan.n_folds} split models of each of its"
+                    f" {len(weights)} member(s) averaged (bagging), no refit"
+                )
+        elif self.settings.final_model == "bagged":
+            notes.append("final model refit on all rows: bagging needs cross-validation")
+        if result.model is None:
+            result.model, refit_notes = refit_members(
+                result,
+                weights,
+                self.dataset,
+                self.metric,
+                self.plan,
+                budget,
+                executors.local,
+                self.seed,
+            )
+            notes += refit_notes
+        if result.model is None and self.fold_models is not None:
+            result.model, note = self.fold_models.fallback(
+                result, self.dataset, self.metric, self.plan
+            )
             notes = notes if note is None else [*notes, note]
+        if self.fold_models is not None:
+            self.fold_models.close()
         result.notes.extend(notes)
         if result.model is not None:
             members = result.model.info["ensemble"]

@@ -1,0 +1,107 @@
+"""The split models of cross-validated trials, kept for the final model: averaged (bagging)
+instead of a refit on all rows, or the fallback when no refit finishes in time.
+
+A trial fitted one pipeline per evaluation split; the best `keep` trials' pipelines are kept
+(pickled, in a temporary folder: a forest's split models weigh megabytes), so that any member
+the ensemble picks among the best trials can be bagged.
+"""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from optuna.trial import FrozenTrial
+
+from automl.data import Dataset, EvaluationPlan
+from automl.evaluation import TrialResult
+from automl.metrics import Metric
+from automl.model import FittedModel
+from automl.refit import MAX_CANDIDATES, assemble_model
+from automl.result import SearchResult
+
+
+class FoldModels:
+    """The pickled split models of the best `keep` finished trials (by score)."""
+
+    def __init__(self, maximize: bool, keep: int = MAX_CANDIDATES) -> None:
+        self.sign = 1.0 if maximize else -1.0
+        self.keep = keep
+        self.folder = Path(tempfile.mkdtemp(prefix="automl-fold-models-"))
+        self.kept: dict[int, float] = {}  # trial number -> signed score
+
+    def update(self, number: int, result: TrialResult) -> None:
+        """Keep this trial's split models if it is among the best `keep` so far."""
+        if result.fold_models is None:
+            return
+        signed = self.sign * result.score
+        if len(self.kept) >= self.keep and signed <= min(self.kept.values()):
+            return
+        (self.folder / f"{number}.pkl").write_bytes(result.fold_models)
+        self.kept[number] = signed
+        if len(self.kept) > self.keep:
+            worst = min(self.kept, key=lambda n: self.kept[n])
+            del self.kept[worst]
+            (self.folder / f"{worst}.pkl").unlink(missing_ok=True)
+
+    def pipelines(self, number: int, dataset: Dataset) -> list[Any] | None:
+        """The trial's split models, or None when they were not kept or a split lacked a class
+        (it could not vote on every class)."""
+        if number not in self.kept:
+            return None
+        pipelines = pickle.loads((self.folder / f"{number}.pkl").read_bytes())
+        if dataset.task.is_classification and any(
+            len(p[-1].classes_) != len(dataset.classes or ()) for p in pipelines
+        ):
+            return None
+        return list(pipelines)
+
+    def bagged(
+        self,
+        weights: dict[int, float],
+        result: SearchResult,
+        dataset: Dataset,
+        metric: Metric,
+        plan: EvaluationPlan,
+    ) -> FittedModel | None:
+        """Every member's split models, each with its member's weight shared among them (None
+        when a member's were not kept)."""
+        trials = {t.number: t for t in result.completed}
+        fitted: list[tuple[float, Any, FrozenTrial]] = []
+        for number, weight in sorted(weights.items(), key=lambda item: -item[1]):
+            pipelines = self.pipelines(number, dataset) if number in trials else None
+            if pipelines is None:
+                return None
+            fitted += [(weight / len(pipelines), p, trials[number]) for p in pipelines]
+        model = assemble_model(fitted, result.study_name, dataset, metric, plan)
+        model.info["fold_models"] = plan.n_folds
+        model.info["final_model"] = "bagged"
+        return model
+
+    def fallback(
+        self, result: SearchResult, dataset: Dataset, metric: Metric, plan: EvaluationPlan
+    ) -> tuple[FittedModel | None, str | None]:
+        """The best kept trial's split models as the model, for when no refit on all rows
+        finished in time, and a note saying so."""
+        completed = {t.number for t in result.completed}
+        ranked = sorted((n for n in self.kept if n in completed), key=lambda n: -self.kept[n])
+        if not ranked:
+            return None, None
+        number = ranked[0]
+        model = self.bagged({number: 1.0}, result, dataset, metric, plan)
+        if model is None:
+            return None, None
+        splits = model.info["fold_models"]
+        return model, (
+            f"no refit on all rows finished in time: the model is trial {number}'s"
+            f" {splits} split model(s) as fitted during the search"
+            f" (each on {plan.train_fraction:.0%} of the rows)"
+        )
+
+    def close(self) -> None:
+        """Delete the kept models."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.kept.clear()
