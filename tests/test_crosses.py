@@ -66,9 +66,10 @@ def test_crosses_of_noise_are_never_kept(seed: int) -> None:
 
 def test_the_cross_search_stops_at_its_deadline(adult: pd.DataFrame) -> None:
     began = time.monotonic()
-    report = crosses_of(adult.rename(columns={"income": "y"}), seconds=0.5)
+    # 0.1 s: about 20 of the ~100 candidates on an idle machine (all of them take 0.4 s)
+    report = crosses_of(adult.rename(columns={"income": "y"}), seconds=0.1)
     assert report.out_of_time
-    assert time.monotonic() - began < 0.5 + 6.0  # the base model, then the gate's margin
+    assert time.monotonic() - began < 0.1 + 6.0  # the base model, then the gate's margin
 
 
 def test_a_linear_model_learns_the_interaction_through_a_cross(tmp_path: Path) -> None:

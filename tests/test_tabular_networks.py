@@ -175,3 +175,26 @@ def test_a_saved_network_predicts_the_same_after_loading(adult: Dataset, tmp_pat
 def test_a_wrong_architecture_value_is_a_clear_error() -> None:
     with pytest.raises(Exception, match="backbone must be one of plain, residual, batch_ensemble"):
         TorchMLP(backbone="transformer").architecture()
+
+
+def test_the_dashboard_reads_a_trials_architecture_in_one_line() -> None:
+    from automl.jobs._trials import model_summary
+
+    config = {
+        "model": "mlp",
+        "mlp.backbone": "batch_ensemble",
+        "mlp.ensemble_size": 16,
+        "mlp.hidden_layers": 3,
+        "mlp.width": 256,
+        "mlp.shape": "funnel",
+        "mlp.normalization": "layer",
+        "mlp.numeric_embedding": "piecewise_linear",
+        "mlp.bins": 48,
+        "mlp.embedding_size": 16,
+    }
+    assert model_summary(config) == (
+        "TabM k=16 256x128x64, relu, layer norm, dropout 0.1,"
+        " piecewise-linear embeddings (48 bins, d=16)"
+    )
+    assert model_summary({"model": "lightgbm", "lightgbm.num_leaves": 31}) is None
+    assert model_summary({"model": "mlp", "mlp.backbone": "transformer"}) is None
