@@ -53,6 +53,7 @@ def search(
     cross_share: float = 0.0,
     warm_start: bool | Sequence[str] = True,
     final_model: str = "refit",
+    supernet_share: float = 0.0,
     on_trial: OnTrial | None = None,
 ) -> SearchResult:
     """Search for the best model on `data` (CSV/Parquet path or DataFrame) predicting `target`,
@@ -80,6 +81,11 @@ def search(
     With `cross_share` > 0 a tabular search first spends up to that share of its time budget
     choosing feature crosses (beam search scored by boosting; see `automl.steps.cross_search`);
     the ones it keeps are offered to every trial as the `cross.encoding` choice.
+
+    With `supernet_share` > 0 and the `mlp` family in the space, a tabular search whose strategy
+    tries starting points first trains one weight-sharing supernet in up to that share of its
+    budget and tries first the network depths and widths it judges best
+    (`automl.fidelity.supernet`).
 
     With `warm_start` (and a strategy that tries starting points, such as `auto`), a tabular
     search first tries the best configurations of the past studies in `storage` whose data

@@ -110,6 +110,9 @@ def search_command(
     final_model: Annotated[str, typer.Option(help=setting_help("final_model"))] = (
         setting_default("final_model")
     ),
+    supernet_share: Annotated[
+        float, typer.Option(min=0.0, max=0.5, help=setting_help("supernet_share"))
+    ] = setting_default("supernet_share"),
 ) -> None:
     """Search models and preprocessing for DATA and save the best model (with --text: fine-tune
     a pretrained transformer on a column of texts)."""
@@ -135,6 +138,7 @@ def search_command(
         cross_share=cross_share,
         warm_start=warm_start,
         final_model=final_model,
+        supernet_share=supernet_share,
     )
     _run_search(data, settings, model_out, as_json)
 

@@ -153,6 +153,15 @@ class SearchSettings:
         job={"ge": 0.0, "le": 0.5},
         estimator=True,
     )
+    supernet_share: float = _setting(
+        0.0,
+        "Share of the time budget (0 to 0.5) that a weight-sharing supernet may take, before the"
+        " trials, to judge the MLP's depths and widths; the best-judged are tried first"
+        " (0: none; only when the space has the mlp family).",
+        cli="--supernet-share",
+        job={"ge": 0.0, "le": 0.5},
+        estimator=True,
+    )
     final_model: str = _setting(
         "refit",
         "How the chosen trials become the model: 'refit' on all rows, or 'bagged': with"
@@ -204,6 +213,14 @@ class SearchSettings:
         if self.final_model not in FINAL_MODELS:
             raise ConfigError(
                 f"final_model must be one of {', '.join(FINAL_MODELS)}, got {self.final_model!r}"
+            )
+        if (
+            not isinstance(self.supernet_share, int | float)
+            or isinstance(self.supernet_share, bool)
+            or not 0.0 <= self.supernet_share <= 0.5
+        ):
+            raise ConfigError(
+                f"supernet_share must be a number from 0 to 0.5, got {self.supernet_share!r}"
             )
         names = self.warm_start
         if not isinstance(names, bool) and (

@@ -55,6 +55,7 @@ class _AutoMLBase(BaseEstimator):
         cross_share: float = 0.0,
         warm_start: bool | Sequence[str] = True,
         final_model: str = "refit",
+        supernet_share: float = 0.0,
     ) -> None:
         self.time_budget = time_budget
         self.n_trials = n_trials
@@ -72,6 +73,7 @@ class _AutoMLBase(BaseEstimator):
         self.cross_share = cross_share
         self.warm_start = warm_start
         self.final_model = final_model
+        self.supernet_share = supernet_share
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

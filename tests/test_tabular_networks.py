@@ -198,3 +198,22 @@ def test_the_dashboard_reads_a_trials_architecture_in_one_line() -> None:
     )
     assert model_summary({"model": "lightgbm", "lightgbm.num_leaves": 31}) is None
     assert model_summary({"model": "mlp", "mlp.backbone": "transformer"}) is None
+
+
+def test_a_supernet_chooses_the_first_network_shapes_within_its_share(adult: Dataset) -> None:
+    import automl
+
+    frame = pd.read_csv(dataset_path("adult.csv.gz"), nrows=1500)
+    budget, share = 16.0, 0.25
+    result = automl.search(
+        frame, target="income", space={"models": ["mlp"]}, time_budget=budget,
+        supernet_share=share, storage=":memory:", seed=0, n_parallel=1,
+    )  # fmt: skip
+    note = next(n for n in result.notes if n.startswith("supernet:"))
+    assert "network shapes judged with shared weights" in note
+    first = result.study.trials[0].params
+    shown = note.split("tried first: ")[1].split(", ")[0]
+    assert shown == f"{first['mlp.hidden_layers']} blocks x {first['mlp.width']}"
+    assert first["mlp.width"] <= 512 and first["mlp.shape"] == "constant"
+    screened = float(note.split(" in ")[1].split("s;")[0])
+    assert screened <= share * budget + 2.0  # the supernet stops at its share (one epoch late)

@@ -197,7 +197,20 @@ def _fixed(value: int) -> dict:
         ("lightgbm", {"n_estimators": _fixed(20000), "learning_rate": SLOW}),
         ("hist_gradient_boosting", {"max_iter": _fixed(20000), "learning_rate": SLOW}),
         ("random_forest", {"n_estimators": _fixed(20000)}),
-        ("mlp", {"epochs": _fixed(5000), "learning_rate": SLOW_NETWORK}),
+        (
+            "mlp",
+            {
+                "epochs": _fixed(5000),
+                "learning_rate": SLOW_NETWORK,
+                # a wide plain network: at this rate its validation loss falls epoch after
+                # epoch, and it cannot run many in 3 s (a small one may stop itself early)
+                "backbone": "plain",
+                "hidden_layers": _fixed(4),
+                "width": _fixed(1024),
+            },
+        ),
+        ("xgboost", {"n_estimators": _fixed(20000), "learning_rate": SLOW}),
+        ("catboost", {"iterations": _fixed(20000), "learning_rate": SLOW}),
     ],
 )
 def test_a_trial_near_its_time_limit_is_scored_and_marked_cut_short(

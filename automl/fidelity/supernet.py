@@ -10,11 +10,18 @@ scores like any other. How far its scores rank standalone ones is measured by
 from __future__ import annotations
 
 import random
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from automl.data import Dataset
+from automl.evaluation import predict_scores
+from automl.metrics import Metric
 from automl.models._mlp import TorchMLP
+from automl.pipeline import build_pipeline
+from automl.space import SearchSpace
 
 SMALLEST_CHILD_WIDTH = 32
 
@@ -67,3 +74,97 @@ class SupernetMLP(TorchMLP):
             for blocks, width in shapes
         ]
         return sum(losses[1:], losses[0])
+
+
+SCREEN_MAX_WIDTH = 512
+"""The widest supernet screened (wider spaces keep their widest shapes for the search)."""
+SCREEN_PICKS = 2
+"""How many of the best-judged shapes a search tries first."""
+
+
+@dataclass
+class ScreenReport:
+    """What a supernet screening judged: each (blocks, width) child's validation score, in
+    the search's metric (signed so that larger is better), and its time."""
+
+    scores: dict[tuple[int, int], float]
+    seconds: float
+    base: dict[str, Any]
+
+    def best(self, count: int = SCREEN_PICKS) -> list[tuple[int, int]]:
+        return sorted(self.scores, key=lambda shape: -self.scores[shape])[:count]
+
+    def configurations(self, count: int = SCREEN_PICKS) -> list[dict[str, Any]]:
+        """The base configuration with each of the best shapes."""
+        return [
+            {**self.base, "mlp.hidden_layers": blocks, "mlp.width": width}
+            for blocks, width in self.best(count)
+        ]
+
+    def describe(self) -> str:
+        shown = ", ".join(f"{b} blocks x {w}" for b, w in self.best())
+        return (
+            f"supernet: {len(self.scores)} network shapes judged with shared weights in"
+            f" {self.seconds:.1f}s; tried first: {shown}"
+        )
+
+
+def screen_shapes(
+    dataset: Dataset,
+    split: tuple[np.ndarray, np.ndarray],
+    start: dict[str, Any],
+    space: SearchSpace,
+    metric: Metric,
+    seed: int,
+    deadline: float,
+) -> ScreenReport | None:
+    """Train one supernet on the split's training rows (until `deadline` at the latest) over
+    the depths and widths `space` allows, from the `mlp` starting point `start` (made
+    shareable: plain or residual blocks of constant width, no batch normalisation); judge
+    every child on the validation rows. None when the space does not search the depth or
+    the width, or its shapes cannot be shared."""
+    params = {p.name: p for p in space.params}
+    searched = [
+        param
+        for name in ("mlp.hidden_layers", "mlp.width")
+        if (param := params.get(name)) is not None
+        and (len(param.choices) > 1 or (param.low is not None and param.low != param.high))
+    ]
+    if not searched:
+        return None
+    base = {
+        **start,
+        "mlp.shape": "constant",
+        "mlp.hidden_layers": int(_highest(space, "mlp.hidden_layers", 4)),
+        "mlp.width": min(int(_highest(space, "mlp.width", 256)), SCREEN_MAX_WIDTH),
+    }
+    if base.get("mlp.backbone") not in ("plain", "residual"):
+        base["mlp.backbone"] = "plain"
+    if base.get("mlp.normalization") == "batch":
+        base["mlp.normalization"] = "layer"
+    if not all(params[name].contains(value) for name, value in base.items() if name in params):
+        return None
+    began = time.monotonic()
+    train, valid = split
+    pipeline = build_pipeline(base, dataset.roles, dataset.task, seed)
+    X = pipeline[:-1].fit_transform(dataset.features.iloc[train], dataset.y[train])
+    X_valid = pipeline[:-1].transform(dataset.features.iloc[valid])
+    supernet = SupernetMLP(**pipeline[-1].get_params())
+    supernet.fit(X, dataset.y[train], X_valid, dataset.y[valid], deadline)
+    sign = 1.0 if metric.greater_is_better else -1.0
+    scores = {
+        shape: sign
+        * metric.score(dataset.y[valid], predict_scores(supernet.child(*shape), X_valid, dataset))
+        for shape in supernet.children_shapes()
+    }
+    return ScreenReport(scores, time.monotonic() - began, base)
+
+
+def _highest(space: SearchSpace, name: str, default: float) -> float:
+    param = next((p for p in space.params if p.name == name), None)
+    if param is None:
+        return default
+    if param.high is not None:
+        return float(param.high)
+    numbers = [float(c) for c in param.choices if isinstance(c, int | float)]
+    return max(numbers) if numbers else default

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import optuna
@@ -34,11 +34,14 @@ from automl.refit import (
     validation_score,
 )
 from automl.result import SearchResult
-from automl.space import SearchSpace, TabularSpace, tabular_space
+from automl.space import MODEL_PARAM, SearchSpace, TabularSpace, tabular_space
 from automl.steps._cross import CrossStep
 from automl.steps.cross_search import CrossSearchReport, search_crosses
 from automl.storage import PredictionStore
 from automl.strategies import Strategy, strategy_info
+
+if TYPE_CHECKING:
+    from automl.fidelity.supernet import ScreenReport
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +51,7 @@ class TabularData(ScoredProblem):
     splits, the joint model/preprocessing space and the study's metadata."""
 
     kind = "tabular"
+    screen: ScreenReport | None = None
 
     def __init__(
         self,
@@ -87,7 +91,28 @@ class TabularData(ScoredProblem):
         return self.tabular.space
 
     def starting_points(self) -> Sequence[dict[str, Any]]:
-        return self.tabular.starting_points
+        return (*self.screened_networks(), *self.tabular.starting_points)
+
+    def screened_networks(self) -> list[dict[str, Any]]:
+        """With `supernet_share`: the MLP shapes a weight-sharing supernet judges best, trained
+        on the first split within that share of the budget (counted against it)."""
+        share = self.settings.supernet_share
+        if share <= 0 or "mlp" not in self.tabular.families:
+            return []
+        starts = [p for p in self.tabular.starting_points if p.get(MODEL_PARAM) == "mlp"]
+        from automl.fidelity.supernet import screen_shapes
+
+        seconds = share * (self.settings.time_budget or UNBUDGETED_SECONDS)
+        self.screen = screen_shapes(
+            self.dataset, self.splits[0], starts[0] if starts else {MODEL_PARAM: "mlp"},
+            self.space(), self.metric, self.seed,
+            time.monotonic() + seconds,
+        )  # fmt: skip
+        if self.screen is None:
+            logger.info("no supernet: the space does not search MLP shapes it can share")
+            return []
+        logger.info("%s", self.screen.describe())
+        return self.screen.configurations()
 
     def study_meta(self, strategy: Strategy) -> StudyMeta:
         secondary = ("minimize",) if strategy.multi_objective else ()
@@ -204,6 +229,8 @@ class TabularProblem(TabularData):
         result = SearchResult(study, self.metric.name, predictions=self.store)
         if self.crosses is not None:
             result.notes.append(self.crosses.describe())
+        if self.screen is not None:
+            result.notes.append(self.screen.describe())
         return result
 
     def finalise(
