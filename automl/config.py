@@ -202,25 +202,11 @@ class SearchSettings:
                 f"secondary_objective must be one of {SECONDARY_OBJECTIVES},"
                 f" got {self.secondary_objective!r}"
             )
-        if (
-            not isinstance(self.cross_share, int | float)
-            or isinstance(self.cross_share, bool)
-            or not 0.0 <= self.cross_share <= 0.5
-        ):
-            raise ConfigError(
-                f"cross_share must be a number from 0 to 0.5, got {self.cross_share!r}"
-            )
+        for name in ("cross_share", "supernet_share"):
+            _check_share(name, getattr(self, name))
         if self.final_model not in FINAL_MODELS:
             raise ConfigError(
                 f"final_model must be one of {', '.join(FINAL_MODELS)}, got {self.final_model!r}"
-            )
-        if (
-            not isinstance(self.supernet_share, int | float)
-            or isinstance(self.supernet_share, bool)
-            or not 0.0 <= self.supernet_share <= 0.5
-        ):
-            raise ConfigError(
-                f"supernet_share must be a number from 0 to 0.5, got {self.supernet_share!r}"
             )
         names = self.warm_start
         if not isinstance(names, bool) and (
@@ -307,3 +293,9 @@ def _metadata(name: str) -> Mapping[str, Any]:
         if f.name == name:
             return f.metadata
     raise KeyError(name)
+
+
+def _check_share(name: str, value: Any) -> None:
+    """A share of the time budget: a number from 0 to 0.5."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 0.0 <= value <= 0.5:
+        raise ConfigError(f"{name} must be a number from 0 to 0.5, got {value!r}")

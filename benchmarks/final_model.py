@@ -22,7 +22,7 @@ from typing import Any
 
 from benchmarks._parts import kept_runs
 from benchmarks.datasets import RECOMMENDER, SPECS, BenchmarkData, load
-from benchmarks.quality import SCORING, score
+from benchmarks.quality import SCORING, result_score
 
 RESULTS = Path(__file__).parent / "results"
 ARMS: dict[str, dict[str, Any]] = {
@@ -40,13 +40,7 @@ def run(data: BenchmarkData, arm: str, budget: float, seed: int) -> dict[str, An
         data.train, target=data.target, metric=SCORING[data.task], time_budget=budget,
         storage=":memory:", seed=seed, warm_start=False, **ARMS[arm],
     )  # fmt: skip
-    X_test = data.test.drop(columns=[data.target])
-    if data.task == "regression":
-        predictions, classes = result.predict(X_test), []
-    else:
-        proba = result.predict_proba(X_test)
-        predictions, classes = proba.to_numpy(), list(proba.columns)
-    test = score(data, predictions, classes)
+    test = result_score(data, result)
     info = result.model.info if result.model else {}
     validation = info.get("validation_score")  # in the same metric: the search optimised it
     return {

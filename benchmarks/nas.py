@@ -33,7 +33,7 @@ from scipy.stats import spearmanr
 
 from benchmarks._parts import kept_runs
 from benchmarks.datasets import SPECS, BenchmarkData, load
-from benchmarks.quality import SCORING, score
+from benchmarks.quality import SCORING, result_score
 
 RESULTS = Path(__file__).parent / "results"
 SUPERNET = {
@@ -144,15 +144,9 @@ def search(data: BenchmarkData, arm: str, budget: float, seed: int) -> dict[str,
         data.train, target=data.target, metric=SCORING[data.task], time_budget=budget,
         storage=":memory:", seed=seed, warm_start=False, **settings,
     )  # fmt: skip
-    X_test = data.test.drop(columns=[data.target])
-    if data.task == "regression":
-        predictions, classes = result.predict(X_test), []
-    else:
-        proba = result.predict_proba(X_test)
-        predictions, classes = proba.to_numpy(), list(proba.columns)
     ensemble = result.model.info.get("ensemble") if result.model else None
     return {
-        "score": round(score(data, predictions, classes), 5),
+        "score": round(result_score(data, result), 5),
         "trials": result.n_trials,
         "best_config": result.best_config,
         "ensemble": ensemble,

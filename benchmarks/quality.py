@@ -43,6 +43,15 @@ def score(data: BenchmarkData, predictions: np.ndarray, classes: list) -> float:
     return float(accuracy_score(y, np.asarray(classes, dtype=object)[predictions.argmax(axis=1)]))
 
 
+def result_score(data: BenchmarkData, result: Any) -> float:
+    """An automl SearchResult's model scored on the held-out rows, as `score` does."""
+    X_test = data.test.drop(columns=[data.target])
+    if data.task == "regression":
+        return score(data, result.predict(X_test), [])
+    proba = result.predict_proba(X_test)
+    return score(data, proba.to_numpy(), list(proba.columns))
+
+
 def lgbm_frame(frame: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
     """Text columns as pandas categories (LightGBM's native categorical handling)."""
     out = frame.copy()

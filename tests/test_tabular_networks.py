@@ -217,3 +217,12 @@ def test_a_supernet_chooses_the_first_network_shapes_within_its_share(adult: Dat
     assert first["mlp.width"] <= 512 and first["mlp.shape"] == "constant"
     screened = float(note.split(" in ")[1].split("s;")[0])
     assert screened <= share * budget + 2.0  # the supernet stops at its share (one epoch late)
+
+
+def test_a_supernet_share_out_of_range_is_refused() -> None:
+    import automl
+    from automl.exceptions import ConfigError
+
+    frame = pd.read_csv(dataset_path("adult.csv.gz"), nrows=100)
+    with pytest.raises(ConfigError, match=r"supernet_share must be a number from 0 to 0\.5"):
+        automl.search(frame, target="income", n_trials=1, supernet_share=0.9)
