@@ -135,8 +135,8 @@ def screen_shapes(
     base = {
         **start,
         "mlp.shape": "constant",
-        "mlp.hidden_layers": int(_highest(space, "mlp.hidden_layers", 4)),
-        "mlp.width": min(int(_highest(space, "mlp.width", 256)), SCREEN_MAX_WIDTH),
+        "mlp.hidden_layers": space.largest("mlp.hidden_layers", 4),
+        "mlp.width": min(space.largest("mlp.width", 256), SCREEN_MAX_WIDTH),
     }
     if base.get("mlp.backbone") not in ("plain", "residual"):
         base["mlp.backbone"] = "plain"
@@ -158,13 +158,3 @@ def screen_shapes(
         for shape in supernet.children_shapes()
     }
     return ScreenReport(scores, time.monotonic() - began, base)
-
-
-def _highest(space: SearchSpace, name: str, default: float) -> float:
-    param = next((p for p in space.params if p.name == name), None)
-    if param is None:
-        return default
-    if param.high is not None:
-        return float(param.high)
-    numbers = [float(c) for c in param.choices if isinstance(c, int | float)]
-    return max(numbers) if numbers else default

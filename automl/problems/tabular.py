@@ -305,21 +305,10 @@ def iterations_plan(space: TabularSpace) -> FidelityPlan:
     name = f"{family.name}.{family.iterations_param}"
     return FidelityPlan(
         family.curve_unit,
-        max_steps=_largest(space, name, family.default_iterations),
+        max_steps=space.space.largest(name, family.default_iterations),
         sparse=family.sparse_curve,
         label=f"{family.name} {family.curve_unit}",
     )
-
-
-def _largest(space: TabularSpace, name: str, default: int) -> int:
-    """The largest value of an int parameter in the space (full fidelity for iterations)."""
-    for param in space.space.params:
-        if param.name == name:
-            if param.high is not None:
-                return int(param.high)
-            if param.choices:
-                return int(max(float(c) for c in param.choices if c is not None))
-    return default
 
 
 UNBUDGETED_SECONDS = 400.0

@@ -51,6 +51,18 @@ class SearchSpace:
                 config[param.name] = param.suggest(trial)
         return config
 
+    def largest(self, name: str, default: int) -> int:
+        """The largest value a numeric parameter may take (`default` when the space has no
+        such parameter): full fidelity for iterations, the widest network for a supernet."""
+        for param in self.params:
+            if param.name == name:
+                if param.high is not None:
+                    return int(param.high)
+                numbers = [float(c) for c in param.choices if isinstance(c, int | float)]
+                if numbers:
+                    return int(max(numbers))
+        return default
+
     def active(self, config: Mapping[str, Any]) -> dict[str, Any]:
         """Keep only the parameters of `config` whose conditions hold (e.g. an enqueued config)."""
         kept: dict[str, Any] = {}
