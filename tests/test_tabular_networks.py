@@ -15,6 +15,7 @@ from sklearn.metrics import r2_score, roc_auc_score
 torch = pytest.importorskip("torch")
 
 from automl.data import Dataset  # noqa: E402
+from automl.exceptions import SpaceError  # noqa: E402
 from automl.fidelity.supernet import SupernetMLP, child_widths  # noqa: E402
 from automl.model import FittedModel, load  # noqa: E402
 from automl.models import get_family  # noqa: E402
@@ -175,6 +176,21 @@ def test_a_saved_network_predicts_the_same_after_loading(adult: Dataset, tmp_pat
 def test_a_wrong_architecture_value_is_a_clear_error() -> None:
     with pytest.raises(Exception, match="backbone must be one of plain, residual, batch_ensemble"):
         TorchMLP(backbone="transformer").architecture()
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"backbone": {"type": "categorical", "choices": ["plain", "transformer"]}}, "transformer"),
+        ({"hidden_layers": {"type": "int", "low": 0, "high": 3}}, "blocks must be at least 1"),
+        ({"dropout": 1.5}, "dropout must be in"),
+    ],
+)
+def test_a_space_with_an_impossible_architecture_is_refused_when_built(
+    spec: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(SpaceError, match=message):
+        tabular_space({"models": {"mlp": spec}})
 
 
 def test_the_dashboard_reads_a_trials_architecture_in_one_line() -> None:

@@ -103,12 +103,8 @@ class TorchMLP(BaseEstimator):
 
     def architecture(self) -> Any:
         """This estimator's network shape, as a `torch_nets.Architecture`."""
-        from automl.models.torch_nets.architecture import Architecture
-
-        params = self.get_params()
-        params["blocks"] = params.pop("hidden_layers")
         try:
-            return Architecture.from_params(params)
+            return _architecture(self.get_params())
         except (TypeError, ValueError) as error:
             raise ConfigError(f"mlp: {error}") from None
 
@@ -390,15 +386,17 @@ class MLP(ModelFamily):
         return TorchMLP(task=task.value, random_state=seed, **params)
 
     def describe(self, params: dict[str, Any]) -> str | None:
-        from automl.models.torch_nets.architecture import Architecture  # no torch needed
-
-        shape = {k: v for k, v in params.items() if k != "hidden_layers"}
-        if "hidden_layers" in params:
-            shape["blocks"] = params["hidden_layers"]
         try:
-            return Architecture.from_params(shape).describe()
+            return _architecture(params).describe()
         except (TypeError, ValueError):
             return None
+
+    def check_value(self, name: str, value: Any) -> str | None:
+        try:
+            _architecture({name: value})
+        except (TypeError, ValueError) as exc:
+            return str(exc)
+        return None
 
     def fit_early_stopped(
         self, estimator: Any, X: Any, y: np.ndarray, validation: Validation
@@ -415,3 +413,14 @@ class MLP(ModelFamily):
 
         estimator.fit(X, y, X_val, validation.y, validation.deadline, on_epoch)
         return int(estimator.best_epoch_ or estimator.epochs)
+
+
+def _architecture(params: dict[str, Any]) -> Any:
+    """The Architecture record of these family parameters (`hidden_layers` is its `blocks`);
+    imported here because it needs no torch."""
+    from automl.models.torch_nets.architecture import Architecture
+
+    shape = {k: v for k, v in params.items() if k != "hidden_layers"}
+    if "hidden_layers" in params:
+        shape["blocks"] = params["hidden_layers"]
+    return Architecture.from_params(shape)

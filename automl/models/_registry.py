@@ -111,6 +111,11 @@ class ModelFamily:
         """An unfitted estimator for these (unprefixed) parameters."""
         raise NotImplementedError
 
+    def check_value(self, name: str, value: Any) -> str | None:
+        """Why parameter `name` cannot take `value` (None: it can). Asked when a space is built,
+        so a user's impossible value is refused there instead of failing every trial."""
+        return None
+
     def fit(
         self, estimator: Any, X: Any, y: np.ndarray, validation: Validation | None = None
     ) -> int | None:

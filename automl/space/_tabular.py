@@ -209,6 +209,7 @@ def _family_params(family: str, spec: Mapping[str, Any]) -> list[Param]:
         param = parse_param(f"{family}.{name}", value)
         if name == get_family(family).iterations_param:
             _check_iteration_count(param)
+        _check_family_values(family, name, param)
         cond = param.condition
         if cond is None:
             cond = Condition(MODEL_PARAM, (family,))
@@ -230,6 +231,14 @@ def _check_iteration_count(param: Param) -> None:
     if len(counts) < len(values) or min(counts) < 1:
         shown = values[0] if len(values) == 1 else values
         raise SpaceError(f"{param.name} must be a positive integer, got {shown!r}")
+
+
+def _check_family_values(family: str, name: str, param: Param) -> None:
+    """Refuse a value the family cannot use (a range is judged by its ends)."""
+    for candidate in param.grid(2):
+        reason = get_family(family).check_value(name, candidate)
+        if reason:
+            raise SpaceError(f"model parameter '{param.name}' cannot be {candidate!r}: {reason}")
 
 
 def _with_condition(param: Param, condition: Condition) -> Param:

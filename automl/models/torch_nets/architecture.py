@@ -59,9 +59,21 @@ class Architecture:
                 raise ValueError(
                     f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}"
                 )
-        for name in ("blocks", "width", "ensemble_size", "embedding_size", "frequencies", "bins"):
+        for name in (
+            "blocks",
+            "width",
+            "ensemble_size",
+            "embedding_size",
+            "frequencies",
+            "bins",
+            "categorical_embedding_size",
+        ):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)!r}")
+        if not 0 <= float(self.dropout) < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if float(self.frequency_scale) <= 0:
+            raise ValueError(f"frequency_scale must be positive, got {self.frequency_scale!r}")
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> Architecture:
