@@ -47,6 +47,14 @@ class FoldModels:
             del self.kept[worst]
             (self.folder / f"{worst}.pkl").unlink(missing_ok=True)
 
+    def add(self, number: int, result: TrialResult) -> None:
+        """Add split models to a kept trial's (its other folds, scored after the search)."""
+        if number not in self.kept or result.fold_models is None:
+            return
+        path = self.folder / f"{number}.pkl"
+        pipelines = pickle.loads(path.read_bytes()) + pickle.loads(result.fold_models)
+        path.write_bytes(pickle.dumps(pipelines))
+
     def pipelines(self, number: int, dataset: Dataset) -> list[Any] | None:
         """The trial's split models, or None when they were not kept or a split lacked a class
         (it could not vote on every class)."""
@@ -71,13 +79,15 @@ class FoldModels:
         when a member's were not kept)."""
         trials = {t.number: t for t in result.completed}
         fitted: list[tuple[float, Any, FrozenTrial]] = []
+        splits: list[int] = []
         for number, weight in sorted(weights.items(), key=lambda item: -item[1]):
             pipelines = self.pipelines(number, dataset) if number in trials else None
             if pipelines is None:
                 return None
             fitted += [(weight / len(pipelines), p, trials[number]) for p in pipelines]
+            splits.append(len(pipelines))
         model = assemble_model(fitted, result.study_name, dataset, metric, plan)
-        model.info["fold_models"] = plan.n_folds
+        model.info["fold_models"] = splits[0]
         model.info["final_model"] = "bagged"
         return model
 

@@ -121,7 +121,11 @@ class SearchSettings:
         None, "Random seed.", cli="--seed", job={"ge": 0, "le": 2**31 - 1}, estimator=True
     )
     evaluation: str | int = _setting(
-        "auto", "auto, holdout, cv or a number of folds.", cli="--evaluation", estimator=True
+        "auto",
+        "auto, holdout, cv, a number of folds, or random_fold (each configuration scored on one"
+        " fold of 5 drawn for it, the best then on all 5).",
+        cli="--evaluation",
+        estimator=True,
     )
     executor: str = _setting(
         "auto",

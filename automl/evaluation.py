@@ -34,7 +34,8 @@ class TrialResult:
     `threads` is what the fits could use (the refit on all rows may use more); `cut_short` says
     a fit was still training when its deadline came (it kept what it had);
     `fold_models` are the pickled fitted pipelines of the splits, when the objective keeps them
-    (the model to fall back on when a refit on all rows cannot finish in time).
+    (the model to fall back on when a refit on all rows cannot finish in time); `folds` are
+    the splits scored, when not all of them (random-fold evaluation).
     """
 
     score: float
@@ -48,6 +49,7 @@ class TrialResult:
     model_bytes: int = 0
     cut_short: bool = False
     fold_models: bytes | None = None
+    folds: list[int] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -70,15 +72,17 @@ class TabularObjective:
         fidelity: FidelityPlan | None = None,
         libraries: tuple[str, ...] = (),
         keep_fold_models: bool = False,
+        plan: EvaluationPlan | None = None,
     ) -> None:
         self.dataset = dataset
         self.splits = splits
+        self.plan = plan or EvaluationPlan(len(splits))
         self.metric = metric
         self.seed = seed
         self.plugins = Plugins.current()
         self.measure_size = measure_size  # pickling a large model to weigh it takes seconds
         self.fidelity = fidelity or FidelityPlan()
-        self._subsamples: NestedSubsamples | None = None
+        self._subsamples: dict[int, NestedSubsamples] = {}
         self.libraries = libraries
         self.keep_fold_models = keep_fold_models
 
@@ -90,8 +94,17 @@ class TabularObjective:
                 importlib.import_module(name)
 
     def __call__(self, config: dict[str, Any], report: Reporter) -> TrialResult:
+        return self.evaluate(config, report, self.plan.folds_for(config, self.seed))
+
+    def evaluate(
+        self, config: dict[str, Any], report: Reporter, folds: list[int], rescore: bool = False
+    ) -> TrialResult:
+        """Score `config` on the splits numbered `folds`: the first one climbs the fidelity
+        rungs and draws the learning curve, unless `rescore` (a finished trial scored on more
+        folds: full fidelity only)."""
         self.plugins.install()
         data = self.dataset
+        splits = [self.splits[fold] for fold in folds]
         trial_start = time.monotonic()
         allowance = (
             None if report.deadline is None else DEADLINE_SHARE * (report.deadline - trial_start)
@@ -100,7 +113,7 @@ class TabularObjective:
         def fold_deadline(fold: int) -> float | None:
             if allowance is None:
                 return None
-            return trial_start + allowance * (fold + 1) / len(self.splits)
+            return trial_start + allowance * (fold + 1) / len(splits)
 
         def rungs_deadline() -> float | None:
             """The rungs' share of the first split's time, in proportion to their rows (1/9 +
@@ -108,23 +121,27 @@ class TabularObjective:
             if allowance is None:
                 return None
             rows = sum(self.fidelity.fractions)
-            return trial_start + allowance * rows / (rows + 1) / len(self.splits)
+            return trial_start + allowance * rows / (rows + 1) / len(splits)
 
         pipeline = build_pipeline(config, data.roles, data.task, self.seed)
         family, _ = model_params(config)
         timer = StageTimer(report.deadline, enabled=not family.stops_at_deadline)
         last: FoldFit | None = None
-        if self.fidelity.kind == "data_fraction":
-            last = self._climb_rungs(config, pipeline, report, rungs_deadline(), timer)
+        if self.fidelity.kind == "data_fraction" and not rescore:
+            last = self._climb_rungs(config, pipeline, report, rungs_deadline(), timer, folds[0])
         fits: list[FoldFit] = []
-        on_curve = family.curve_unit is not None and family.curve_unit == self.fidelity.kind
-        for fold, (train, valid) in enumerate(self.splits):
+        on_curve = (
+            not rescore
+            and family.curve_unit is not None
+            and family.curve_unit == self.fidelity.kind
+        )
+        for fold, (train, valid) in enumerate(splits):
             if last is not None:
-                ahead = sum(last.predicted_seconds(len(t)) for t, _ in self.splits[fold:])
+                ahead = sum(last.predicted_seconds(len(t)) for t, _ in splits[fold:])
                 what = (
                     "the evaluation on all rows"
                     if not fits
-                    else f"{len(self.splits) - fold} more fold(s)"
+                    else f"{len(splits) - fold} more fold(s)"
                 )
                 timer.check(ahead, what)
             curve_report = report if on_curve and fold == 0 else None
@@ -132,10 +149,10 @@ class TabularObjective:
                 config, pipeline, train, valid, fold_deadline(fold), curve_report
             )
             fits.append(last)
-            if self.fidelity.kind == "folds" and fold < len(self.splits) - 1:
+            if self.fidelity.kind == "folds" and fold < len(splits) - 1:
                 # a finished trial is never pruned, so the last fold is not reported
-                report(float(np.mean([f.score for f in fits])), fold, len(fits) / len(self.splits))
-        indices = np.concatenate([valid for _, valid in self.splits])
+                report(float(np.mean([f.score for f in fits])), fold, len(fits) / len(splits))
+        indices = np.concatenate([valid for _, valid in splits])
         rounds = [f.rounds for f in fits if f.rounds is not None]
         predict_seconds = sum(f.predict_seconds for f in fits)
         return TrialResult(
@@ -150,6 +167,7 @@ class TabularObjective:
             model_bytes=len(pickle.dumps(fits[-1].pipeline)) if self.measure_size else 0,
             cut_short=any(f.cut_short for f in fits),
             fold_models=pickle.dumps([f.pipeline for f in fits]) if self.keep_fold_models else None,
+            folds=None if len(folds) == len(self.splits) else list(folds),
         )
 
     def _climb_rungs(
@@ -159,16 +177,17 @@ class TabularObjective:
         report: Reporter,
         deadline: float | None,
         timer: StageTimer,
+        fold: int,
     ) -> FoldFit:
-        """Score the first split trained on each data-fraction rung; the report may prune, and
+        """Score split `fold` trained on each data-fraction rung; the report may prune, and
         the timer stops the trial before a rung it cannot finish. Returns the last rung's fit."""
-        train, valid = self.splits[0]
-        if self._subsamples is None:
+        train, valid = self.splits[fold]
+        if fold not in self._subsamples:
             labels = self.dataset.y if self.dataset.task.is_classification else None
-            self._subsamples = NestedSubsamples(train, labels, self.seed)
+            self._subsamples[fold] = NestedSubsamples(train, labels, self.seed)
         fit: FoldFit | None = None
         for fraction in self.fidelity.fractions:
-            rows = self._subsamples.take(fraction)
+            rows = self._subsamples[fold].take(fraction)
             if fit is not None:
                 what = f"training on {fraction:.0%} of the rows"
                 timer.check(fit.predicted_seconds(len(rows)), what)

@@ -78,6 +78,8 @@ class TrialRecord:
     threads: int | None = None
     iterations: int | None = None
     fold_scores: list[float] | None = None
+    folds: list[int] | None = None
+    """The evaluation splits it was scored on, when not all (random-fold evaluation)."""
     predict_ms_per_1k_rows: float | None = None
     model_bytes: int | None = None
     cut_short: bool | None = None

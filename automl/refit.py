@@ -43,7 +43,7 @@ def refit_seconds(
     """Expected time to refit on all rows, from the summed fit time over the trial's splits
     fitted on `threads` threads; the refit runs alone, on `refit_threads` (default: every
     usable CPU)."""
-    on_all_rows = fit_seconds / plan.n_folds / plan.train_fraction
+    on_all_rows = fit_seconds / plan.folds_per_trial / plan.train_fraction
     faster = thread_speedup(refit_threads or usable_cpus()) / thread_speedup(threads)
     return on_all_rows / max(faster, 1.0)
 
@@ -91,13 +91,18 @@ class RefitWork:
 
 
 def ensemble_weights(
-    result: SearchResult, store: PredictionStore, dataset: Dataset, metric: Metric
+    result: SearchResult,
+    store: PredictionStore,
+    dataset: Dataset,
+    metric: Metric,
+    ranked: list[FrozenTrial] | None = None,
 ) -> dict[int, float]:
-    """Caruana weights over the best trials whose predictions cover the same rows."""
-    sign = 1.0 if metric.greater_is_better else -1.0
-    ranked = sorted(result.completed, key=lambda t: sign * t.values[0], reverse=True)[
-        :MAX_CANDIDATES
-    ]
+    """Caruana weights over the best trials (or the `ranked` ones, best first) whose
+    predictions cover the same rows."""
+    if ranked is None:
+        sign = 1.0 if metric.greater_is_better else -1.0
+        ranked = sorted(result.completed, key=lambda t: sign * t.values[0], reverse=True)
+    ranked = ranked[:MAX_CANDIDATES]
     rows: np.ndarray | None = None
     candidates: dict[int, np.ndarray] = {}
     for trial in ranked:
@@ -110,7 +115,7 @@ def ensemble_weights(
         if np.array_equal(indices, rows):
             candidates[trial.number] = predictions
     if rows is None:
-        return {result.best_trial.number: 1.0}
+        return {(ranked[0] if ranked else result.best_trial).number: 1.0}
     return select_ensemble(candidates, dataset.y[rows], metric)
 
 

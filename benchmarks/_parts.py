@@ -12,4 +12,7 @@ def kept_runs(path: Path, redone: Callable[[dict[str, Any]], bool]) -> list[dict
     """The runs stored in `path` (a JSON list) for which `redone(run)` is false."""
     if not path.is_file():
         return []
-    return [run for run in json.loads(path.read_text()) if not redone(run)]
+    runs = json.loads(path.read_text())
+    if not isinstance(runs, list):
+        raise SystemExit(f"{path} holds results in an older format: write to another file")
+    return [run for run in runs if not redone(run)]

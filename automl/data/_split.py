@@ -1,8 +1,13 @@
-"""How trials are scored: holdout or k-fold cross-validation, chosen by data size."""
+"""How trials are scored: holdout, k-fold cross-validation (chosen by data size), or one
+randomly drawn fold of k per trial."""
 
 from __future__ import annotations
 
+import json
+import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sklearn.model_selection import KFold, ShuffleSplit, StratifiedKFold, StratifiedShuffleSplit
@@ -20,13 +25,21 @@ Split = tuple[np.ndarray, np.ndarray]
 
 @dataclass(frozen=True)
 class EvaluationPlan:
-    """`n_folds` > 1 means k-fold cross-validation; 1 means a single stratified holdout."""
+    """`n_folds` > 1 means k-fold cross-validation; 1 means a single stratified holdout.
+
+    `random_fold`: the rows are split as for k-fold, but each configuration is scored on one
+    fold drawn for it (a holdout that differs from configuration to configuration, so none is
+    tuned to one split: Nagler et al., NeurIPS 2024); the best are then scored on every fold
+    (see `automl.reevaluation`)."""
 
     n_folds: int
     holdout_fraction: float = HOLDOUT_FRACTION
+    random_fold: bool = False
 
     @property
     def name(self) -> str:
+        if self.random_fold:
+            return f"1 random fold of {self.n_folds}"
         return (
             f"{self.n_folds}-fold CV"
             if self.n_folds > 1
@@ -37,6 +50,19 @@ class EvaluationPlan:
     def train_fraction(self) -> float:
         """Share of the rows each split trains on (to scale boosting rounds and times to all rows)."""
         return (self.n_folds - 1) / self.n_folds if self.n_folds > 1 else 1 - self.holdout_fraction
+
+    @property
+    def folds_per_trial(self) -> int:
+        """How many splits a trial fits."""
+        return 1 if self.random_fold else self.n_folds
+
+    def folds_for(self, config: Mapping[str, Any], seed: int) -> list[int]:
+        """The splits a configuration is scored on: all, or its one drawn fold (the same for
+        the same configuration and seed, so a repeated configuration is scored alike)."""
+        if not self.random_fold:
+            return list(range(self.n_folds))
+        key = json.dumps(dict(config), sort_keys=True, default=str) + f"/{seed}"
+        return [zlib.crc32(key.encode()) % self.n_folds]
 
     def splits(self, y: np.ndarray, task: Task, seed: int) -> list[Split]:
         rows = np.zeros((len(y), 1))
@@ -73,8 +99,11 @@ def _parse(evaluation: str | int, n_rows: int) -> EvaluationPlan:
         return EvaluationPlan(1)
     if evaluation == "cv":
         return EvaluationPlan(DEFAULT_FOLDS)
+    if evaluation in ("random_fold", "random-fold"):
+        return EvaluationPlan(DEFAULT_FOLDS, random_fold=True)
     if isinstance(evaluation, int) and not isinstance(evaluation, bool) and evaluation >= 2:
         return EvaluationPlan(evaluation)
     raise ConfigError(
-        f"unknown evaluation {evaluation!r}; use 'auto', 'holdout', 'cv' or a number of folds >= 2"
+        f"unknown evaluation {evaluation!r}; use 'auto', 'holdout', 'cv', 'random_fold'"
+        " or a number of folds >= 2"
     )

@@ -20,13 +20,14 @@ from automl.config import SearchSettings
 from automl.data import Dataset, choose_evaluation, meta_features
 from automl.evaluation import TabularObjective, TrialResult
 from automl.exceptions import ConfigError
-from automl.executors import ExecutorSettings, Work
+from automl.executors import ExecutorSettings, Work, usable_cpus
 from automl.fidelity import FidelityPlan, data_fraction_plan
 from automl.metrics import get_metric
 from automl.models import default_families, family_libraries, get_family
 from automl.pipeline._prepare import FramePreparer, safe_name
 from automl.problems.base import ScoredProblem, register_problem
 from automl.record import StudyMeta
+from automl.reevaluation import ReevaluationReserve, reevaluate
 from automl.refit import (
     RefitReserve,
     ensemble_weights,
@@ -139,7 +140,9 @@ class TabularProblem(TabularData):
     _fidelity: FidelityPlan | None = None
     store: PredictionStore | None = None
     refit_reserve: RefitReserve | None = None
+    rescore_reserve: ReevaluationReserve | None = None
     fold_models: FoldModels | None = None
+    objective: TabularObjective | None = None
 
     @classmethod
     def matches(cls, data: Any, objective: Any, settings: SearchSettings) -> bool:
@@ -174,9 +177,14 @@ class TabularProblem(TabularData):
             self.refit_reserve = RefitReserve(
                 self.plan, self.metric.greater_is_better, s.time_budget
             )
+        if self.rescores(strategy) and s.time_budget:
+            slots = s.n_parallel or usable_cpus()
+            self.rescore_reserve = ReevaluationReserve(
+                self.plan, self.metric.greater_is_better, s.time_budget, slots
+            )
         if (s.time_budget or bagging) and not strategy.multi_objective:
             self.fold_models = FoldModels(self.metric.greater_is_better)
-        return TabularObjective(
+        self.objective = TabularObjective(
             self.dataset,
             self.splits,
             self.metric,
@@ -185,7 +193,14 @@ class TabularProblem(TabularData):
             self.fidelity(),
             family_libraries(self.tabular.families),
             keep_fold_models=self.fold_models is not None,
+            plan=self.plan,
         )
+        return self.objective
+
+    def rescores(self, strategy: Strategy) -> bool:
+        """Whether the best trials are scored on every fold after the search: random-fold
+        evaluation (a multi-objective search keeps its one-fold Pareto front)."""
+        return self.plan.random_fold and not strategy.multi_objective
 
     def bags(self, strategy: Strategy) -> bool:
         """Whether the final model averages the chosen trials' split models instead of
@@ -212,6 +227,7 @@ class TabularProblem(TabularData):
             "predict_ms_per_1k_rows": round(result.predict_ms_per_1k_rows, 4),
             "model_bytes": result.model_bytes or None,
             "cut_short": result.cut_short or None,
+            "folds": result.folds,
         }
 
     def keep(self, number: int, result: TrialResult) -> None:
@@ -221,9 +237,12 @@ class TabularProblem(TabularData):
             self.refit_reserve.update(result)
         if self.fold_models is not None:
             self.fold_models.update(number, result)
+        if self.rescore_reserve is not None:
+            self.rescore_reserve.update(result)
 
     def reserve(self) -> float:
-        return self.refit_reserve() if self.refit_reserve is not None else 0.0
+        refit = self.refit_reserve() if self.refit_reserve is not None else 0.0
+        return refit + (self.rescore_reserve() if self.rescore_reserve is not None else 0.0)
 
     def result(self, study: optuna.Study) -> SearchResult:
         result = SearchResult(study, self.metric.name, predictions=self.store)
@@ -240,11 +259,11 @@ class TabularProblem(TabularData):
         its members' split models averaged (bagging) or refit on all rows within what is left
         of the budget."""
         assert self.store is not None
-        best_only = {result.best_trial.number: 1.0}
-        weights = best_only
-        if self.settings.ensemble and not strategy.multi_objective:
-            weights = ensemble_weights(result, self.store, self.dataset, self.metric)
         notes: list[str] = []
+        ranked = self.rescore(result, strategy, budget, executors, notes)
+        weights = {(ranked[0] if ranked else result.best_trial).number: 1.0}
+        if self.settings.ensemble and not strategy.multi_objective:
+            weights = ensemble_weights(result, self.store, self.dataset, self.metric, ranked)
         if self.bags(strategy) and self.fold_models is not None:
             result.model = self.fold_models.bagged(
                 weights, result, self.dataset, self.metric, self.plan
@@ -280,6 +299,27 @@ class TabularProblem(TabularData):
             members = result.model.info["ensemble"]
             score = validation_score(members, self.store, self.dataset, self.metric)
             result.model.info["validation_score"] = None if score is None else round(score, 6)
+
+    def rescore(
+        self,
+        result: SearchResult,
+        strategy: Strategy,
+        budget: Budget,
+        executors: ExecutorSettings,
+        notes: list[str],
+    ) -> list[optuna.trial.FrozenTrial] | None:
+        """With random-fold evaluation: the best trials scored on every fold, best first (the
+        final model's candidates); None: every trial's score is the one to choose by."""
+        if not self.rescores(strategy) or self.objective is None or self.store is None:
+            return None
+        refitting = not self.bags(strategy) and self.refit_reserve is not None
+        rescored = reevaluate(
+            result, self.objective, self.store, self.fold_models, budget, executors.local,
+            self.metric, self.refit_reserve() if refitting and self.refit_reserve else 0.0,
+        )  # fmt: skip
+        notes.append(rescored.describe(result))
+        logger.info("%s", notes[-1])
+        return rescored.ranked(result) or None
 
 
 def choose_fidelity(strategy: str, train_rows: int, space: TabularSpace) -> FidelityPlan:
