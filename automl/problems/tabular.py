@@ -312,10 +312,10 @@ class TabularProblem(TabularData):
         final model's candidates); None: every trial's score is the one to choose by."""
         if not self.rescores(strategy) or self.objective is None or self.store is None:
             return None
-        refitting = not self.bags(strategy) and self.refit_reserve is not None
+        refit = self.refit_reserve if not self.bags(strategy) else None
         rescored = reevaluate(
             result, self.objective, self.store, self.fold_models, budget, executors.local,
-            self.metric, self.refit_reserve() if refitting and self.refit_reserve else 0.0,
+            self.metric, refit() if refit is not None else 0.0,
         )  # fmt: skip
         notes.append(rescored.describe(result))
         logger.info("%s", notes[-1])
