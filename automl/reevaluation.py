@@ -25,7 +25,7 @@ from automl.evaluation import TabularObjective, TrialResult
 from automl.executors import ExecutorSettings, make_executor, run_within
 from automl.metrics import Metric
 from automl.record import TrialRecord
-from automl.refit import SAFETY_SECONDS
+from automl.refit import SAFETY_SECONDS, BestTrialCosts
 from automl.result import SearchResult
 from automl.storage import PredictionStore
 
@@ -37,6 +37,10 @@ RESERVE_SHARE = 0.25
 """At most this share of the time budget is held back for scoring them."""
 
 
+Finalist = tuple[FrozenTrial, TrialRecord]
+"""A trial to re-score, with its parsed record."""
+
+
 class ReevaluationReserve:
     """Seconds to hold back for scoring the current finalists on their other folds."""
 
@@ -45,22 +49,19 @@ class ReevaluationReserve:
     ) -> None:
         self.plan = plan
         self.slots = max(1, slots)
-        self.sign = 1.0 if maximize else -1.0
         self.cap = RESERVE_SHARE * time_budget
-        self.top: list[tuple[float, float]] = []  # (signed score, seconds), best first
+        self.best = BestTrialCosts(FINALISTS, maximize)
 
     def update(self, result: TrialResult) -> None:
-        seconds = other_folds_seconds(result.fit_seconds, self.plan)
-        self.top = sorted([*self.top, (self.sign * result.score, seconds)], reverse=True)
-        del self.top[FINALISTS:]
+        self.best.add(result.score, other_folds_seconds(result.fit_seconds, self.plan))
 
     def __call__(self) -> float:
         """The finalists' other folds, run as trials are (`slots` at once), and a second for
         starting the workers, capped at a share of the budget; before any trial has finished,
         the cap."""
-        if not self.top:
+        if not self.best.seconds:
             return self.cap
-        return min(self.cap, sum(seconds for _, seconds in self.top) / self.slots + 1.0)
+        return min(self.cap, sum(self.best.seconds) / self.slots + 1.0)
 
 
 def other_folds_seconds(fit_seconds: float, plan: EvaluationPlan) -> float:
@@ -127,10 +128,10 @@ def reevaluate(
     become out-of-fold predictions on every row and their split models all folds'."""
     plan = objective.plan
     sign = 1.0 if metric.greater_is_better else -1.0
-    finalists = [
-        t for t in sorted(result.completed, key=lambda t: -sign * t.values[0])
-        if TrialRecord.of(t).folds
-    ][:FINALISTS]  # fmt: skip
+    records = (
+        (t, TrialRecord.of(t)) for t in sorted(result.completed, key=lambda t: -sign * t.values[0])
+    )
+    finalists = [(trial, record) for trial, record in records if record.folds][:FINALISTS]
     executor = make_executor(executors, OtherFoldsWork(objective))
     slots = max(1, executor.slots)
     ends_by = time.monotonic() + budget.hard_remaining - keep_seconds - SAFETY_SECONDS
@@ -138,14 +139,14 @@ def reevaluate(
     scores: dict[int, float] = {}
     try:
 
-        def run(trial: FrozenTrial) -> tuple[FrozenTrial, Any]:
-            record = TrialRecord.of(trial)
+        def run(finalist: Finalist) -> tuple[Finalist, Any]:
+            _, record = finalist
             folds = [f for f in range(plan.n_folds) if f not in (record.folds or [])]
             request = {"config": record.config, "folds": folds}
-            return trial, run_within(executor, request, ends_by - time.monotonic())
+            return finalist, run_within(executor, request, ends_by - time.monotonic())
 
         with ThreadPoolExecutor(max_workers=slots) as pool:
-            for trial, outcome in pool.map(run, chosen):
+            for (trial, record), outcome in pool.map(run, chosen):
                 if outcome.status != "ok":
                     skipped.append(trial.number)
                     logger.info(
@@ -153,7 +154,7 @@ def reevaluate(
                     )
                     continue
                 scores[trial.number] = _merge(
-                    trial, outcome.value, store, fold_models, objective.splits
+                    trial, record, outcome.value, store, fold_models, objective.splits
                 )
     finally:
         executor.close()
@@ -162,18 +163,17 @@ def reevaluate(
 
 
 def _fitting(
-    finalists: list[FrozenTrial], plan: EvaluationPlan, slots: int, seconds: float
-) -> tuple[list[FrozenTrial], list[int]]:
+    finalists: list[Finalist], plan: EvaluationPlan, slots: int, seconds: float
+) -> tuple[list[Finalist], list[int]]:
     """The finalists, best first, whose other folds fit in `seconds` on `slots` slots (the
     best always, when any time is left), and the numbers of those left out."""
-    chosen: list[FrozenTrial] = []
+    chosen: list[Finalist] = []
     skipped: list[int] = []
     load = 0.0
-    for trial in finalists:
-        record = TrialRecord.of(trial)
+    for trial, record in finalists:
         cost = other_folds_seconds(record.fit_seconds or 0.0, plan)
         if seconds > 0 and (not chosen or (load + cost) / slots <= seconds):
-            chosen.append(trial)
+            chosen.append((trial, record))
             load += cost
         else:
             skipped.append(trial.number)
@@ -182,6 +182,7 @@ def _fitting(
 
 def _merge(
     trial: FrozenTrial,
+    record: TrialRecord,
     others: TrialResult,
     store: PredictionStore,
     fold_models: FoldModels | None,
@@ -189,7 +190,6 @@ def _merge(
 ) -> float:
     """Store the trial's predictions on every fold (in fold order, as cross-validation stores
     them) and add its other split models; returns its mean fold score."""
-    record = TrialRecord.of(trial)
     first = store.load(trial.number)
     assert first is not None and record.folds, "a one-fold trial stores its predictions"
     parts = {record.folds[0]: first}

@@ -53,27 +53,43 @@ PRIOR_RESERVE_SHARE = 0.2
 side start before there is a fit time to estimate the refit from."""
 
 
+class BestTrialCosts:
+    """The expected seconds of some later work (refit, re-scoring) for the `size` best trials
+    so far: what the reserves that hold time back for that work are sized on."""
+
+    def __init__(self, size: int, maximize: bool) -> None:
+        self.size = size
+        self.sign = 1.0 if maximize else -1.0
+        self._top: list[tuple[float, float]] = []  # (signed score, seconds), best first
+
+    def add(self, score: float, seconds: float) -> None:
+        self._top = sorted([*self._top, (self.sign * score, seconds)], reverse=True)
+        del self._top[self.size :]
+
+    @property
+    def seconds(self) -> list[float]:
+        """The costs, the best trial's first."""
+        return [seconds for _, seconds in self._top]
+
+
 class RefitReserve:
     """Seconds to hold back for refitting the best few trials (the likely ensemble) on all rows."""
 
     def __init__(self, plan: EvaluationPlan, maximize: bool, time_budget: float = 0.0) -> None:
         self.plan = plan
-        self.sign = 1.0 if maximize else -1.0
         self.prior = PRIOR_RESERVE_SHARE * time_budget
-        self.top: list[tuple[float, float]] = []  # (signed score, refit seconds), best first
+        self.best = BestTrialCosts(RESERVED_MEMBERS, maximize)
 
     def update(self, result: TrialResult) -> None:
-        expected = refit_seconds(result.fit_seconds, self.plan, result.threads)
-        self.top.append((self.sign * result.score, expected))
-        self.top = sorted(self.top, reverse=True)[:RESERVED_MEMBERS]
+        self.best.add(result.score, refit_seconds(result.fit_seconds, self.plan, result.threads))
 
     def __call__(self) -> float:
         """All of the best trial's refit, half of the next ones' (members that do not fit in
         the end are left out of the ensemble), and a second for starting the worker; before
         any trial has finished, a share of the budget."""
-        if not self.top:
+        if not self.best.seconds:
             return self.prior
-        best, *others = [seconds for _, seconds in self.top]
+        best, *others = self.best.seconds
         return 1.3 * best + 0.5 * sum(others) + 1.0
 
 

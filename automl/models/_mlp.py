@@ -123,13 +123,12 @@ class TorchMLP(BaseEstimator):
         self.start(X, y)
         if X_val is None:
             for _ in range(int(self.epochs)):
-                if deadline is not None and time.monotonic() > deadline:
+                if not self.train_epochs(X, y, 1, deadline):
                     break
-                self.train_epochs(X, y, 1)
             return self
         best_loss, best_state, waited = np.inf, None, 0
         for epoch in range(1, int(self.epochs) + 1):
-            self.train_epochs(X, y, 1)
+            finished = self.train_epochs(X, y, 1, deadline)
             loss = self.validation_loss(X_val, y_val)
             if on_epoch is not None:
                 on_epoch(epoch, loss)
@@ -138,7 +137,7 @@ class TorchMLP(BaseEstimator):
                 self.best_epoch_ = epoch
             else:
                 waited += 1
-            if waited >= PATIENCE or (deadline is not None and time.monotonic() > deadline):
+            if waited >= PATIENCE or not finished:
                 break
         if best_state is not None:
             self.network_.load_state_dict(best_state)
@@ -190,9 +189,11 @@ class TorchMLP(BaseEstimator):
             if isinstance(layer, _torch().nn.Dropout):
                 layer.p = float(self.dropout)
 
-    def train_epochs(self, X: Any, y: Any, epochs: int) -> None:
+    def train_epochs(self, X: Any, y: Any, epochs: int, deadline: float | None = None) -> bool:
         """Continue training for `epochs` passes over (X, y) in shuffled minibatches (a last
-        batch of one row is skipped: batch normalisation cannot train on it)."""
+        batch of one row is skipped: batch normalisation cannot train on it); False when
+        `deadline` (time.monotonic()) came first, checked after every batch so that a wide
+        network's long epoch cannot run past it."""
         torch = _torch()
         numeric, codes = self._tensors(X)
         targets = self._targets(y)
@@ -205,7 +206,10 @@ class TorchMLP(BaseEstimator):
                 self.optimizer_.zero_grad()
                 self._batch_loss(numeric[batch], codes[batch], targets[batch]).backward()
                 self.optimizer_.step()
+                if deadline is not None and time.monotonic() > deadline:
+                    return False
             self.epochs_trained_ += 1
+        return True
 
     def validation_loss(self, X: Any, y: Any) -> float:
         """Log loss of the predicted probabilities, or squared error of the (standardised)
