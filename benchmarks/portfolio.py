@@ -57,7 +57,15 @@ def collect(seconds: float, per_dataset: int, max_rows: int) -> None:
     """Candidates: each dataset's best distinct full-fidelity configurations."""
     import automl
 
-    found: dict[str, list[dict[str, Any]]] = _load(CANDIDATES, {})
+    collected = _load(CANDIDATES, {"settings": {}, "datasets": {}})
+    settings = {"seconds": seconds, "per_dataset": per_dataset, "max_rows": max_rows}
+    if collected["datasets"] and collected["settings"] != settings:
+        raise SystemExit(
+            f"{CANDIDATES.name} was collected with {collected['settings']}: run with the same"
+            " settings, or delete it to start again"
+        )
+    collected["settings"] = settings
+    found: dict[str, list[dict[str, Any]]] = collected["datasets"]
     for data in META_DATASETS:
         if data.name in found:
             continue
@@ -75,7 +83,7 @@ def collect(seconds: float, per_dataset: int, max_rows: int) -> None:
                 break
         found[data.name] = kept
         logging.info("%s: %d trials, kept %d", data.name, result.n_trials, len(kept))
-        _save(CANDIDATES, found)
+        _save(CANDIDATES, collected)
 
 
 def candidates() -> list[dict[str, Any]]:
@@ -83,7 +91,7 @@ def candidates() -> list[dict[str, Any]]:
     hand-picked starting points)."""
     from automl.space import tabular_space
 
-    found: dict[str, list[dict[str, Any]]] = _load(CANDIDATES, {})
+    found: dict[str, list[dict[str, Any]]] = _load(CANDIDATES, {"datasets": {}})["datasets"]
     by_name = {d.name: d for d in META_DATASETS}
     tagged = [
         {"source": name, "kind": KINDS[by_name[name].task], "config": config}
@@ -183,6 +191,7 @@ def build(size: int) -> None:
     pool = candidates()
     portfolio: dict[str, Any] = {
         "built_by": f"python -m benchmarks.portfolio build --size {size}",
+        "collected_with": _load(CANDIDATES, {}).get("settings"),
         "method": "greedy portfolio on a cross-evaluated regret matrix (auto-sklearn 2.0)",
         "datasets": [d.name for d in META_DATASETS],
     }
