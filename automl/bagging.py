@@ -1,9 +1,9 @@
 """The split models of cross-validated trials, kept for the final model: averaged (bagging)
 instead of a refit on all rows, or the fallback when no refit finishes in time.
 
-A trial fitted one pipeline per evaluation split; the best `keep` trials' pipelines are kept
-(pickled, in a temporary folder: a forest's split models weigh megabytes), so that any member
-the ensemble picks among the best trials can be bagged.
+A trial fitted one pipeline per evaluation split; the pipelines of the trials the ensemble may
+pick (the best `keep` and each family's best, `ensemble_candidates`) are kept (pickled, in a
+temporary folder: a forest's split models weigh megabytes), so that any member can be bagged.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from automl.data import Dataset, EvaluationPlan
 from automl.evaluation import TrialResult
 from automl.metrics import Metric
 from automl.model import FittedModel
-from automl.refit import MAX_CANDIDATES, assemble_model
+from automl.refit import MAX_CANDIDATES, assemble_model, ensemble_candidates
 from automl.result import SearchResult
 
 
@@ -32,20 +32,24 @@ class FoldModels:
         self.keep = keep
         self.folder = Path(tempfile.mkdtemp(prefix="automl-fold-models-"))
         self.kept: dict[int, float] = {}  # trial number -> signed score
+        self.families: dict[int, str] = {}  # trial number -> model family
 
     def update(self, number: int, result: TrialResult) -> None:
-        """Keep this trial's split models if it is among the best `keep` so far."""
+        """Keep this trial's split models if the ensemble may pick it (among the best `keep`
+        so far, or its family's best); drop those it pushes out."""
         if result.fold_models is None:
             return
-        signed = self.sign * result.score
-        if len(self.kept) >= self.keep and signed <= min(self.kept.values()):
+        scores = {**self.kept, number: self.sign * result.score}
+        families = {**self.families, number: result.family}
+        ranked = sorted(scores, key=lambda n: scores[n], reverse=True)
+        wanted = set(ensemble_candidates(ranked, families, self.keep))
+        if number not in wanted:
             return
         (self.folder / f"{number}.pkl").write_bytes(result.fold_models)
-        self.kept[number] = signed
-        if len(self.kept) > self.keep:
-            worst = min(self.kept, key=lambda n: self.kept[n])
-            del self.kept[worst]
-            (self.folder / f"{worst}.pkl").unlink(missing_ok=True)
+        for dropped in set(scores) - wanted:
+            (self.folder / f"{dropped}.pkl").unlink(missing_ok=True)
+        self.kept = {n: scores[n] for n in wanted}
+        self.families = {n: families[n] for n in wanted}
 
     def add(self, number: int, result: TrialResult) -> None:
         """Add split models to a kept trial's (its other folds, scored after the search)."""

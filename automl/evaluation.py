@@ -35,7 +35,8 @@ class TrialResult:
     a fit was still training when its deadline came (it kept what it had);
     `fold_models` are the pickled fitted pipelines of the splits, when the objective keeps them
     (the model to fall back on when a refit on all rows cannot finish in time); `folds` are
-    the splits scored, when not all of them (random-fold evaluation).
+    the splits scored, when not all of them (random-fold evaluation); `family` is the model
+    family's name.
     """
 
     score: float
@@ -50,6 +51,7 @@ class TrialResult:
     cut_short: bool = False
     fold_models: bytes | None = None
     folds: list[int] | None = None
+    family: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -168,6 +170,7 @@ class TabularObjective:
             cut_short=any(f.cut_short for f in fits),
             fold_models=pickle.dumps([f.pipeline for f in fits]) if self.keep_fold_models else None,
             folds=None if len(folds) == len(self.splits) else list(folds),
+            family=family.name,
         )
 
     def _climb_rungs(

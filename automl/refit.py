@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -106,6 +107,23 @@ class RefitWork:
         return fit_final(config, self.dataset, self.seed)
 
 
+def ensemble_candidates(
+    ranked: list[int], family_of: Mapping[int, str], limit: int = MAX_CANDIDATES
+) -> list[int]:
+    """The `limit` best trials of `ranked` (numbers, best first), with each model family's best
+    among them even where it ranks lower: Caruana's selection can only mix the families it is
+    offered, and the best trials of a search are often all of one family."""
+    family_bests: dict[str, int] = {}
+    for number in ranked:
+        family_bests.setdefault(family_of[number], number)
+    chosen = set(list(family_bests.values())[:limit])
+    for number in ranked:
+        if len(chosen) >= limit:
+            break
+        chosen.add(number)
+    return [number for number in ranked if number in chosen]
+
+
 def ensemble_weights(
     result: SearchResult,
     store: PredictionStore,
@@ -113,23 +131,24 @@ def ensemble_weights(
     metric: Metric,
     ranked: list[FrozenTrial] | None = None,
 ) -> dict[int, float]:
-    """Caruana weights over the best trials (or the `ranked` ones, best first) whose
-    predictions cover the same rows."""
+    """Caruana weights over the best trials (or the `ranked` ones, best first) and each
+    family's best (`ensemble_candidates`) whose predictions cover the same rows."""
     if ranked is None:
         sign = 1.0 if metric.greater_is_better else -1.0
         ranked = sorted(result.completed, key=lambda t: sign * t.values[0], reverse=True)
-    ranked = ranked[:MAX_CANDIDATES]
+    families = {t.number: str(t.params.get(MODEL_PARAM, "")) for t in ranked}
+    numbers = ensemble_candidates([t.number for t in ranked], families)
     rows: np.ndarray | None = None
     candidates: dict[int, np.ndarray] = {}
-    for trial in ranked:
-        stored = store.load(trial.number)
+    for number in numbers:
+        stored = store.load(number)
         if stored is None:
             continue
         indices, predictions = stored
         if rows is None:
             rows = indices
         if np.array_equal(indices, rows):
-            candidates[trial.number] = predictions
+            candidates[number] = predictions
     if rows is None:
         return {(ranked[0] if ranked else result.best_trial).number: 1.0}
     return select_ensemble(candidates, dataset.y[rows], metric)

@@ -11,6 +11,7 @@ import automl
 from automl.bagging import FoldModels
 from automl.evaluation import TrialResult
 from automl.exceptions import ConfigError
+from automl.refit import ensemble_candidates
 
 
 def test_a_cross_validated_search_bags_its_members(adult: pd.DataFrame) -> None:
@@ -39,15 +40,27 @@ def test_bagging_needs_cross_validation(adult: pd.DataFrame) -> None:
     assert any("bagging needs cross-validation" in note for note in result.notes)
 
 
-def test_only_the_best_trials_split_models_are_kept() -> None:
+def test_only_the_best_trials_split_models_are_kept_and_each_familys_best() -> None:
     kept = FoldModels(maximize=True, keep=2)
-    for number, score in enumerate([0.5, 0.9, 0.7, 0.6]):
-        result = TrialResult(score, [score], np.arange(2), np.zeros(2), fold_models=b"models")
+    trials = [(0.5, "knn"), (0.9, "lightgbm"), (0.7, "lightgbm"), (0.6, "lightgbm")]
+    for number, (score, family) in enumerate(trials):
+        result = TrialResult(
+            score, [score], np.arange(2), np.zeros(2), fold_models=b"models", family=family
+        )
         kept.update(number, result)
-    assert sorted(kept.kept) == [1, 2]
-    assert sorted(p.name for p in kept.folder.iterdir()) == ["1.pkl", "2.pkl"]
+    # the two best, and k-NN's best (the ensemble may pick it to mix families)
+    assert sorted(kept.kept) == [0, 1, 2]
+    assert sorted(p.name for p in kept.folder.iterdir()) == ["0.pkl", "1.pkl", "2.pkl"]
     kept.close()
     assert not kept.folder.exists()
+
+
+def test_each_familys_best_is_an_ensemble_candidate_even_below_the_top() -> None:
+    ranked = list(range(30))  # trial numbers, best first
+    families = {n: "lightgbm" for n in ranked} | {25: "linear", 28: "knn", 29: "linear"}
+    chosen = ensemble_candidates(ranked, families, limit=20)
+    assert chosen == [*range(18), 25, 28]  # best first; linear's second best is not needed
+    assert ensemble_candidates(ranked[:5], families, limit=20) == ranked[:5]
 
 
 def test_an_unknown_final_model_is_refused(adult: pd.DataFrame) -> None:
