@@ -110,9 +110,10 @@ class RefitWork:
 def ensemble_candidates(
     ranked: list[int], family_of: Mapping[int, str], limit: int = MAX_CANDIDATES
 ) -> list[int]:
-    """The `limit` best trials of `ranked` (numbers, best first), with each model family's best
-    among them even where it ranks lower: Caruana's selection can only mix the families it is
-    offered, and the best trials of a search are often all of one family."""
+    """The `limit` best trials of `ranked` (numbers, best first), each model family's best among
+    them even where it ranks lower (in place of the last of the best): Caruana's selection can
+    only mix the families it is offered, and the best trials of a search are often all of one
+    family."""
     family_bests: dict[str, int] = {}
     for number in ranked:
         family_bests.setdefault(family_of[number], number)

@@ -41,14 +41,15 @@ def test_bagging_needs_cross_validation(adult: pd.DataFrame) -> None:
 
 
 def test_only_the_best_trials_split_models_are_kept_and_each_familys_best() -> None:
-    kept = FoldModels(maximize=True, keep=2)
+    kept = FoldModels(maximize=True, keep=3)
     trials = [(0.5, "knn"), (0.9, "lightgbm"), (0.7, "lightgbm"), (0.6, "lightgbm")]
     for number, (score, family) in enumerate(trials):
         result = TrialResult(
             score, [score], np.arange(2), np.zeros(2), fold_models=b"models", family=family
         )
         kept.update(number, result)
-    # the two best, and k-NN's best (the ensemble may pick it to mix families)
+    # the two best, and k-NN's best in place of the third (the ensemble may pick it to mix
+    # families)
     assert sorted(kept.kept) == [0, 1, 2]
     assert sorted(p.name for p in kept.folder.iterdir()) == ["0.pkl", "1.pkl", "2.pkl"]
     kept.close()
