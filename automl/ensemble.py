@@ -40,3 +40,36 @@ def select_ensemble(
             best_score, best_len = trial_scores[chosen], size
     counts = Counter(picks[:best_len])
     return {n: c / best_len for n, c in counts.most_common()}
+
+
+def blend(weights: dict[int, float], predictions: dict[int, np.ndarray]) -> np.ndarray:
+    """The weighted average of the trials' predictions."""
+    total = np.zeros(np.shape(predictions[next(iter(weights))]))
+    for number, weight in weights.items():
+        total += weight * predictions[number]
+    return total
+
+
+def blend_or_best(
+    candidates: dict[int, np.ndarray], y: np.ndarray, metric: Metric, seed: int = 0
+) -> dict[int, float]:
+    """Caruana weights; for a metric of labels (accuracy, F1), the best candidate alone where
+    the blend did not beat it out of sample: each chosen on one half of the rows and scored on
+    the other, both ways. Such a metric is flat almost everywhere, and the greedy blend can fit
+    the rows it is chosen on and lose to the best trial alone (letter's accuracy, measured by
+    benchmarks/ensembles.py; on ROC AUC, R2 and log loss the check only added noise)."""
+    if not metric.scores_labels or len(candidates) < 2 or len(y) < 4:
+        return select_ensemble(candidates, y, metric)
+    sign = 1.0 if metric.greater_is_better else -1.0
+    halves = np.array_split(np.random.default_rng(seed).permutation(len(y)), 2)
+    blended = alone = 0.0
+    for chosen_on, scored_on in (halves, halves[::-1]):
+        on = {n: p[chosen_on] for n, p in candidates.items()}
+        off = {n: p[scored_on] for n, p in candidates.items()}
+        weights = select_ensemble(on, y[chosen_on], metric)
+        best = max(on, key=lambda n: sign * metric.score(y[chosen_on], on[n]))
+        blended += sign * metric.score(y[scored_on], blend(weights, off))
+        alone += sign * metric.score(y[scored_on], off[best])
+    if blended >= alone:
+        return select_ensemble(candidates, y, metric)
+    return {max(candidates, key=lambda n: sign * metric.score(y, candidates[n])): 1.0}

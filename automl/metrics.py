@@ -25,6 +25,9 @@ class Metric:
     fn: ScoreFn
     bounds: tuple[float | None, float | None] = (None, None)
     """The range of possible scores (to clip extrapolated learning curves)."""
+    scores_labels: bool = False
+    """Whether it scores predicted labels (accuracy, F1): flat almost everywhere in the
+    probabilities, so a greedy ensemble selection on it can follow ties and noise."""
 
     @property
     def greater_is_better(self) -> bool:
@@ -67,6 +70,7 @@ METRICS: dict[str, Metric] = {
             _CLASSIFICATION,
             lambda y, p: skm.accuracy_score(y, _labels(p)),
             UNIT,
+            scores_labels=True,
         ),
         Metric(
             "balanced_accuracy",
@@ -74,14 +78,23 @@ METRICS: dict[str, Metric] = {
             _CLASSIFICATION,
             lambda y, p: skm.balanced_accuracy_score(y, _labels(p)),
             UNIT,
+            scores_labels=True,
         ),
-        Metric("f1", "maximize", _BINARY, lambda y, p: skm.f1_score(y, _labels(p)), UNIT),
+        Metric(
+            "f1",
+            "maximize",
+            _BINARY,
+            lambda y, p: skm.f1_score(y, _labels(p)),
+            UNIT,
+            scores_labels=True,
+        ),
         Metric(
             "f1_macro",
             "maximize",
             _CLASSIFICATION,
             lambda y, p: skm.f1_score(y, _labels(p), average="macro"),
             UNIT,
+            scores_labels=True,
         ),
         Metric(
             "average_precision",

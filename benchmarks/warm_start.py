@@ -1,0 +1,174 @@
+"""Does `auto` reach good models sooner when it starts from what was learned on other data?
+Measured leave-one-dataset-out over the portfolio's own collection (issue 17):
+
+    python -m benchmarks.warm_start [--datasets carData.Arrests ...] [--arms cold portfolio ...]
+                                    [--size 8] [--max-rows 10000] [--seed 0]
+
+Per meta-dataset (`benchmarks.meta_datasets`, at most `--max-rows` rows, 80/20 split), `auto`:
+- `cold`: from the hand-picked starting points, 60 s;
+- `portfolio`, `portfolio_20`: from a portfolio built without this dataset (neither its column
+  of the cross-evaluation matrix nor the candidates its own search found:
+  `benchmarks.portfolio.held_out_portfolio`), 60 s and 20 s;
+- `history`, `history_20`: from the hand-picked points, warm-started from the storage's history
+  of the collection's other searches (`benchmarks.portfolio.studies_path()`, as a user's own
+  past studies), 60 s and 20 s.
+The searches optimise automl's default metric, as the collection's did (so its studies count
+as history); each is scored on the held-out 20% (ROC AUC, accuracy or R2, as the quality
+benchmark scores);
+`seconds_to_cold` is when a warm 60 s search first reached, on validation, the best validation
+score the cold search had at 60 s (all use the same split). Targets: median `seconds_to_cold`
+at most 30; warm at 20 s >= cold at 60 s on at least 60% of datasets; warm at 60 s never
+behind cold by more than 0.002. Needs the portfolio phases' results (`python -m
+benchmarks.portfolio collect`, `cross`). Writes benchmarks/results/warm_start.md and .json;
+run it on an idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sklearn.model_selection import train_test_split
+
+from benchmarks._parts import kept_runs
+from benchmarks.datasets import BenchmarkData
+from benchmarks.meta_datasets import META_DATASETS, MetaDataset
+from benchmarks.portfolio import CANDIDATES, KINDS, held_out_portfolio, studies_path
+from benchmarks.quality import result_score
+
+RESULTS = Path(__file__).parent / "results"
+ARMS = {"cold": 60.0, "portfolio_20": 20.0, "portfolio": 60.0, "history_20": 20.0, "history": 60.0}
+WARM = ("portfolio", "history")
+
+
+def split(data: MetaDataset, max_rows: int, seed: int) -> BenchmarkData:
+    frame = data.load(max_rows, seed)
+    stratify = None if data.task == "regression" else frame[data.target]
+    train, test = train_test_split(frame, test_size=0.2, random_state=seed, stratify=stratify)
+    return BenchmarkData(data.name, data.target, data.task, train, test)
+
+
+def run(
+    data: BenchmarkData,
+    points: list[dict[str, Any]],
+    budget: float,
+    seed: int,
+    history: tuple[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    """One `auto` search starting from `points` (empty: the hand-picked starting points), and
+    from the past studies of `history` (storage, study names) when given: its held-out score
+    and its best validation score over time."""
+    import automl
+    from automl.space import _tabular
+
+    original = _tabular.portfolio_points
+    _tabular.portfolio_points = lambda task: [dict(p) for p in points]
+    began = time.time()
+    try:
+        result = automl.search(
+            data.train, target=data.target, task=data.task, time_budget=budget, seed=seed,
+            storage=history[0] if history else ":memory:",
+            warm_start=history[1] if history else False,
+        )  # fmt: skip
+    finally:
+        _tabular.portfolio_points = original
+    sign = 1.0 if result.study.directions[0].name == "MAXIMIZE" else -1.0
+    curve, best = [], None
+    for trial in sorted(result.completed, key=lambda t: t.datetime_complete or 0):
+        value = sign * trial.values[0]
+        if best is None or value > best:
+            best = value
+            curve.append((round(trial.datetime_complete.timestamp() - began, 2), sign * value))
+    return {"score": round(result_score(data, result), 5), "curve": curve, "sign": sign}
+
+
+def seconds_to_reach(curve: list[list[float]], target: float, sign: float) -> float | None:
+    """When a best-so-far validation curve first reached `target` (None: never)."""
+    return next((t for t, value in curve if sign * value >= sign * target - 1e-12), None)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--datasets", nargs="+", default=[d.name for d in META_DATASETS])
+    parser.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
+    parser.add_argument("--size", type=int, default=8)
+    parser.add_argument("--max-rows", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    arms = ["cold", *(a for a in args.arms if a != "cold")]  # the others are judged against it
+    path = RESULTS / "warm_start.json"
+    runs = kept_runs(path, lambda r: r["dataset"] in args.datasets and r["seed"] == args.seed)
+    by_name = {d.name: d for d in META_DATASETS}
+    studies = json.loads(CANDIDATES.read_text()).get("studies", {})
+    with tempfile.TemporaryDirectory() as scratch:
+        storage = Path(scratch) / "history.db"
+        shutil.copy(studies_path(), storage)  # the searches below add studies to the copy
+        for name in args.datasets:
+            meta = by_name[name]
+            data = split(meta, args.max_rows, args.seed)
+            portfolio = held_out_portfolio(name, KINDS[meta.task], args.size)
+            others = [study for dataset, study in studies.items() if dataset != name]
+            outcome: dict[str, Any] = {"dataset": name, "task": meta.task, "seed": args.seed}
+            for arm in arms:
+                points = portfolio if arm.startswith("portfolio") else []
+                history = (str(storage), others) if arm.startswith("history") else None
+                outcome[arm] = run(data, points, ARMS[arm], args.seed, history)
+            cold = outcome["cold"]
+            for warm in (a for a in WARM if a in outcome):
+                outcome[f"{warm}_seconds_to_cold"] = seconds_to_reach(
+                    outcome[warm]["curve"], cold["curve"][-1][1], cold["sign"]
+                )
+            runs.append(outcome)
+            logging.info("%s: %s", name, {a: outcome[a]["score"] for a in arms})
+            write(runs)
+
+
+def write(runs: list[dict[str, Any]]) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "warm_start.json").write_text(json.dumps(runs, indent=1))
+    arms = [a for a in ARMS if any(a in r for r in runs)]
+    lines = [
+        "# Warm starts, leave-one-dataset-out over the portfolio collection: held-out score per"
+        " arm, and the seconds a warm 60 s search took to reach the cold search's 60 s"
+        " validation score",
+        "",
+        "| dataset | "
+        + " | ".join(arms)
+        + " | "
+        + " | ".join(f"{w} s to cold" for w in WARM if w in arms)
+        + " |",
+        "|---|" + "---|" * (len(arms) + sum(w in arms for w in WARM)),
+    ]
+    for run in runs:
+        cells = [f"{run[a]['score']:.4f}" if a in run else "" for a in arms]
+        for warm in (w for w in WARM if w in arms):
+            reached = run.get(f"{warm}_seconds_to_cold")
+            cells.append("never" if reached is None else f"{reached:.0f}")
+        lines.append(f"| {run['dataset']} | " + " | ".join(cells) + " |")
+    lines.append("")
+    for warm in (w for w in WARM if w in arms and f"{w}_20" in arms):
+        done = [r for r in runs if warm in r and f"{warm}_20" in r]
+        if not done:
+            continue
+        reached = [r[f"{warm}_seconds_to_cold"] for r in done]
+        median = statistics.median(1e9 if s is None else s for s in reached)
+        early = sum(r[f"{warm}_20"]["score"] >= r["cold"]["score"] for r in done)
+        worst = min(r[warm]["score"] - r["cold"]["score"] for r in done)
+        lines += [
+            f"- {warm}: median seconds to the cold 60 s score {median:.0f} (target <= 30;"
+            f" 1e9 = never); 20 s >= cold 60 s on {early} of {len(done)} datasets (target"
+            f" >= 60%); worst 60 s - cold 60 s {worst:+.4f} (target >= -0.002)"
+        ]
+    (RESULTS / "warm_start.md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
