@@ -7,11 +7,14 @@ predictions, and keep the best-scoring prefix. The weights are how often each tr
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 
 import numpy as np
 
 from automl.metrics import Metric
+
+logger = logging.getLogger(__name__)
 
 ROUNDS = 25
 
@@ -72,4 +75,11 @@ def blend_or_best(
         alone += sign * metric.score(y[scored_on], off[best])
     if blended >= alone:
         return select_ensemble(candidates, y, metric)
-    return {max(candidates, key=lambda n: sign * metric.score(y, candidates[n])): 1.0}
+    best = max(candidates, key=lambda n: sign * metric.score(y, candidates[n]))
+    logger.info(
+        "ensemble: a blend did not beat trial %d alone on held-out halves of the validation"
+        " rows (%s), so the model is that trial",
+        best,
+        metric.name,
+    )
+    return {best: 1.0}

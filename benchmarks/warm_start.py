@@ -80,12 +80,15 @@ def run(
     finally:
         _tabular.portfolio_points = original
     sign = 1.0 if result.study.directions[0].name == "MAXIMIZE" else -1.0
-    curve, best = [], None
-    for trial in sorted(result.completed, key=lambda t: t.datetime_complete or 0):
-        value = sign * trial.values[0]
-        if best is None or value > best:
-            best = value
-            curve.append((round(trial.datetime_complete.timestamp() - began, 2), sign * value))
+    finished = sorted(
+        (t.datetime_complete.timestamp(), t.values[0])
+        for t in result.completed
+        if t.datetime_complete is not None
+    )
+    curve: list[tuple[float, float]] = []
+    for when, value in finished:
+        if not curve or sign * value > sign * curve[-1][1]:
+            curve.append((round(when - began, 2), value))
     return {"score": round(result_score(data, result), 5), "curve": curve, "sign": sign}
 
 
