@@ -33,6 +33,7 @@ from scipy.stats import spearmanr
 
 from benchmarks._parts import kept_runs
 from benchmarks.datasets import SPECS, BenchmarkData, load
+from benchmarks.families import space_of
 from benchmarks.quality import SCORING, result_score
 
 RESULTS = Path(__file__).parent / "results"
@@ -137,9 +138,7 @@ def search(data: BenchmarkData, arm: str, budget: float, seed: int) -> dict[str,
 
     settings = dict(ARMS[arm])
     if settings["space"] == "default+mlp":
-        from automl.models import default_families
-
-        settings["space"] = {"models": [*default_families(len(data.train)), "mlp"]}
+        settings["space"] = space_of("default+mlp", len(data.train))
     result = automl.search(
         data.train, target=data.target, metric=SCORING[data.task], time_budget=budget,
         storage=":memory:", seed=seed, warm_start=False, **settings,
