@@ -23,8 +23,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from benchmarks._parts import kept_runs
-from benchmarks.datasets import RECOMMENDER, SPECS, BenchmarkData, load
+from benchmarks._parts import run_arms
+from benchmarks.datasets import RECOMMENDER, SPECS, BenchmarkData
 from benchmarks.quality import SCORING, result_score
 
 RESULTS = Path(__file__).parent / "results"
@@ -67,22 +67,9 @@ def main() -> None:
     parser.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    path = RESULTS / "final_model.json"
-    redone = {(d, s, a) for d in args.datasets for s in args.seeds for a in args.arms}
-    runs = kept_runs(
-        path,
-        lambda r: (r["dataset"], r["seed"], r["arm"]) in redone and r["budget"] == args.budget,
+    run_arms(
+        RESULTS / "final_model.json", args.datasets, args.seeds, args.arms, args.budget, run, write
     )
-    for name in args.datasets:
-        for seed in args.seeds:
-            data = load(name, seed)
-            for arm in args.arms:
-                outcome = run(data, arm, args.budget, seed)
-                runs.append(
-                    {"dataset": name, "seed": seed, "arm": arm, "budget": args.budget, **outcome}
-                )
-                logging.info("%s", runs[-1])
-                write(runs)
 
 
 def write(runs: list[dict[str, Any]]) -> None:
