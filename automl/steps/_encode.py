@@ -37,8 +37,8 @@ class TaskTargetEncoder(TargetEncoder):
         return super().fit_transform(X, y)
 
     def _settle_target_type(self, y: Any) -> None:
-        if self.target_type == "auto" and np.asarray(y).dtype.kind == "f":
-            self.target_type = "continuous"
+        if self.get_params()["target_type"] == "auto" and np.asarray(y).dtype.kind == "f":
+            self.set_params(target_type="continuous")
 
 
 def one_hot_name(feature: str, category: Any) -> str:
