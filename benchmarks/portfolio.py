@@ -183,9 +183,9 @@ def cross(max_rows: int, shard: int = 0, shards: int = 1) -> None:
     from automl.executors._process import limit_threads
 
     limit_threads(1)
-    matrix: dict[str, dict[str, Any]] = _load(MATRIX, {})
     pool = candidates()
     for data in META_DATASETS[shard::shards]:
+        matrix: dict[str, dict[str, Any]] = _load(MATRIX, {})  # with what others added
         frame, scored = None, {}
         for index, candidate in enumerate(pool):
             key = f"{index}|{data.name}"
@@ -195,7 +195,6 @@ def cross(max_rows: int, shard: int = 0, shards: int = 1) -> None:
                 frame = data.load(max_rows)
             scored[key] = evaluate(candidate["config"], data, frame)
         _merge_save(MATRIX, scored)
-        matrix.update(scored)
         logging.info("%s: %d candidates scored", data.name, len(scored))
 
 

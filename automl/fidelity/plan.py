@@ -115,7 +115,7 @@ class FidelityPlan:
             return f"data fractions {rungs}, then all rows"
         if self.is_iterations:
             return self.label or self.kind
-        return "cross-validation folds"
+        return "each evaluation split (fold) in turn"
 
 
 def data_fraction_plan(train_rows: int, eta: int = ETA) -> FidelityPlan | None:
