@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -140,20 +140,30 @@ def ensemble_weights(
         ranked = sorted(result.completed, key=lambda t: sign * t.values[0], reverse=True)
     families = {t.number: str(t.params.get(MODEL_PARAM, "")) for t in ranked}
     numbers = ensemble_candidates([t.number for t in ranked], families)
-    rows: np.ndarray | None = None
-    candidates: dict[int, np.ndarray] = {}
-    for number in numbers:
-        stored = store.load(number)
-        if stored is None:
-            continue
-        indices, predictions = stored
-        if rows is None:
-            rows = indices
-        if np.array_equal(indices, rows):
-            candidates[number] = predictions
+    rows, candidates = predictions_on_shared_rows(numbers, store.load)
     if rows is None:
         return {(ranked[0] if ranked else result.best_trial).number: 1.0}
     return blend_or_best(candidates, dataset.y[rows], metric)
+
+
+def predictions_on_shared_rows(
+    numbers: Iterable[int], load: Callable[[int], tuple[np.ndarray, np.ndarray] | None]
+) -> tuple[np.ndarray | None, dict[int, np.ndarray]]:
+    """(rows, predictions per trial) of the trials in `numbers` whose stored predictions
+    (`load(number)`: row indices and predictions) cover the same rows as the first stored
+    one's: trials evaluated on other rows (another fidelity, random folds) cannot be blended.
+    Rows are None when none is stored."""
+    rows: np.ndarray | None = None
+    shared: dict[int, np.ndarray] = {}
+    for number in numbers:
+        stored = load(number)
+        if stored is None:
+            continue
+        indices, predictions = stored
+        rows = indices if rows is None else rows
+        if np.array_equal(indices, rows):
+            shared[number] = predictions
+    return rows, shared
 
 
 def validation_score(

@@ -65,20 +65,12 @@ def search(data: BenchmarkData, budget: float, seed: int) -> tuple[Any, Any]:
 def candidate_pool(result: Any, metric: Any) -> tuple[np.ndarray, dict[int, np.ndarray], dict]:
     """(rows, predictions per trial, family per trial) of every finished trial whose stored
     predictions cover the best trial's rows, best first."""
+    from automl.refit import predictions_on_shared_rows
+
     sign = 1.0 if metric.greater_is_better else -1.0
     ranked = sorted(result.completed, key=lambda t: sign * t.values[0], reverse=True)
-    rows: np.ndarray | None = None
-    pool: dict[int, np.ndarray] = {}
-    families: dict[int, str] = {}
-    for trial in ranked:
-        stored = result.predictions(trial.number)
-        if stored is None:
-            continue
-        indices, predictions = stored
-        rows = indices if rows is None else rows
-        if np.array_equal(indices, rows):
-            pool[trial.number] = predictions
-            families[trial.number] = str(trial.params.get("model", ""))
+    rows, pool = predictions_on_shared_rows((t.number for t in ranked), result.predictions)
+    families = {t.number: str(t.params.get("model", "")) for t in ranked if t.number in pool}
     assert rows is not None, "the search stored no predictions"
     return rows, pool, families
 

@@ -4,6 +4,7 @@ randomly drawn fold of k per trial."""
 from __future__ import annotations
 
 import json
+import logging
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ HOLDOUT_FRACTION = 0.2
 MIN_ROWS = 10
 
 Split = tuple[np.ndarray, np.ndarray]
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -76,14 +78,22 @@ class EvaluationPlan:
 
 
 def choose_evaluation(y: np.ndarray, task: Task, evaluation: str | int = "auto") -> EvaluationPlan:
-    """Resolve 'auto' | 'holdout' | 'cv' | k and check the data has enough rows for it."""
+    """Resolve 'auto' | 'holdout' | 'cv' | k and check the data has enough rows for it.
+    'auto' cross-validates with fewer folds (at least 2) when the rarest class has fewer rows
+    than the usual 5 folds need (stratified folds need a row of each class in each fold)."""
     plan = _parse(evaluation, len(y))
     if len(y) < MIN_ROWS:
         raise DataError(f"too few rows: {len(y)}; need at least {MIN_ROWS} to search")
     if task.is_classification:
         _, counts = np.unique(y, return_counts=True)
-        needed = plan.n_folds if plan.n_folds > 1 else 2
         smallest = int(counts.min())
+        if evaluation == "auto" and 2 <= smallest < plan.n_folds:
+            logger.info(
+                "%d-fold CV instead of %d: the rarest class has %d rows",
+                smallest, plan.n_folds, smallest,
+            )  # fmt: skip
+            plan = EvaluationPlan(smallest)
+        needed = plan.n_folds if plan.n_folds > 1 else 2
         if smallest < needed:
             raise DataError(
                 f"too few rows for {plan.name}: the smallest class has {smallest} row(s),"

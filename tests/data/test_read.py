@@ -115,6 +115,10 @@ def test_too_few_rows_for_evaluation(adult: pd.DataFrame) -> None:
     with pytest.raises(DataError, match="smallest class has 3 row"):
         choose_evaluation(data.y, data.task, "cv")
     assert choose_evaluation(data.y, data.task, "holdout").n_folds == 1
+    assert choose_evaluation(data.y, data.task, "auto").n_folds == 3  # as many as it can
+    frame.loc[:1, "income"] = "rarer"  # a class of one row: no evaluation can stratify it
+    with pytest.raises(DataError, match="smallest class has 1 row"):
+        choose_evaluation(Dataset.from_source(frame, "income").y, data.task, "auto")
     tiny = Dataset.from_source(adult.head(6), "age")
     with pytest.raises(DataError, match="too few rows"):
         choose_evaluation(tiny.y, tiny.task, "auto")
