@@ -197,6 +197,14 @@ class TrialPublic(BaseModel):
     )
     axis: Axis | None = None
     error: str | None
+    origin: str | None = Field(
+        None,
+        description="Why it was tried first (a warm start from a past study, a starting point);"
+        " None: drawn by the search strategy.",
+    )
+    model_summary: str | None = Field(
+        None, description="The configuration in one readable line (a network's architecture)."
+    )
 
 
 class TrialPage(Page):

@@ -186,6 +186,10 @@ def test_a_finished_job_serves_trials_overview_and_its_model(
     assert scores == sorted(scores, reverse=True)  # ROC AUC: best is highest
     assert scores[0] == pytest.approx(done["progress"]["best_score"])
     assert all(t["config"].get("model") for t in trials["items"])
+    every = app_client.get(f"/api/jobs/{job['id']}/trials", headers=headers).json()["items"]
+    first = min(every, key=lambda t: t["number"])  # `auto` tries its starting points first
+    assert first["origin"] == "starting point", first
+    assert all("model_summary" in t for t in every)  # the dashboard shows it beside the family
     boosted = [
         t
         for t in app_client.get(f"/api/jobs/{job['id']}/trials", headers=headers).json()["items"]
