@@ -194,8 +194,9 @@ def cross(max_rows: int, shard: int = 0, shards: int = 1) -> None:
             if frame is None:
                 frame = data.load(max_rows)
             scored[key] = evaluate(candidate["config"], data, frame)
-        _merge_save(MATRIX, scored)
-        logging.info("%s: %d candidates scored", data.name, len(scored))
+        if scored:
+            _merge_save(MATRIX, scored)
+            logging.info("%s: %d candidates scored", data.name, len(scored))
 
 
 def regrets(kind: str) -> tuple[list[int], list[str], np.ndarray]:
@@ -289,6 +290,17 @@ def build(size: int) -> None:
         logging.info("%s", line)
 
 
+def shard_of(text: str) -> tuple[int, int]:
+    """'I/N' as (I, N), 0 <= I < N."""
+    try:
+        shard, shards = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected I/N such as 0/2, got {text!r}") from None
+    if not 0 <= shard < shards:
+        raise argparse.ArgumentTypeError(f"I must be 0..N-1 in I/N, got {text!r}")
+    return shard, shards
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("phase", choices=["collect", "cross", "build"])
@@ -296,14 +308,15 @@ def main() -> None:
     parser.add_argument("--per-dataset", type=int, default=3)
     parser.add_argument("--max-rows", type=int, default=10_000)
     parser.add_argument("--size", type=int, default=8)
-    parser.add_argument("--shard", default="0/1", help="I/N: the I-th of N shares of `cross`")
+    parser.add_argument(
+        "--shard", type=shard_of, default=(0, 1), help="I/N: the I-th of N shares of `cross`"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.phase == "collect":
         collect(args.seconds, args.per_dataset, args.max_rows)
     elif args.phase == "cross":
-        shard, shards = (int(part) for part in args.shard.split("/"))
-        cross(args.max_rows, shard, shards)
+        cross(args.max_rows, *args.shard)
     else:
         build(args.size)
 
