@@ -52,6 +52,7 @@ def search(
     ensemble: bool = True,
     cross_share: float = 0.0,
     warm_start: bool | Sequence[str] = True,
+    portfolio: str = "learned",
     final_model: str = "refit",
     supernet_share: float = 0.0,
     on_trial: OnTrial | None = None,
@@ -90,7 +91,9 @@ def search(
     With `warm_start` (and a strategy that tries starting points, such as `auto`), a tabular
     search first tries the best configurations of the past studies in `storage` whose data
     look most like this one (same task and metric; `automl.warm_start`); a list of study names
-    limits it to those studies.
+    limits it to those studies. Before them come the `portfolio`'s configurations: the learned
+    portfolio bundled with automl by default, `"none"` for each family's hand-picked starting
+    points, or the path of a portfolio JSON file you built (`benchmarks/portfolio.py`).
 
     `on_trial(study, frozen_trial)` is called after each trial; raising `automl.StopSearch`
     there ends the search early (for example once a score or a number of steps is reached).

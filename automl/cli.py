@@ -107,6 +107,9 @@ def search_command(
     warm_start: Annotated[
         bool, typer.Option("--warm-start/--no-warm-start", help=setting_help("warm_start"))
     ] = True,
+    portfolio: Annotated[str, typer.Option(help=setting_help("portfolio"))] = setting_default(
+        "portfolio"
+    ),
     final_model: Annotated[str, typer.Option(help=setting_help("final_model"))] = (
         setting_default("final_model")
     ),
@@ -137,6 +140,7 @@ def search_command(
         trial_resources={"cpus": trial_cpus, "gpus": trial_gpus, "memory_mb": trial_memory},
         cross_share=cross_share,
         warm_start=warm_start,
+        portfolio=portfolio,
         final_model=final_model,
         supernet_share=supernet_share,
     )

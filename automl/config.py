@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 from automl.budget import Budget
-from automl.exceptions import ConfigError
+from automl.exceptions import ConfigError, SpaceError
 from automl.executors import ExecutorSettings, Resources
 
 TASKS = ("binary", "multiclass", "regression")
@@ -183,6 +183,15 @@ class SearchSettings:
         job={"annotation": bool},
         estimator=True,
     )
+    portfolio: str = _setting(
+        "learned",
+        "Starting points of a tabular search: 'learned' (the portfolio bundled with automl,"
+        " learned from 43 tables), 'none' (each family's hand-picked points) or the path of a"
+        " portfolio JSON file (as `python -m benchmarks.portfolio build` writes).",
+        cli="--portfolio",
+        job={"annotation": Literal["learned", "none"]},
+        estimator=True,
+    )
     direction: str | Sequence[str] = _setting(
         "maximize", "A custom objective's direction(s): maximize or minimize."
     )
@@ -190,6 +199,7 @@ class SearchSettings:
     def check(self) -> SearchSettings:
         """Refuse settings that no search could use, with a message that says what to fix."""
         from automl.metrics import METRICS
+        from automl.space import portfolio_file
         from automl.strategies import strategy_info
 
         if self.task is not None and self.task not in TASKS:
@@ -221,6 +231,10 @@ class SearchSettings:
             raise ConfigError(
                 f"warm_start must be true, false or a list of study names, got {names!r}"
             )
+        try:
+            portfolio_file(self.portfolio)
+        except SpaceError as error:
+            raise ConfigError(str(error)) from None
         for d in self.directions:
             if d not in DIRECTIONS:
                 raise ConfigError(f"direction must be 'maximize' or 'minimize', got {d!r}")

@@ -54,6 +54,7 @@ class _AutoMLBase(BaseEstimator):
         base_model: str | None = None,
         cross_share: float = 0.0,
         warm_start: bool | Sequence[str] = True,
+        portfolio: str = "learned",
         final_model: str = "refit",
         supernet_share: float = 0.0,
     ) -> None:
@@ -72,6 +73,7 @@ class _AutoMLBase(BaseEstimator):
         self.base_model = base_model
         self.cross_share = cross_share
         self.warm_start = warm_start
+        self.portfolio = portfolio
         self.final_model = final_model
         self.supernet_share = supernet_share
 

@@ -36,6 +36,7 @@ import logging
 import shutil
 import statistics
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -199,36 +200,65 @@ def cross(max_rows: int, shard: int = 0, shards: int = 1) -> None:
             logging.info("%s: %d candidates scored", data.name, len(scored))
 
 
-def regrets(kind: str) -> tuple[list[int], list[str], np.ndarray]:
-    """(candidate indices, dataset names, regret matrix candidates x datasets) of a kind."""
+@dataclass(frozen=True)
+class Matrix:
+    """One kind's cross-evaluation: candidate indices (rows), dataset names (columns), the
+    regret of each candidate on each dataset and the seconds its fit took (NaN: failed)."""
+
+    rows: list[int]
+    names: list[str]
+    regret: np.ndarray
+    seconds: np.ndarray
+
+
+def regrets(kind: str) -> Matrix:
+    """The cross-evaluation matrix of a kind, scores turned into regrets per dataset."""
     matrix: dict[str, dict[str, Any]] = _load(MATRIX, {})
     pool = candidates()
     rows = [i for i, c in enumerate(pool) if c["kind"] == kind]
     names = [d.name for d in META_DATASETS if KINDS[d.task] == kind]
     names = [n for n in names if all(f"{i}|{n}" in matrix for i in rows)]
     table = np.full((len(rows), len(names)), FAILED_REGRET)
+    seconds = np.full((len(rows), len(names)), np.nan)
     for column, name in enumerate(names):
         cells = [matrix[f"{i}|{name}"] for i in rows]
         sign = np.array([1.0 if c["direction"] == "maximize" else -1.0 for c in cells])
         scores = np.array([np.nan if c["score"] is None else c["score"] for c in cells]) * sign
+        seconds[:, column] = [c.get("seconds", np.nan) for c in cells]
         ok = ~np.isnan(scores)
         if not ok.any():
             continue
         best, median = np.max(scores[ok]), np.median(scores[ok])
         spread = max(best - median, 1e-9)
         table[ok, column] = (best - scores[ok]) / spread
-    return rows, names, table
+    return Matrix(rows, names, table, seconds)
 
 
-def greedy(table: np.ndarray, size: int, allowed: np.ndarray | None = None) -> list[int]:
+def greedy(
+    table: np.ndarray,
+    size: int,
+    allowed: np.ndarray | None = None,
+    cost: np.ndarray | None = None,
+) -> list[int]:
     """Rows of `table` chosen one at a time, each the one that most lowers the mean over
-    columns of the chosen rows' smallest regret."""
+    columns of the chosen rows' smallest regret; with `cost` (seconds per row), the one that
+    lowers it most per second (the cheapest best one once nothing lowers it)."""
     chosen: list[int] = []
     best = np.full(table.shape[1], np.inf)
     candidates_left = np.arange(table.shape[0]) if allowed is None else np.flatnonzero(allowed)
     for _ in range(min(size, len(candidates_left))):
-        gains = [np.minimum(best, table[r]).mean() for r in candidates_left]
-        pick = int(candidates_left[int(np.argmin(gains))])
+        means = np.array([np.minimum(best, table[r]).mean() for r in candidates_left])
+        if cost is None:
+            pick_at = int(np.argmin(means))
+        else:  # an empty portfolio counts as failing everywhere
+            gains = (best.mean() if chosen else FAILED_REGRET) - means
+            seconds = np.maximum(cost[candidates_left], 0.01)
+            pick_at = (
+                int(np.argmax(gains / seconds))
+                if gains.max() > 0
+                else int(np.lexsort((seconds, means))[0])
+            )
+        pick = int(candidates_left[pick_at])
         chosen.append(pick)
         best = np.minimum(best, table[pick])
         candidates_left = candidates_left[candidates_left != pick]
@@ -236,52 +266,67 @@ def greedy(table: np.ndarray, size: int, allowed: np.ndarray | None = None) -> l
 
 
 def held_out_rows(
-    pool: list[dict[str, Any]],
-    rows: list[int],
-    names: list[str],
-    table: np.ndarray,
-    name: str,
-    size: int,
+    pool: list[dict[str, Any]], matrix: Matrix, name: str, size: int, cost_aware: bool = False
 ) -> list[int]:
-    """The rows of `table` a portfolio built without dataset `name` picks: neither its column
-    nor the candidates its own search found."""
-    sources = np.array([pool[r]["source"] for r in rows])
-    others = np.delete(table, names.index(name), axis=1) if name in names else table
-    return greedy(others, size, allowed=sources != name)
+    """The rows of the matrix a portfolio built without dataset `name` picks: neither its
+    column nor the candidates its own search found (`cost_aware`: see `greedy`)."""
+    sources = np.array([pool[r]["source"] for r in matrix.rows])
+    kept = [c for c, n in enumerate(matrix.names) if n != name]
+    cost = np.nanmedian(matrix.seconds[:, kept], axis=1) if cost_aware else None
+    return greedy(matrix.regret[:, kept], size, allowed=sources != name, cost=cost)
 
 
-def held_out_portfolio(name: str, kind: str, size: int) -> list[dict[str, Any]]:
+def held_out_portfolio(
+    name: str, kind: str, size: int, cost_aware: bool = False
+) -> list[dict[str, Any]]:
     """The configurations of a portfolio of `kind` built without dataset `name`."""
     pool = candidates()
-    rows, names, table = regrets(kind)
-    return [pool[rows[r]]["config"] for r in held_out_rows(pool, rows, names, table, name, size)]
+    matrix = regrets(kind)
+    rows = held_out_rows(pool, matrix, name, size, cost_aware)
+    return [pool[matrix.rows[r]]["config"] for r in rows]
 
 
-def build(size: int) -> None:
-    """Greedy portfolio per kind, its leave-one-dataset-out regret, and the shipped JSON."""
+def build(size: int, cost_aware: tuple[str, ...] = ()) -> None:
+    """Greedy portfolio per kind (cost-aware for the kinds named), its leave-one-dataset-out
+    regret and seconds beside the other greedy's, and the shipped JSON."""
     pool = candidates()
+    flag = f" --cost-aware {' '.join(cost_aware)}" if cost_aware else ""
     portfolio: dict[str, Any] = {
-        "built_by": f"python -m benchmarks.portfolio build --size {size}",
+        "built_by": f"python -m benchmarks.portfolio build --size {size}{flag}",
         "collected_with": _load(CANDIDATES, {}).get("settings"),
-        "method": "greedy portfolio on a cross-evaluated regret matrix (auto-sklearn 2.0)",
+        "method": "greedy portfolio on a cross-evaluated regret matrix (auto-sklearn 2.0)"
+        + (f"; per second of fit for {', '.join(cost_aware)}" if cost_aware else ""),
         "datasets": [d.name for d in META_DATASETS],
     }
     report = []
     for kind in ("classification", "regression"):
-        rows, names, table = regrets(kind)
-        chosen = greedy(table, size)
-        portfolio[kind] = [pool[rows[r]]["config"] for r in chosen]
-        held_out = []
-        for column, name in enumerate(names):
-            picked = held_out_rows(pool, rows, names, table, name, size)
-            held_out.append(float(table[picked, column].min()))
-        starting = np.array([pool[r]["source"] == "" for r in rows])
-        hand = float(table[np.flatnonzero(starting)].min(axis=0).mean()) if starting.any() else None
+        matrix = regrets(kind)
+        median_seconds = np.nanmedian(matrix.seconds, axis=1)
+        chosen = greedy(matrix.regret, size, cost=median_seconds if kind in cost_aware else None)
+        portfolio[kind] = [pool[matrix.rows[r]]["config"] for r in chosen]
+        for method in (False, True):
+            regret, seconds = [], []
+            for column, name in enumerate(matrix.names):
+                picked = held_out_rows(pool, matrix, name, size, cost_aware=method)
+                regret.append(float(matrix.regret[picked, column].min()))
+                seconds.append(float(np.nansum(matrix.seconds[picked, column])))
+            report.append(
+                f"{kind}, {'cost-aware' if method else 'plain'} greedy"
+                f"{' (shipped)' if method == (kind in cost_aware) else ''}:"
+                f" leaving each dataset out, mean regret {statistics.mean(regret):.3f},"
+                f" median seconds of its {size} fits {statistics.median(seconds):.1f}"
+            )
+        starting = np.array([pool[r]["source"] == "" for r in matrix.rows])
+        hand = (
+            float(matrix.regret[np.flatnonzero(starting)].min(axis=0).mean())
+            if starting.any()
+            else None
+        )
         report.append(
-            f"{kind}: {len(rows)} candidates x {len(names)} datasets; portfolio of {len(chosen)}:"
-            f" mean regret {table[chosen].min(axis=0).mean():.3f} in sample,"
-            f" {statistics.mean(held_out):.3f} leaving each dataset out;"
-            f" the hand-picked starting points {hand if hand is None else round(hand, 3)}"
+            f"{kind}: {len(matrix.rows)} candidates x {len(matrix.names)} datasets; shipped"
+            f" portfolio of {len(chosen)}: mean regret"
+            f" {matrix.regret[chosen].min(axis=0).mean():.3f} in sample; the hand-picked"
+            f" starting points {hand if hand is None else round(hand, 3)}"
         )
     portfolio["report"] = report
     PORTFOLIO.write_text(json.dumps(portfolio, indent=1) + "\n")
@@ -309,6 +354,13 @@ def main() -> None:
     parser.add_argument("--max-rows", type=int, default=10_000)
     parser.add_argument("--size", type=int, default=8)
     parser.add_argument(
+        "--cost-aware",
+        nargs="*",
+        default=[],
+        choices=["classification", "regression"],
+        help="kinds whose portfolio grows by regret gain per second of fit",
+    )
+    parser.add_argument(
         "--shard", type=shard_of, default=(0, 1), help="I/N: the I-th of N shares of `cross`"
     )
     args = parser.parse_args()
@@ -318,7 +370,7 @@ def main() -> None:
     elif args.phase == "cross":
         cross(args.max_rows, *args.shard)
     else:
-        build(args.size)
+        build(args.size, tuple(args.cost_aware))
 
 
 if __name__ == "__main__":

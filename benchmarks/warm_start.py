@@ -9,6 +9,8 @@ Per meta-dataset (`benchmarks.meta_datasets`, at most `--max-rows` rows, 80/20 s
 - `portfolio`, `portfolio_20`: from a portfolio built without this dataset (neither its column
   of the cross-evaluation matrix nor the candidates its own search found:
   `benchmarks.portfolio.held_out_portfolio`), 60 s and 20 s;
+- `cost_aware`, `cost_aware_20`: the same, from a portfolio grown by regret gain per second of
+  fit (`benchmarks.portfolio.greedy` with a cost);
 - `history`, `history_20`: from the hand-picked points, warm-started from the storage's history
   of the collection's other searches (`benchmarks.portfolio.studies_path()`, as a user's own
   past studies), 60 s and 20 s.
@@ -44,8 +46,16 @@ from benchmarks.portfolio import CANDIDATES, KINDS, held_out_portfolio, studies_
 from benchmarks.quality import result_score
 
 RESULTS = Path(__file__).parent / "results"
-ARMS = {"cold": 60.0, "portfolio_20": 20.0, "portfolio": 60.0, "history_20": 20.0, "history": 60.0}
-WARM = ("portfolio", "history")
+ARMS = {
+    "cold": 60.0,
+    "portfolio_20": 20.0,
+    "portfolio": 60.0,
+    "cost_aware_20": 20.0,
+    "cost_aware": 60.0,
+    "history_20": 20.0,
+    "history": 60.0,
+}
+WARM = ("portfolio", "cost_aware", "history")
 
 
 def split(data: MetaDataset, max_rows: int, seed: int) -> BenchmarkData:
@@ -66,19 +76,17 @@ def run(
     from the past studies of `history` (storage, study names) when given: its held-out score
     and its best validation score over time."""
     import automl
-    from automl.space import _tabular
 
-    original = _tabular.portfolio_points
-    _tabular.portfolio_points = lambda task: [dict(p) for p in points]
-    began = time.time()
-    try:
+    with tempfile.TemporaryDirectory(prefix="automl-portfolio-") as folder:
+        portfolio = Path(folder) / "portfolio.json"
+        portfolio.write_text(json.dumps({kind: points for kind in set(KINDS.values())}))
+        began = time.time()
         result = automl.search(
             data.train, target=data.target, task=data.task, time_budget=budget, seed=seed,
             storage=history[0] if history else ":memory:",
             warm_start=history[1] if history else False,
+            portfolio=str(portfolio) if points else "none",
         )  # fmt: skip
-    finally:
-        _tabular.portfolio_points = original
     sign = 1.0 if result.study.directions[0].name == "MAXIMIZE" else -1.0
     finished = sorted(
         (t.datetime_complete.timestamp(), t.values[0])
@@ -106,8 +114,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    arms = ["cold", *(a for a in args.arms if a != "cold")]  # the others are judged against it
     path = RESULTS / "warm_start.json"
+    earlier = {
+        r["dataset"]: r
+        for r in (json.loads(path.read_text()) if path.is_file() else [])
+        if r["seed"] == args.seed
+    }
     runs = kept_runs(path, lambda r: r["dataset"] in args.datasets and r["seed"] == args.seed)
     by_name = {d.name: d for d in META_DATASETS}
     studies = json.loads(CANDIDATES.read_text()).get("studies", {})
@@ -117,11 +129,17 @@ def main() -> None:
         for name in args.datasets:
             meta = by_name[name]
             data = split(meta, args.max_rows, args.seed)
-            portfolio = held_out_portfolio(name, KINDS[meta.task], args.size)
+            portfolios = {
+                "portfolio": held_out_portfolio(name, KINDS[meta.task], args.size),
+                "cost_aware": held_out_portfolio(name, KINDS[meta.task], args.size, True),
+            }
             others = [study for dataset, study in studies.items() if dataset != name]
-            outcome: dict[str, Any] = {"dataset": name, "task": meta.task, "seed": args.seed}
+            # the arms asked for replace their earlier runs; the others (cold above all, which
+            # the warm arms are judged against) are kept
+            outcome = earlier.get(name) or {"dataset": name, "task": meta.task, "seed": args.seed}
+            arms = [a for a in ARMS if a in args.arms or (a == "cold" and a not in outcome)]
             for arm in arms:
-                points = portfolio if arm.startswith("portfolio") else []
+                points = portfolios.get(arm.removesuffix("_20"), [])
                 history = (str(storage), others) if arm.startswith("history") else None
                 outcome[arm] = run(data, points, ARMS[arm], args.seed, history)
             cold = outcome["cold"]
@@ -130,7 +148,7 @@ def main() -> None:
                     outcome[warm]["curve"], cold["curve"][-1][1], cold["sign"]
                 )
             runs.append(outcome)
-            logging.info("%s: %s", name, {a: outcome[a]["score"] for a in arms})
+            logging.info("%s: %s", name, {a: outcome[a]["score"] for a in ARMS if a in outcome})
             write(runs)
 
 

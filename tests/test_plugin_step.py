@@ -59,18 +59,16 @@ def clip_step() -> Iterator[None]:
     unregister_step("clip")
 
 
-def test_a_step_registered_in_a_test_file_is_searched(
-    clip_step: None, adult: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # the hand-picked starting points, one per family (the learned portfolio's first ones are
-    # all LightGBM), so that 4 trials reach the linear family
-    monkeypatch.setattr("automl.space._tabular.portfolio_points", lambda task: [])
+def test_a_step_registered_in_a_test_file_is_searched(clip_step: None, adult: pd.DataFrame) -> None:
     result = automl.search(
         adult,
         target="income",
         space={"models": ["linear", "lightgbm"]},
         n_trials=4,
-        strategy="auto",  # starts from each family's bundled starting point
+        strategy="auto",
+        # each family's hand-picked starting point (the learned portfolio's first ones are
+        # all LightGBM), so that 4 trials reach the linear family
+        portfolio="none",
         seed=0,
         storage=":memory:",
         evaluation="holdout",

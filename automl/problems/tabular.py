@@ -35,7 +35,13 @@ from automl.refit import (
     validation_score,
 )
 from automl.result import SearchResult
-from automl.space import MODEL_PARAM, SearchSpace, TabularSpace, tabular_space
+from automl.space import (
+    MODEL_PARAM,
+    SearchSpace,
+    TabularSpace,
+    portfolio_points,
+    tabular_space,
+)
 from automl.steps._cross import CrossStep
 from automl.steps.cross_search import CrossSearchReport, search_crosses
 from automl.storage import PredictionStore
@@ -77,7 +83,8 @@ class TabularData(ScoredProblem):
                 ", ".join(sorted(left_out)),
                 rows,
             )
-        return self.offered(tabular_space(self.settings.space, rows, self.dataset.task))
+        portfolio = portfolio_points(self.dataset.task, self.settings.portfolio)
+        return self.offered(tabular_space(self.settings.space, rows, portfolio))
 
     def offered(self, space: TabularSpace) -> TabularSpace:
         """The space without the cross step's choice when no crosses were kept."""

@@ -3,7 +3,14 @@
 from automl.space._names import DEFAULT_SPACE, resolve_space
 from automl.space._params import Condition, Param, parse_param
 from automl.space._space import SearchSpace, load_yaml
-from automl.space._tabular import MODEL_PARAM, TabularSpace, spaces_dir, tabular_space
+from automl.space._tabular import (
+    MODEL_PARAM,
+    TabularSpace,
+    portfolio_file,
+    portfolio_points,
+    spaces_dir,
+    tabular_space,
+)
 
 __all__ = [
     "DEFAULT_SPACE",
@@ -14,6 +21,8 @@ __all__ = [
     "TabularSpace",
     "load_yaml",
     "parse_param",
+    "portfolio_file",
+    "portfolio_points",
     "resolve_space",
     "spaces_dir",
     "tabular_space",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -52,12 +52,13 @@ class TabularSpace:
 def tabular_space(
     spec: Mapping[str, Any] | str | Path | None = None,
     rows: int | None = None,
-    task: Task | None = None,
+    portfolio: Sequence[Mapping[str, Any]] = (),
 ) -> TabularSpace:
     """Build from a user spec (`{models: ..., preprocessing: ...}`, a YAML path, a name such as
     'lightgbm,linear' or inline YAML/JSON text) or the bundled one (for data of `rows` rows,
-    when given: see `default_families`). With `task`, the starting points are the learned
-    portfolio's for that kind of task (see `portfolio_points`) where it has any."""
+    when given: see `default_families`). The `portfolio`'s configurations (see
+    `portfolio_points`) come first where the space searches their family, then one hand-picked
+    point of each family they leave out; without them, the families' hand-picked points."""
     if isinstance(spec, Path) or (isinstance(spec, str) and Path(spec).is_file()):
         raw = load_yaml(spec)
     else:
@@ -96,7 +97,7 @@ def tabular_space(
     space = SearchSpace(params)
     learned = [
         _vetted(space, {**pre_start, **point})
-        for point in (portfolio_points(task) if task is not None else [])
+        for point in portfolio
         if point.get(MODEL_PARAM) in starts  # a family the space searches with bundled ranges
     ]
     if learned:  # then each family the portfolio leaves out, once
@@ -118,17 +119,39 @@ def tabular_space(
 
 
 PORTFOLIO_FILE = "portfolio.json"
+LEARNED, NO_PORTFOLIO = "learned", "none"
+"""The `portfolio` setting's named values: the bundled learned portfolio, or none (the
+families' hand-picked starting points); any other value is a portfolio JSON file's path."""
 
 
-def portfolio_points(task: Task) -> list[dict[str, Any]]:
-    """The learned portfolio's configurations for this kind of task (classification or
-    regression), best first: `search_spaces/portfolio.json`, built by
-    `python -m benchmarks.portfolio` (empty when the file is absent)."""
-    path = spaces_dir() / PORTFOLIO_FILE
+def portfolio_file(portfolio: str | Path) -> Path | None:
+    """The JSON file a `portfolio` setting names (None for 'none'); refuses a missing file."""
+    if str(portfolio) == NO_PORTFOLIO:
+        return None
+    path = spaces_dir() / PORTFOLIO_FILE if str(portfolio) == LEARNED else Path(portfolio)
     if not path.is_file():
+        raise SpaceError(
+            f"portfolio must be '{LEARNED}', '{NO_PORTFOLIO}' or a portfolio JSON file"
+            f" (as `python -m benchmarks.portfolio build` writes); no file at {path}"
+        )
+    return path
+
+
+def portfolio_points(task: Task, portfolio: str | Path = LEARNED) -> list[dict[str, Any]]:
+    """A portfolio's configurations for this kind of task (classification or regression), best
+    first: by default the learned one bundled as `search_spaces/portfolio.json`, built by
+    `python -m benchmarks.portfolio`."""
+    path = portfolio_file(portfolio)
+    if path is None:
         return []
+    try:
+        content = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise SpaceError(f"cannot read the portfolio {path}: {error}") from None
     kind = "classification" if task.is_classification else "regression"
-    points = json.loads(path.read_text()).get(kind) or []
+    points = content.get(kind) if isinstance(content, Mapping) else None
+    if not isinstance(points, list):
+        raise SpaceError(f"the portfolio {path} has no list of '{kind}' configurations")
     return [dict(point) for point in points if isinstance(point, Mapping)]
 
 

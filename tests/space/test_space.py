@@ -223,17 +223,12 @@ def test_a_family_whose_library_is_missing_is_refused_or_left_out() -> None:
         FAMILIES.remove("needs_a_missing_library")
 
 
-def test_the_learned_portfolio_comes_first_then_each_family_it_leaves_out(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_portfolio_comes_first_then_each_family_it_leaves_out(tmp_path: Path) -> None:
     import json
-    import shutil
 
     from automl.data import Task
-    from automl.space import _tabular
+    from automl.space import portfolio_points
 
-    spaces = tmp_path / "search_spaces"
-    shutil.copytree(_tabular.spaces_dir(), spaces)
     learned = {
         "classification": [
             {"model": "lightgbm", "lightgbm.learning_rate": 0.07, "lightgbm.num_leaves": 40},
@@ -242,13 +237,34 @@ def test_the_learned_portfolio_comes_first_then_each_family_it_leaves_out(
         ],
         "regression": [],
     }
-    (spaces / "portfolio.json").write_text(json.dumps(learned))
-    monkeypatch.setattr(_tabular, "spaces_dir", lambda: spaces)
+    mine = tmp_path / "my_portfolio.json"
+    mine.write_text(json.dumps(learned))
     spec = {"models": ["lightgbm", "linear", "random_forest"]}
-    points = tabular_space(spec, task=Task.BINARY).starting_points
+    portfolio = portfolio_points(Task.BINARY, str(mine))
+    points = tabular_space(spec, portfolio=portfolio).starting_points
     assert [p["model"] for p in points] == ["lightgbm", "linear", "random_forest"]
     assert points[0]["lightgbm.learning_rate"] == 0.07 and points[1]["linear.regularization"] == 3.0
-    # no portfolio for the task (or no task given): the hand-picked points, round-robin
+    # no portfolio for the task (or none at all): the hand-picked points, round-robin
     hand_picked = tabular_space(spec).starting_points
-    assert tabular_space(spec, task=Task.REGRESSION).starting_points == hand_picked
+    assert portfolio_points(Task.REGRESSION, str(mine)) == []
+    assert portfolio_points(Task.BINARY, "none") == []
     assert len(hand_picked) > 3
+    # the bundled one is learned for both kinds of task
+    assert portfolio_points(Task.MULTICLASS) and portfolio_points(Task.REGRESSION)
+
+
+def test_a_portfolio_that_cannot_be_read_is_refused_with_a_message(tmp_path: Path) -> None:
+    from automl.config import SearchSettings
+    from automl.data import Task
+    from automl.exceptions import ConfigError
+    from automl.space import portfolio_points
+
+    with pytest.raises(ConfigError, match="portfolio must be 'learned', 'none' or a portfolio JSON"):
+        SearchSettings(target="y", portfolio="no_such_file.json").check()
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    with pytest.raises(SpaceError, match="cannot read the portfolio"):
+        portfolio_points(Task.BINARY, str(broken))
+    broken.write_text('{"classification": {"model": "lightgbm"}}')
+    with pytest.raises(SpaceError, match="no list of 'classification' configurations"):
+        portfolio_points(Task.BINARY, str(broken))
