@@ -17,7 +17,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from automl.budget import MIN_TRIAL_SECONDS, Budget
 from automl.executors import Executor, Outcome, Report, TrialAddress
-from automl.fidelity import ask_pruner, time_reason
+from automl.fidelity import BUDGET_ENDED, ask_pruner, budget_reason, time_reason
 from automl.record import CurvePoint, TrialRecord, stop_attrs
 from automl.space import MODEL_PARAM, SearchSpace
 from automl.strategies import Strategy, grid_exhausted
@@ -189,6 +189,11 @@ class Search:
         self._n_started += 1
         return self.study.ask()
 
+    def _limit_was_the_budget(self, limit: float | None) -> bool:
+        """Whether a trial's time limit was the end of the search's budget, not its own cap."""
+        own = self.budget.trial_time_limit
+        return limit is not None and (own is None or limit < own - 1e-6)
+
     def _time_a_trial_needs(self) -> float:
         """Seconds a new trial needs at least: as long as the median finished or pruned trial
         took to its first result (its first report, or its end). One started with less would
@@ -252,9 +257,10 @@ class Search:
         ends_by = None
         if self.budget.time_budget is not None:
             ends_by = time.monotonic() + max(0.0, self.budget.remaining - reserve)
-        outcome = self.executor.run(
-            work, self.budget.trial_timeout(reserve), curve.on_report, address, ends_by
-        )
+        limit = self.budget.trial_timeout(reserve)
+        outcome = self.executor.run(work, limit, curve.on_report, address, ends_by)
+        if outcome.status == "timeout" and self._limit_was_the_budget(limit):
+            outcome.status, outcome.error = "pruned", BUDGET_ENDED
         with self._lock:
             for report in outcome.reports:
                 if outcome.reported:
@@ -290,14 +296,19 @@ class Search:
             if self.keep is not None:
                 self.keep(trial.number, outcome.value)
         elif outcome.status == "pruned" and outcome.error:
-            record.stop_reason = time_reason(outcome.error)
+            record.stop_reason = (
+                budget_reason(outcome.wall_seconds)
+                if outcome.error == BUDGET_ENDED
+                else time_reason(outcome.error)
+            )
             for key, value in stop_attrs(record.stop_reason).items():
                 trial.set_user_attr(key, value)
-            logger.info("trial %d stopped itself: %s", trial.number, outcome.error)
+            logger.info("trial %d stopped: %s", trial.number, outcome.error)
         elif outcome.error:
             record.error = outcome.error
             logger.info("trial %d %s: %s", trial.number, outcome.status, outcome.error)
-        if outcome.status in ("ok", "pruned") and outcome.wall_seconds > 0:
+        budget_ended = outcome.error == BUDGET_ENDED  # says nothing of how long its kind takes
+        if outcome.status in ("ok", "pruned") and outcome.wall_seconds > 0 and not budget_ended:
             first = curve[0].wall_seconds if curve and curve[0].wall_seconds > 0 else math.inf
             self._first_result_seconds.append(min(first, outcome.wall_seconds))
             self._first_result_by_kind.setdefault(_kind_of(config), []).append(

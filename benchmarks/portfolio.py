@@ -35,7 +35,10 @@ import json
 import logging
 import shutil
 import statistics
+import tempfile
 import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -284,6 +287,22 @@ def held_out_portfolio(
     matrix = regrets(kind)
     rows = held_out_rows(pool, matrix, name, size, cost_aware)
     return [pool[matrix.rows[r]]["config"] for r in rows]
+
+
+@contextmanager
+def portfolio_on_disk(points: Mapping[str, list[dict[str, Any]]]) -> Iterator[str]:
+    """A portfolio file (points per kind) for a search's `portfolio` setting, while in use."""
+    with tempfile.TemporaryDirectory(prefix="automl-portfolio-") as folder:
+        path = Path(folder) / "portfolio.json"
+        path.write_text(json.dumps(dict(points)))
+        yield str(path)
+
+
+def cost_aware_portfolio(size: int = 8) -> dict[str, list[dict[str, Any]]]:
+    """The portfolio per kind grown by regret gain per second of fit, from all the tables."""
+    return {
+        kind: held_out_portfolio("", kind, size, cost_aware=True) for kind in set(KINDS.values())
+    }
 
 
 def build(size: int, cost_aware: tuple[str, ...] = ()) -> None:

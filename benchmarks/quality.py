@@ -23,6 +23,7 @@ import statistics
 import time
 import warnings
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -160,7 +161,9 @@ def run_flaml(data: BenchmarkData, budget: float, seed: int = 0) -> tuple[np.nda
     return automl.predict_proba(X_test), list(automl.classes_)
 
 
-def run_automl(data: BenchmarkData, budget: float, seed: int) -> tuple[np.ndarray, list]:
+def run_automl(
+    data: BenchmarkData, budget: float, seed: int, portfolio: str = "learned"
+) -> tuple[np.ndarray, list]:
     import automl
 
     result = automl.search(
@@ -170,6 +173,7 @@ def run_automl(data: BenchmarkData, budget: float, seed: int) -> tuple[np.ndarra
         time_budget=budget,
         storage=":memory:",
         seed=seed,
+        portfolio=portfolio,
     )
     logging.info(
         "automl: %d trials, best %s %.5f, search took %.1fs",
@@ -185,12 +189,22 @@ def run_automl(data: BenchmarkData, budget: float, seed: int) -> tuple[np.ndarra
     return proba.to_numpy(), list(proba.columns)
 
 
+def run_automl_cost_aware(data: BenchmarkData, budget: float, seed: int) -> tuple[np.ndarray, list]:
+    """automl from the portfolio grown by regret gain per second of fit (not the shipped one)."""
+    from benchmarks.portfolio import cost_aware_portfolio, portfolio_on_disk
+
+    with portfolio_on_disk(cost_aware_portfolio()) as portfolio:
+        return run_automl(data, budget, seed, portfolio)
+
+
 METHODS: dict[str, Predict] = {
     "lgbm_default": run_lgbm_default,
     "optuna_tpe_lgbm": run_optuna_tpe,
     "flaml": run_flaml,
     "autogluon": run_autogluon,
     "automl": run_automl,
+    "automl_hand_picked": partial(run_automl, portfolio="none"),
+    "automl_cost_aware": run_automl_cost_aware,
 }
 
 

@@ -42,7 +42,13 @@ from sklearn.model_selection import train_test_split
 from benchmarks._parts import kept_runs
 from benchmarks.datasets import BenchmarkData
 from benchmarks.meta_datasets import META_DATASETS, MetaDataset
-from benchmarks.portfolio import CANDIDATES, KINDS, held_out_portfolio, studies_path
+from benchmarks.portfolio import (
+    CANDIDATES,
+    KINDS,
+    held_out_portfolio,
+    portfolio_on_disk,
+    studies_path,
+)
 from benchmarks.quality import result_score
 
 RESULTS = Path(__file__).parent / "results"
@@ -77,15 +83,13 @@ def run(
     and its best validation score over time."""
     import automl
 
-    with tempfile.TemporaryDirectory(prefix="automl-portfolio-") as folder:
-        portfolio = Path(folder) / "portfolio.json"
-        portfolio.write_text(json.dumps({kind: points for kind in set(KINDS.values())}))
+    with portfolio_on_disk({kind: points for kind in set(KINDS.values())}) as portfolio:
         began = time.time()
         result = automl.search(
             data.train, target=data.target, task=data.task, time_budget=budget, seed=seed,
             storage=history[0] if history else ":memory:",
             warm_start=history[1] if history else False,
-            portfolio=str(portfolio) if points else "none",
+            portfolio=portfolio if points else "none",
         )  # fmt: skip
     sign = 1.0 if result.study.directions[0].name == "MAXIMIZE" else -1.0
     finished = sorted(

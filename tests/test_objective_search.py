@@ -135,6 +135,18 @@ def test_per_trial_limit_and_total_budget_hold_even_for_hung_trials() -> None:
     assert len(timed_out) >= 1 and (timed_out["seconds"] < 1.5).all()
 
 
+def test_a_trial_the_budget_ends_is_stopped_not_failed() -> None:
+    # no per-trial limit: a hung trial runs until the search's budget ends, then is recorded
+    # as stopped (nothing was wrong with it), not as a failure
+    result = automl.search(objective=sleepy, space=SPACE, time_budget=5, storage=":memory:", seed=3)
+    board = result.leaderboard
+    hung = board[board["x"] > 5]
+    assert len(hung) >= 1, board
+    assert (hung["state"] == "pruned").all() and hung["error"].isna().all(), hung.to_dict()
+    assert (hung["stopped"] == "budget ended").all()
+    assert (board[board["x"] <= 5]["state"] == "complete").all()
+
+
 def dies(config: dict[str, Any], report: Any) -> float:
     if config["kind"] == "b":
         os._exit(3)  # a crash in native code looks like this to the parent

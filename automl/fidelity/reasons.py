@@ -53,6 +53,15 @@ def time_reason(text: str) -> dict[str, Any]:
     return {"rule": "time", "text": text, "short": "no time for the next fidelity"}
 
 
+BUDGET_ENDED = "the search's time budget ended while it ran"
+
+
+def budget_reason(seconds: float) -> dict[str, Any]:
+    """The reason of a trial stopped because the search's time budget ended (not its own
+    time limit): nothing was wrong with it."""
+    return {"rule": "time", "text": f"{BUDGET_ENDED} ({seconds:.1f}s)", "short": "budget ended"}
+
+
 def bandit_reason(
     pruner: BasePruner, study: optuna.Study, number: int, fidelity: float | None = None
 ) -> dict[str, Any]:

@@ -259,7 +259,9 @@ def test_a_portfolio_that_cannot_be_read_is_refused_with_a_message(tmp_path: Pat
     from automl.exceptions import ConfigError
     from automl.space import portfolio_points
 
-    with pytest.raises(ConfigError, match="portfolio must be 'learned', 'none' or a portfolio JSON"):
+    with pytest.raises(
+        ConfigError, match="portfolio must be 'learned', 'none' or a portfolio JSON"
+    ):
         SearchSettings(target="y", portfolio="no_such_file.json").check()
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
