@@ -274,8 +274,10 @@ def write(runs: list[dict[str, Any]], out: str) -> None:
                 values = [r["score"] for r in chosen]
                 means[method] = statistics.mean(values)
                 seconds = statistics.mean(r["seconds"] for r in chosen)
+                own = ",".join(str(r["seed"]) for r in chosen)
+                fewer = f", seeds {own} only" if len(chosen) < len(seeds) else ""
                 cells.append(
-                    f"{means[method]:.4f} ({max(values) - min(values):.4f}, {seconds:.0f}s)"
+                    f"{means[method]:.4f} ({max(values) - min(values):.4f}, {seconds:.0f}s{fewer})"
                 )
             rivals = [means[m] for m in RIVALS if m in means]
             gap = f"{means['automl'] - max(rivals):+.4f}" if "automl" in means and rivals else "-"
