@@ -275,7 +275,8 @@ def write(runs: list[dict[str, Any]], out: str) -> None:
                 means[method] = statistics.mean(values)
                 seconds = statistics.mean(r["seconds"] for r in chosen)
                 own = ",".join(str(r["seed"]) for r in chosen)
-                fewer = f", seeds {own} only" if len(chosen) < len(seeds) else ""
+                plural = "s" if len(chosen) > 1 else ""
+                fewer = f", seed{plural} {own} only" if len(chosen) < len(seeds) else ""
                 cells.append(
                     f"{means[method]:.4f} ({max(values) - min(values):.4f}, {seconds:.0f}s{fewer})"
                 )
