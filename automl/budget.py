@@ -85,6 +85,12 @@ class Budget:
             return False
         return self.remaining - reserve > needs
 
+    def is_budget_end(self, limit: float | None) -> bool:
+        """Whether a limit `trial_timeout` gave was the end of the time budget, not the
+        trial's own cap (a trial stopped by it did nothing wrong)."""
+        own = self.trial_time_limit
+        return limit is not None and (own is None or limit < own - 1e-6)
+
     def trial_timeout(self, reserve: float = 0.0) -> float | None:
         """The limit for the next trial: its own cap, never past the budget minus `reserve`."""
         limits = [

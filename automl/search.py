@@ -189,11 +189,6 @@ class Search:
         self._n_started += 1
         return self.study.ask()
 
-    def _limit_was_the_budget(self, limit: float | None) -> bool:
-        """Whether a trial's time limit was the end of the search's budget, not its own cap."""
-        own = self.budget.trial_time_limit
-        return limit is not None and (own is None or limit < own - 1e-6)
-
     def _time_a_trial_needs(self) -> float:
         """Seconds a new trial needs at least: as long as the median finished or pruned trial
         took to its first result (its first report, or its end). One started with less would
@@ -259,7 +254,7 @@ class Search:
             ends_by = time.monotonic() + max(0.0, self.budget.remaining - reserve)
         limit = self.budget.trial_timeout(reserve)
         outcome = self.executor.run(work, limit, curve.on_report, address, ends_by)
-        if outcome.status == "timeout" and self._limit_was_the_budget(limit):
+        if outcome.status == "timeout" and self.budget.is_budget_end(limit):
             outcome.status, outcome.error = "pruned", BUDGET_ENDED
         with self._lock:
             for report in outcome.reports:
