@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib
 import math
 import pickle
 import time
@@ -15,10 +14,11 @@ from sklearn.base import clone
 
 from automl._plugins import Plugins
 from automl.data import Dataset, EvaluationPlan
+from automl.exceptions import AutoMLError
 from automl.executors import OutOfTime, Reporter, thread_cap
 from automl.fidelity import FidelityPlan, NestedSubsamples
 from automl.metrics import Metric
-from automl.models import Validation, fit_estimator
+from automl.models import Validation, fit_estimator, get_family
 from automl.pipeline import build_pipeline, model_params
 
 DEADLINE_SHARE = 0.6
@@ -72,7 +72,7 @@ class TabularObjective:
         seed: int,
         measure_size: bool = False,
         fidelity: FidelityPlan | None = None,
-        libraries: tuple[str, ...] = (),
+        families: tuple[str, ...] = (),
         keep_fold_models: bool = False,
         plan: EvaluationPlan | None = None,
     ) -> None:
@@ -85,15 +85,16 @@ class TabularObjective:
         self.measure_size = measure_size  # pickling a large model to weigh it takes seconds
         self.fidelity = fidelity or FidelityPlan()
         self._subsamples: dict[int, NestedSubsamples] = {}
-        self.libraries = libraries
+        self.families = families
         self.keep_fold_models = keep_fold_models
 
     def warm_up(self) -> None:
-        """Import the model libraries the space may use (torch takes seconds), before the
-        first trial's clock starts; one not installed fails its trials with a clear error."""
-        for name in self.libraries:
-            with contextlib.suppress(ImportError):
-                importlib.import_module(name)
+        """Let each family the space may use load its libraries (torch takes seconds) before
+        the first trial's clock starts; one not installed fails its trials with a clear error."""
+        self.plugins.install()
+        for name in self.families:
+            with contextlib.suppress(ImportError, AutoMLError):
+                get_family(name).warm_up()
 
     def __call__(self, config: dict[str, Any], report: Reporter) -> TrialResult:
         return self.evaluate(config, report, self.plan.folds_for(config, self.seed))

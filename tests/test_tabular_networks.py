@@ -242,3 +242,31 @@ def test_a_supernet_share_out_of_range_is_refused() -> None:
     frame = pd.read_csv(dataset_path("adult.csv.gz"), nrows=100)
     with pytest.raises(ConfigError, match=r"supernet_share must be a number from 0 to 0\.5"):
         automl.search(frame, target="income", n_trials=1, supernet_share=0.9)
+
+
+WARM_FIRST_FIT = """
+import sys
+import numpy as np
+import pandas as pd
+from automl.data import Task
+from automl.models import get_family
+family = get_family("mlp")
+family.warm_up()
+before = set(sys.modules)
+X = pd.DataFrame({"a": np.linspace(0, 1, 64), "b": np.linspace(1, 0, 64)})
+family.build({"epochs": 1}, Task("binary"), 0).fit(X, np.arange(64) % 2)
+print(sorted(name for name in set(sys.modules) - before if name.startswith("torch._")))
+"""
+
+
+def test_the_warm_up_leaves_no_torch_internals_for_a_trials_first_fit() -> None:
+    # torch's first optimiser imports its compiler (about 1 s, and more on a busy machine):
+    # inside a trial that came before the first deadline check, so a 3 s trial of a wide
+    # network ran past its limit; the family's warm-up, run before any trial's clock, takes it
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", WARM_FIRST_FIT], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout

@@ -386,6 +386,12 @@ class MLP(ModelFamily):
     libraries = ("torch",)
     install_hint = "pip install torch==2.13.0 (the CPU build)"
 
+    def warm_up(self) -> None:
+        _torch()
+        from automl.models.torch_nets.warm import warm_up_torch
+
+        warm_up_torch()
+
     def build(self, params: dict[str, Any], task: Task, seed: int) -> BaseEstimator:
         return TorchMLP(task=task.value, random_state=seed, **params)
 

@@ -23,7 +23,7 @@ from automl.exceptions import ConfigError
 from automl.executors import ExecutorSettings, Work, usable_cpus
 from automl.fidelity import FidelityPlan, data_fraction_plan
 from automl.metrics import get_metric
-from automl.models import default_families, family_libraries, get_family
+from automl.models import default_families, get_family
 from automl.pipeline._prepare import FramePreparer, safe_name
 from automl.problems.base import ScoredProblem, register_problem
 from automl.record import StudyMeta
@@ -198,7 +198,7 @@ class TabularProblem(TabularData):
             self.seed,
             measure_size,
             self.fidelity(),
-            family_libraries(self.tabular.families),
+            tuple(self.tabular.families),
             keep_fold_models=self.fold_models is not None,
             plan=self.plan,
         )

@@ -137,6 +137,10 @@ class TextObjective(SplitTraining):
         """Import torch, transformers and PEFT and tokenise, before the first trial's clock."""
         import peft  # noqa: F401
 
+        from automl.models.torch_nets.warm import warm_up_torch
+
+        warm_up_torch()
+
         _ = self._encoded
 
     def __call__(self, config: dict[str, Any], report: Reporter) -> TrialResult:
