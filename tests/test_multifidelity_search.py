@@ -39,14 +39,20 @@ def test_pruned_search_matches_the_unpruned_one_and_stops_trials_early(
     assert stopped
     records = [TrialRecord.of(t) for t in stopped]
     assert all(r.fidelity is not None and r.fidelity < 1.0 for r in records)
-    full_runs = [
-        TrialRecord.of(t).cpu_seconds or 0.0
-        for t in pruned.study.trials
-        if t.state == TrialState.COMPLETE and t.params.get("model") == "lightgbm"
-    ]
-    # the stopped trials cost less than running them in full would have (the compute saved
-    # over a whole search is measured by benchmarks/cost.py)
-    assert sum(r.cpu_seconds or 0.0 for r in records) < len(records) * statistics.median(full_runs)
+    def lightgbm_cpu(state: TrialState) -> list[float]:
+        return [
+            TrialRecord.of(t).cpu_seconds or 0.0
+            for t in pruned.study.trials
+            if t.state == state and t.params.get("model") == "lightgbm"
+        ]
+
+    # the stopped LightGBM trials cost less than running them in full would have (compared
+    # within the family: another family's trials cost what they cost; the compute saved over
+    # a whole search is measured by benchmarks/cost.py)
+    stopped_cpu = lightgbm_cpu(TrialState.PRUNED)
+    assert stopped_cpu
+    median_full = statistics.median(lightgbm_cpu(TrialState.COMPLETE))
+    assert sum(stopped_cpu) < len(stopped_cpu) * median_full
 
 
 def test_data_fraction_rungs_on_the_whole_of_adult() -> None:
