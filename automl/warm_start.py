@@ -20,6 +20,7 @@ from optuna.trial import TrialState
 from automl.data import MetaFeatures
 from automl.record import ORIGIN_ATTR, StudyMeta, TrialRecord
 from automl.space import SearchSpace
+from automl.steps import upgrade_config
 
 if TYPE_CHECKING:
     from optuna.study._frozen import FrozenStudy
@@ -148,7 +149,7 @@ def enqueue_first_trials(
     if warm_start:
         only = None if warm_start is True else set(warm_start)
         for past in past_bests(study._storage, meta, only):
-            point = fit_to_space(past.config, space)
+            point = fit_to_space(upgrade_config(past.config), space)
             if point is not None:
                 first.append((point, past.origin()))
                 used.append(past)

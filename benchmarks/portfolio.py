@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from automl.steps import upgrade_config
 from benchmarks.meta_datasets import META_DATASETS, MetaDataset
 
 RESULTS = Path(__file__).parent / "results"
@@ -322,7 +323,7 @@ def build(size: int, cost_aware: tuple[str, ...] = ()) -> None:
         matrix = regrets(kind)
         median_seconds = np.nanmedian(matrix.seconds, axis=1)
         chosen = greedy(matrix.regret, size, cost=median_seconds if kind in cost_aware else None)
-        portfolio[kind] = [pool[matrix.rows[r]]["config"] for r in chosen]
+        portfolio[kind] = [upgrade_config(pool[matrix.rows[r]]["config"]) for r in chosen]
         for method in (False, True):
             regret, seconds = [], []
             for column, name in enumerate(matrix.names):

@@ -39,6 +39,7 @@ def test_pruned_search_matches_the_unpruned_one_and_stops_trials_early(
     assert stopped
     records = [TrialRecord.of(t) for t in stopped]
     assert all(r.fidelity is not None and r.fidelity < 1.0 for r in records)
+
     def lightgbm_cpu(state: TrialState) -> list[float]:
         return [
             TrialRecord.of(t).cpu_seconds or 0.0

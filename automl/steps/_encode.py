@@ -53,8 +53,9 @@ def one_hot_name(feature: str, category: Any) -> str:
 class Encode(PipelineStep):
     """`categorical`: low-cardinality columns, for families without native categoricals;
     `native`: the same choice for families with them; `high_cardinality`: columns with more
-    than 50 values ("drop" leaves them out), for every family but those that embed
-    categories, which get `high_cardinality_embedded` (the same choices and `native`)."""
+    than 50 values ("drop" leaves them out), for families without native categoricals;
+    `high_cardinality_native`: the same choices and `native`, for families with them (IDs as
+    categories: LightGBM's category splits, the MLP's learned vectors)."""
 
     name = "encode"
     order = 30
@@ -62,6 +63,7 @@ class Encode(PipelineStep):
         "categorical_encoder": "categorical",
         "boosting_categorical_encoder": "native",
         "high_cardinality_encoder": "high_cardinality",
+        "encode.high_cardinality_embedded": "high_cardinality_native",  # the MLP-only name
     }
 
     def searched_for(self, param: str, family: ModelFamily) -> bool:
@@ -69,16 +71,23 @@ class Encode(PipelineStep):
             return not family.native_categorical
         if param == "native":
             return family.native_categorical
-        if param == "high_cardinality_embedded":
-            return family.embeds_categories
-        return not family.embeds_categories
+        if param == "high_cardinality_native":
+            return family.native_categorical
+        return not family.native_categorical
+
+    def upgrade(self, config: dict[str, Any], family: ModelFamily) -> None:
+        """A family with native categoricals read `high_cardinality` before it could take
+        many-valued columns natively (the learned portfolio's points, past studies)."""
+        old, new = f"{self.name}.high_cardinality", f"{self.name}.high_cardinality_native"
+        if family.native_categorical and old in config:
+            config.setdefault(new, config.pop(old))
 
     def transformers(
         self, params: Mapping[str, Any], family: ModelFamily, roles: ColumnRoles, seed: int
     ) -> dict[str, BaseEstimator | str]:
         low = params.get("native" if family.native_categorical else "categorical")
         high = params.get(
-            "high_cardinality_embedded" if family.embeds_categories else "high_cardinality",
+            "high_cardinality_native" if family.native_categorical else "high_cardinality",
             "target",
         )
         return {

@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator
 
 from automl._registry import Registry
 from automl.data import ColumnRoles
-from automl.models import ModelFamily
+from automl.models import FAMILIES, ModelFamily
 
 BRANCHES = ("numeric", "categorical", "high_cardinality", "crosses")
 """The column groups a step transforms, in the order their outputs are concatenated
@@ -26,9 +26,9 @@ BRANCHES = ("numeric", "categorical", "high_cardinality", "crosses")
 class PipelineStep:
     """One preprocessing step: its parameters' namespace, where it sits, what it builds.
 
-    `order` places it among the steps of a branch (smaller first); `legacy_names` maps the flat
-    parameter names automl 0.1.0 used to this step's parameters, so old configurations and
-    spaces keep working.
+    `order` places it among the steps of a branch (smaller first); `legacy_names` maps earlier
+    parameter names (0.1.0's flat ones, or full names since renamed) to this step's
+    parameters, so old configurations and spaces keep working.
     """
 
     name: ClassVar[str]
@@ -46,6 +46,10 @@ class PipelineStep:
         `params` are this step's values in the configuration, unprefixed (possibly empty:
         not searched for this family); "drop" as a branch's transformer drops its columns."""
         raise NotImplementedError
+
+    def upgrade(self, config: dict[str, Any], family: ModelFamily) -> None:
+        """Rename in place this step's values that an older configuration of `family` holds
+        under an earlier name (a name that depends on the family, unlike `legacy_names`)."""
 
     def sparse(self, params: Mapping[str, Any], family: ModelFamily) -> bool:
         """Whether this step's output for these values is a sparse matrix (the model's inputs
@@ -86,7 +90,7 @@ def step_params(config: Mapping[str, Any], step: PipelineStep) -> dict[str, Any]
 
 
 def legacy_names() -> dict[str, str]:
-    """0.1.0's flat preprocessing names -> today's `<step>.<param>` names."""
+    """Earlier preprocessing names -> today's `<step>.<param>` names."""
     return {
         old: f"{step.name}.{new}"
         for step in pipeline_steps()
@@ -95,6 +99,13 @@ def legacy_names() -> dict[str, str]:
 
 
 def upgrade_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    """A configuration with 0.1.0's preprocessing names renamed (others unchanged)."""
+    """A configuration with earlier preprocessing names renamed (others unchanged): 0.1.0's
+    flat names, and each step's names that depend on the model family."""
     renames = legacy_names()
-    return {renames.get(key, key): value for key, value in config.items()}
+    upgraded = {renames.get(key, key): value for key, value in config.items()}
+    family_name = upgraded.get("model")  # the space's MODEL_PARAM (the space imports this)
+    if isinstance(family_name, str) and family_name in FAMILIES:
+        family = FAMILIES.get(family_name)
+        for step in pipeline_steps():
+            step.upgrade(upgraded, family)
+    return upgraded

@@ -152,7 +152,9 @@ def test_preprocessing_is_namespaced_by_step_and_0_1_0_names_still_work() -> Non
     conditions = {p.name: p.condition for p in both.space.params}
     assert conditions["scale.method"].values == ("linear",)  # type: ignore[union-attr]
     assert conditions["encode.native"].values == ("lightgbm",)  # type: ignore[union-attr]
-    assert conditions["encode.high_cardinality"] is None  # every family
+    assert conditions["encode.high_cardinality"].values == ("linear",)  # type: ignore[union-attr]
+    # families with native categoricals may also take many-valued columns (IDs) as categories
+    assert conditions["encode.high_cardinality_native"].values == ("lightgbm",)  # type: ignore[union-attr]
     with pytest.raises(SpaceError, match=r"did you mean 'scale\.method'"):
         tabular_space({"models": ["linear"], "preprocessing": {"scale.methd": ["robust"]}})
 
@@ -195,9 +197,9 @@ def test_large_data_starts_from_large_trees_with_their_own_encoding() -> None:
     large = tabular_space({"models": ["lightgbm"]}, rows=200_000).starting_points
     unknown = tabular_space({"models": ["lightgbm"]}).starting_points
     assert large[0]["lightgbm.num_leaves"] == 255
-    assert large[0]["encode.high_cardinality"] == "drop"
+    assert large[0]["encode.high_cardinality_native"] == "drop"
     assert large[1:] == small == unknown
-    assert all(p["encode.high_cardinality"] == "target" for p in small)
+    assert all(p["encode.high_cardinality_native"] == "target" for p in small)
     assert all("min_rows" not in key for p in large for key in p)
 
 
@@ -270,3 +272,24 @@ def test_a_portfolio_that_cannot_be_read_is_refused_with_a_message(tmp_path: Pat
     broken.write_text('{"classification": {"model": "lightgbm"}}')
     with pytest.raises(SpaceError, match="no list of 'classification' configurations"):
         portfolio_points(Task.BINARY, str(broken))
+
+
+def test_a_configuration_saved_before_native_many_valued_columns_keeps_its_meaning() -> None:
+    from automl.data import Task
+    from automl.space import portfolio_points
+    from automl.steps import upgrade_config
+
+    # a boosting family's `encode.high_cardinality` (the learned portfolio's points, past
+    # studies, saved models) is now its `high_cardinality_native`; other families keep theirs
+    boosting = upgrade_config({"model": "lightgbm", "encode.high_cardinality": "drop"})
+    assert boosting == {"model": "lightgbm", "encode.high_cardinality_native": "drop"}
+    linear = {"model": "linear", "encode.high_cardinality": "drop"}
+    assert upgrade_config(linear) == linear
+    network = upgrade_config({"model": "mlp", "encode.high_cardinality_embedded": "native"})
+    assert network == {"model": "mlp", "encode.high_cardinality_native": "native"}
+    assert all(
+        "encode.high_cardinality" not in point
+        for task in (Task.BINARY, Task.REGRESSION)
+        for point in portfolio_points(task)
+        if point["model"] == "lightgbm"
+    )
