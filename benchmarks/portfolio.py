@@ -324,8 +324,7 @@ def build(size: int, cost_aware: tuple[str, ...] = ()) -> None:
     report = []
     for kind in ("classification", "regression"):
         matrix = regrets(kind)
-        median_seconds = np.nanmedian(matrix.seconds, axis=1)
-        chosen = greedy(matrix.regret, size, cost=median_seconds if kind in cost_aware else None)
+        chosen = held_out_rows(pool, matrix, "", size, cost_aware=kind in cost_aware)
         portfolio[kind] = [upgrade_config(pool[matrix.rows[r]]["config"]) for r in chosen]
         for method in (False, True):
             regret, seconds = [], []

@@ -387,7 +387,6 @@ class MLP(ModelFamily):
     install_hint = "pip install torch==2.13.0 (the CPU build)"
 
     def warm_up(self) -> None:
-        _torch()
         from automl.models.torch_nets.warm import warm_up_torch
 
         warm_up_torch()
