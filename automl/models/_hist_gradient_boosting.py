@@ -38,6 +38,7 @@ class HistGradientBoosting(ModelFamily):
     iterations_param = "max_iter"
     stops_at_deadline = True
     native_categorical = True
+    max_native_categories = 255  # scikit-learn refuses more categories than max_bins (255)
     handles_missing = True
     default_rank = 1
 

@@ -69,7 +69,9 @@ class ModelFamily:
       value when the space leaves it out (full fidelity for multi-fidelity strategies);
       `sparse_curve`: report at geometric checkpoints rather than every iteration (predicting
       costs more than one boosting round).
-    - `native_categorical`: takes integer-coded categories as they are; `handles_missing`:
+    - `native_categorical`: takes integer-coded categories as they are (at most
+      `max_native_categories` per column: the rarer values then arrive as missing);
+      `handles_missing`:
       takes NaN as it is; `embeds_categories`: learns a vector per category, so many-valued
       columns may reach it as categories too; `needs_scaling`: numeric columns are imputed and standardised
       unless the space chooses otherwise.
@@ -94,6 +96,7 @@ class ModelFamily:
     curve_unit: ClassVar[str | None] = None
     sparse_curve: ClassVar[bool] = False
     native_categorical: ClassVar[bool] = False
+    max_native_categories: ClassVar[int | None] = None
     handles_missing: ClassVar[bool] = False
     embeds_categories: ClassVar[bool] = False
     needs_scaling: ClassVar[bool] = False

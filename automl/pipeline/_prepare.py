@@ -69,18 +69,23 @@ class FramePreparer(TransformerMixin, BaseEstimator):
 class CategoryEncoder(TransformerMixin, BaseEstimator):
     """Give text columns a pandas `category` dtype with the categories seen in fit.
 
-    LightGBM and HistGradientBoosting then split on categories natively; unseen values become NaN.
+    LightGBM and HistGradientBoosting then split on categories natively; unseen values become NaN,
+    and so do all but the `max_categories` most frequent values of a column when it is set
+    (HistGradientBoosting takes at most 255 categories per column).
     """
 
+    def __init__(self, max_categories: int | None = None) -> None:
+        self.max_categories = max_categories
+
     def fit(self, X: pd.DataFrame, y: Any = None) -> CategoryEncoder:
-        self.categories_ = {c: pd.Index(sorted(X[c].unique())) for c in X.columns}
+        self.categories_ = {c: self._kept(X[c]) for c in X.columns}
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(
             {
-                c: pd.Categorical.from_codes(cats.get_indexer(X[c]), categories=cats)
+                c: pd.Categorical.from_codes(cats.get_indexer(pd.Index(X[c])), categories=cats)
                 for c, cats in self.categories_.items()
             },
             index=X.index,
@@ -88,3 +93,10 @@ class CategoryEncoder(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return np.asarray(self.feature_names_in_, dtype=object)
+
+    def _kept(self, column: pd.Series) -> pd.Index:
+        """The column's categories: all its values, or the most frequent `max_categories`."""
+        if self.max_categories is None or column.nunique() <= self.max_categories:
+            return pd.Index(sorted(column.dropna().unique()))
+        counts = column.value_counts(sort=True)
+        return pd.Index(sorted(counts.index[: self.max_categories]))

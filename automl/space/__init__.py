@@ -2,6 +2,7 @@
 
 from automl.space._names import DEFAULT_SPACE, resolve_space
 from automl.space._params import Condition, Param, parse_param
+from automl.space._preprocessing import settle_inert_choices
 from automl.space._space import SearchSpace, load_yaml
 from automl.space._tabular import (
     MODEL_PARAM,
@@ -24,6 +25,7 @@ __all__ = [
     "portfolio_file",
     "portfolio_points",
     "resolve_space",
+    "settle_inert_choices",
     "spaces_dir",
     "tabular_space",
 ]

@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from automl.data import MetaFeatures
 from automl.exceptions import SpaceError
 from automl.models import get_family
 from automl.space._params import Condition, Param, parse_param
@@ -106,6 +107,25 @@ def _conditioned(
         return param
     wanted = tuple(f for f in families if step.searched_for(name, get_family(f)))
     return replace(param, condition=Condition(MODEL_PARAM, wanted)) if wanted else None
+
+
+def settle_inert_choices(config: Mapping[str, Any], meta: MetaFeatures) -> dict[str, Any]:
+    """The configuration with the step choices that changed nothing on the data it was found
+    on (described by `meta`) set to the steps' starting choices (left out where a step has
+    none). A search on a table without many-valued columns drew their encoding at random;
+    carried to a table of IDs, that draw ("drop") would decide the result."""
+    settled = dict(config)
+    for step in pipeline_steps():
+        start = _bundled(step, None).get("starting_point") or {}
+        for param in step.inert_params(meta):
+            name = f"{step.name}.{param}"
+            if name not in settled:
+                continue
+            if param in start:
+                settled[name] = start[param]
+            else:
+                del settled[name]
+    return settled
 
 
 def _bundled(step: PipelineStep, spaces: Path | None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator
 from sklearn.model_selection import KFold
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, TargetEncoder
 
-from automl.data import ColumnRoles
+from automl.data import ColumnRoles, MetaFeatures
 from automl.models import ModelFamily
 from automl.steps._registry import PipelineStep, register_step
 
@@ -75,6 +75,14 @@ class Encode(PipelineStep):
             return family.native_categorical
         return not family.native_categorical
 
+    def inert_params(self, meta: MetaFeatures) -> frozenset[str]:
+        inert: set[str] = set()
+        if meta.categorical == 0:
+            inert |= {"categorical", "native"}
+        if meta.high_cardinality == 0:
+            inert |= {"high_cardinality", "high_cardinality_native"}
+        return frozenset(inert)
+
     def upgrade(self, config: dict[str, Any], family: ModelFamily) -> None:
         """A family with native categoricals read `high_cardinality` before it could take
         many-valued columns natively (the learned portfolio's points, past studies)."""
@@ -101,7 +109,7 @@ def encoder(choice: str, family: ModelFamily, seed: int) -> BaseEstimator:
     if choice == "native" and family.native_categorical:
         from automl.pipeline._prepare import CategoryEncoder  # the pipeline imports the steps
 
-        return CategoryEncoder()
+        return CategoryEncoder(max_categories=family.max_native_categories)
     if choice == "onehot":
         return OneHotEncoder(
             handle_unknown="infrequent_if_exist",

@@ -15,7 +15,7 @@ from typing import Any, ClassVar, TypeVar
 from sklearn.base import BaseEstimator
 
 from automl._registry import Registry
-from automl.data import ColumnRoles
+from automl.data import ColumnRoles, MetaFeatures
 from automl.models import FAMILIES, ModelFamily
 
 BRANCHES = ("numeric", "categorical", "high_cardinality", "crosses")
@@ -46,6 +46,12 @@ class PipelineStep:
         `params` are this step's values in the configuration, unprefixed (possibly empty:
         not searched for this family); "drop" as a branch's transformer drops its columns."""
         raise NotImplementedError
+
+    def inert_params(self, meta: MetaFeatures) -> frozenset[str]:
+        """This step's parameters that change nothing on data with these meta-features (the
+        encoding of many-valued columns on a table without any): a configuration found on
+        such data holds a value for them that its search never judged."""
+        return frozenset()
 
     def upgrade(self, config: dict[str, Any], family: ModelFamily) -> None:
         """Rename in place this step's values that an older configuration of `family` holds

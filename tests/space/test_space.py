@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import optuna
+import pandas as pd
 import pytest
 
 from automl.exceptions import SpaceError
@@ -293,3 +295,29 @@ def test_a_configuration_saved_before_native_many_valued_columns_keeps_its_meani
         for point in portfolio_points(task)
         if point["model"] == "lightgbm"
     )
+
+
+def test_a_choice_that_changed_nothing_on_its_table_is_settled_to_the_starting_choice(
+    adult: pd.DataFrame,
+) -> None:
+    from automl.data import Dataset, meta_features
+    from automl.space import settle_inert_choices
+
+    # Adult has categorical columns but none of more than 50 values: a search there drew the
+    # encoding of many-valued columns at random, and "drop" would drop a new table's IDs
+    adult_meta = meta_features(Dataset.from_frame(adult, "income", None))
+    assert adult_meta.categorical > 0 and adult_meta.high_cardinality == 0
+    found = {
+        "model": "lightgbm",
+        "encode.native": "ordinal",
+        "encode.high_cardinality_native": "drop",
+    }
+    settled = settle_inert_choices(found, adult_meta)
+    assert settled == {**found, "encode.high_cardinality_native": "target"}
+    # on a numeric-only table the categorical encoding is settled too; a linear model's
+    # names likewise
+    numeric_only = replace(adult_meta, categorical=0, numeric_share=1.0)
+    linear = {"model": "linear", "encode.categorical": "ordinal", "encode.high_cardinality": "drop"}
+    assert settle_inert_choices(linear, numeric_only) == {
+        "model": "linear", "encode.categorical": "onehot", "encode.high_cardinality": "target"
+    }  # fmt: skip
