@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import functools
 import gzip
 import hashlib
 import json
@@ -140,9 +141,10 @@ def archive_studies() -> None:
         shutil.copyfileobj(live, archived)
 
 
+@functools.cache
 def collection_meta() -> dict[str, MetaFeatures]:
     """The meta-features each collection search recorded for its table (as `collect` and
-    `cross` load it: at most `--max-rows` rows)."""
+    `cross` load it: at most `--max-rows` rows); read once per process."""
     from automl.record import StudyMeta
     from automl.storage import rdb_storage
 

@@ -71,8 +71,7 @@ class ModelFamily:
       costs more than one boosting round).
     - `native_categorical`: takes integer-coded categories as they are (at most
       `max_native_categories` per column: the rarer values then arrive as missing);
-      `handles_missing`:
-      takes NaN as it is; `embeds_categories`: learns a vector per category, so many-valued
+      `handles_missing`: takes NaN as it is; `embeds_categories`: learns a vector per category, so many-valued
       columns may reach it as categories too; `needs_scaling`: numeric columns are imputed and standardised
       unless the space chooses otherwise.
     - `default_rank`: position in the default space (None: only on request); also the order

@@ -96,7 +96,5 @@ class CategoryEncoder(TransformerMixin, BaseEstimator):
 
     def _kept(self, column: pd.Series) -> pd.Index:
         """The column's categories: all its values, or the most frequent `max_categories`."""
-        if self.max_categories is None or column.nunique() <= self.max_categories:
-            return pd.Index(sorted(column.dropna().unique()))
-        counts = column.value_counts(sort=True)
+        counts = column.value_counts(sort=True)  # most frequent first, missing left out
         return pd.Index(sorted(counts.index[: self.max_categories]))

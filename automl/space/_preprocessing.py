@@ -4,9 +4,11 @@ for the model families the step searches it for."""
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from automl.data import MetaFeatures
@@ -116,7 +118,7 @@ def settle_inert_choices(config: Mapping[str, Any], meta: MetaFeatures) -> dict[
     carried to a table of IDs, that draw ("drop") would decide the result."""
     settled = dict(config)
     for step in pipeline_steps():
-        start = _bundled(step, None).get("starting_point") or {}
+        start = _starting_choices(step)
         for param in step.inert_params(meta):
             name = f"{step.name}.{param}"
             if name not in settled:
@@ -126,6 +128,12 @@ def settle_inert_choices(config: Mapping[str, Any], meta: MetaFeatures) -> dict[
             else:
                 del settled[name]
     return settled
+
+
+@functools.cache
+def _starting_choices(step: PipelineStep) -> Mapping[str, Any]:
+    """A step's bundled starting point, read once per step (settling runs per configuration)."""
+    return MappingProxyType(dict(_bundled(step, None).get("starting_point") or {}))
 
 
 def _bundled(step: PipelineStep, spaces: Path | None) -> dict[str, Any]:
