@@ -13,12 +13,19 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 import optuna
+from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 from automl.budget import MIN_TRIAL_SECONDS, Budget
 from automl.executors import Executor, Outcome, Report, TrialAddress
-from automl.fidelity import BUDGET_ENDED, ask_pruner, budget_reason, time_reason
-from automl.record import CurvePoint, TrialRecord, stop_attrs
+from automl.fidelity import (
+    BUDGET_ENDED,
+    ask_pruner,
+    budget_reason,
+    slow_family_reason,
+    time_reason,
+)
+from automl.record import ORIGIN_ATTR, CurvePoint, TrialRecord, stop_attrs
 from automl.space import MODEL_PARAM, SearchSpace
 from automl.strategies import Strategy, grid_exhausted
 
@@ -105,6 +112,7 @@ class Search:
         self._n_started = 0
         self._first_result_seconds: list[float] = []
         self._first_result_by_kind: dict[str, list[float]] = {}
+        self._finished_by_kind: dict[str, list[tuple[float, float]]] = {}  # (seconds, value)
         self._errors: list[BaseException] = []
 
     @property
@@ -151,6 +159,8 @@ class Search:
                     config = self.space.sample(trial)
                     if self._skipped_for_time(trial, config, reserve):
                         return  # the time left goes to the final refit
+                    if self._skipped_as_slow(trial, config):
+                        continue
                     work = config if self.scheduler is None else self.scheduler.start(trial, config)
                 # the reserve the trial was admitted with sets its limit: another trial ending
                 # meanwhile may raise the reserve, which must not leave this one too little
@@ -217,6 +227,30 @@ class Search:
         self._tell(trial, config, Outcome("pruned", error=text), [])
         return True
 
+    def _skipped_as_slow(self, trial: optuna.Trial, config: dict[str, Any]) -> bool:
+        """Tell a queued starting point pruned, unrun, when its model family has proved slow
+        on this data (its finished trials took more than SLOW_SHARE of the time budget each)
+        while another family scores better: a portfolio learned on small tables cannot know
+        that a family costs many times more here (LightGBM grows a tree per class and round,
+        so 26 classes cost 26 times a binary target). The sampler may still pick the family."""
+        if self.budget.time_budget is None or ORIGIN_ATTR not in trial.user_attrs:
+            return False
+        kind = _kind_of(config)
+        finished = self._finished_by_kind.get(kind)
+        if not finished or self.multi_objective:
+            return False
+        seconds = statistics.median(s for s, _ in finished)
+        if seconds <= SLOW_SHARE * self.budget.time_budget:
+            return False
+        sign = 1.0 if self.study.direction == StudyDirection.MAXIMIZE else -1.0
+        best = {k: max(sign * v for _, v in runs) for k, runs in self._finished_by_kind.items()}
+        leader = max(best, key=lambda k: best[k])
+        if leader == kind:
+            return False
+        reason = slow_family_reason(kind, seconds, SLOW_SHARE, leader)
+        self._tell(trial, config, Outcome("pruned", error=reason["text"]), [], reason)
+        return True
+
     def _interrupt(self, trial: optuna.Trial | None) -> None:
         """Ctrl-C: stop the worker, record the trial in hand (if any) as failed, keep
         everything finished."""
@@ -275,8 +309,15 @@ class Search:
         return frozen
 
     def _tell(
-        self, trial: optuna.Trial, config: dict[str, Any], outcome: Outcome, curve: list[CurvePoint]
+        self,
+        trial: optuna.Trial,
+        config: dict[str, Any],
+        outcome: Outcome,
+        curve: list[CurvePoint],
+        reason: dict[str, Any] | None = None,
     ) -> FrozenTrial:
+        """Record `trial`'s outcome and tell the study (`reason`: why a pruned trial stopped,
+        when it is not the time rule's)."""
         record = TrialRecord(
             config=config,
             wall_seconds=round(outcome.wall_seconds, 4),
@@ -291,7 +332,7 @@ class Search:
             if self.keep is not None:
                 self.keep(trial.number, outcome.value)
         elif outcome.status == "pruned" and outcome.error:
-            record.stop_reason = (
+            record.stop_reason = reason or (
                 budget_reason(outcome.wall_seconds)
                 if outcome.error == BUDGET_ENDED
                 else time_reason(outcome.error)
@@ -311,6 +352,10 @@ class Search:
             )
         elif outcome.status == "timeout" and not curve:  # no result within this long
             self._first_result_by_kind.setdefault(_kind_of(config), []).append(outcome.wall_seconds)
+        if values is not None:
+            self._finished_by_kind.setdefault(_kind_of(config), []).append(
+                (outcome.wall_seconds, values[0])
+            )
         record.save(trial)
         if self.scheduler is not None:
             output = outcome.value if values is not None else None
@@ -374,6 +419,11 @@ class _Curve:
 
     def on_report(self, report: Report) -> bool:
         return self.replay(report) and ask_pruner(self.trial, report.fidelity)
+
+
+SLOW_SHARE = 1 / 8
+"""A family whose finished trials each took more than this share of the time budget is slow
+on this data: its remaining starting points are skipped unless it leads (`_skipped_as_slow`)."""
 
 
 def _kind_of(config: dict[str, Any]) -> str:

@@ -24,6 +24,7 @@ import automl
 from automl.data import Task
 from automl.exceptions import AutoMLError
 from automl.models import ModelFamily, Validation, register_family
+from automl.problems.objective import ObjectiveProblem
 from automl.record import TrialRecord
 from tests.conftest import dataset_path
 
@@ -130,3 +131,46 @@ def test_rungs_that_run_to_their_deadline_leave_the_full_fit_its_part(
     assert row["state"] == "cut short", row.to_dict()
     record = TrialRecord.of(result.study.trials[0])
     assert record.iterations is not None and record.iterations >= 20, record.iterations
+
+
+STARTS = [
+    {"model": m, "x": x} for m, x in [("slow", 0.1), ("fast", 0.2), ("slow", 0.3), ("slow", 0.4)]
+]
+
+
+@pytest.mark.parametrize("slow_scores", [0.5, 0.95])
+def test_a_slow_familys_starting_points_are_skipped_when_another_family_leads(
+    slow_scores: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A 'slow' trial takes 0.5 s, over an eighth of the 3 s budget. When 'fast' scores better,
+    # the slow family's two later starting points are skipped unrun; when 'slow' leads, they run.
+    def objective(config: dict[str, Any], report: Any) -> float:
+        if config["model"] == "slow":
+            time.sleep(0.5)
+            return slow_scores
+        return 0.9
+
+    monkeypatch.setattr(ObjectiveProblem, "starting_points", lambda self: STARTS)
+    result = automl.search(
+        objective=objective,
+        space={
+            "model": {"type": "categorical", "choices": ["slow", "fast"]},
+            "x": [0.1, 0.2, 0.3, 0.4],
+        },
+        time_budget=3,
+        strategy="auto",
+        storage=":memory:",
+        seed=0,
+        executor="inprocess",
+    )
+    first = sorted(result.study.get_trials(deepcopy=False), key=lambda t: t.number)[:4]
+    assert [t.params for t in first] == STARTS
+    skipped = [t.number for t in first if t.state == TrialState.PRUNED]
+    if slow_scores > 0.9:
+        assert skipped == []
+        return
+    assert skipped == [2, 3]
+    record = TrialRecord.of(first[2])
+    assert record.stop_reason is not None and record.stop_reason["rule"] == "cost"
+    assert record.stop_reason["text"].startswith("slow trials took 0.5s each here")
+    assert record.why_stopped() == "slow here, fast leads: skipped"

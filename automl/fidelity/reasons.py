@@ -53,6 +53,16 @@ def time_reason(text: str) -> dict[str, Any]:
     return {"rule": "time", "text": text, "short": "no time for the next fidelity"}
 
 
+def slow_family_reason(family: str, seconds: float, share: float, leader: str) -> dict[str, Any]:
+    """The reason a queued starting point was skipped unrun: its family's trials took more than
+    `share` of the time budget each on this data, and `leader` scores better."""
+    text = (
+        f"{family} trials took {seconds:.1f}s each here, over {share:.1%} of the time budget,"
+        f" and score below {leader}: its other starting points are skipped"
+    )
+    return {"rule": "cost", "text": text, "short": f"slow here, {leader} leads: skipped"}
+
+
 BUDGET_ENDED = "the search's time budget ended while it ran"
 
 

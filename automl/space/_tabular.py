@@ -54,12 +54,16 @@ def tabular_space(
     spec: Mapping[str, Any] | str | Path | None = None,
     rows: int | None = None,
     portfolio: Sequence[Mapping[str, Any]] = (),
+    many_valued: bool = False,
 ) -> TabularSpace:
     """Build from a user spec (`{models: ..., preprocessing: ...}`, a YAML path, a name such as
     'lightgbm,linear' or inline YAML/JSON text) or the bundled one (for data of `rows` rows,
-    when given: see `default_families`). The `portfolio`'s configurations (see
-    `portfolio_points`) come first where the space searches their family, then one hand-picked
-    point of each family they leave out; without them, the families' hand-picked points."""
+    when given: see `default_families`; `many_valued`: it has many-valued columns, such as IDs,
+    which the points marked `many_valued` are for). Starting points: the points for data this
+    large or with such columns (`min_rows`, `many_valued`), the `portfolio`'s first configuration
+    (see `portfolio_points`; those whose family the space does not search are left out), then
+    each family's first hand-picked point (its library defaults), so that every family has a
+    score early, then the rest of the portfolio; without one, the families' hand-picked points."""
     if isinstance(spec, Path) or (isinstance(spec, str) and Path(spec).is_file()):
         raw = load_yaml(spec)
     else:
@@ -80,17 +84,17 @@ def tabular_space(
         parse_param(MODEL_PARAM, {"type": "categorical", "choices": list(models)})
     ]
     starts: dict[str, list[dict[str, Any]]] = {}
-    large: list[dict[str, Any]] = []  # points for data this large: tried before all others
+    for_data: list[dict[str, Any]] = []  # points for data like this: tried before all others
     for family, family_spec in models.items():
         bundled = family_spec is None
         file_spec: dict[str, Any] = _bundled_family(family) if bundled else {"params": family_spec}
         family_params = _family_params(family, file_spec.get("params") or {})
         params.extend(family_params)
         if bundled:
-            for_size, starts[family] = _starting_points(
-                family, file_spec.get("starting_points", []), rows
+            for_this, starts[family] = _starting_points(
+                family, file_spec.get("starting_points", []), rows, many_valued
             )
-            large.extend({MODEL_PARAM: family, **point} for point in for_size)
+            for_data.extend({MODEL_PARAM: family, **point} for point in for_this)
     pre_params, pre_start = preprocessing_params(
         settings.get("preprocessing"), tuple(models), spaces_dir()
     )
@@ -101,20 +105,21 @@ def tabular_space(
         for point in portfolio
         if point.get(MODEL_PARAM) in starts  # a family the space searches with bundled ranges
     ]
-    if learned:  # then each family the portfolio leaves out, once
-        covered = {point[MODEL_PARAM] for point in learned}
-        starts = {f: own[:1] for f, own in starts.items() if f not in covered}
+    if learned:  # each family's library defaults, once, after the portfolio's first point
+        starts = {f: own[:1] for f, own in starts.items()}
     rounds = max((len(p) for p in starts.values()), default=0)
+    hand_picked = [
+        # round-robin over families: every family early, for a diverse ensemble
+        _vetted(space, {MODEL_PARAM: family, **pre_start, **starts[family][i]})
+        for i in range(rounds)
+        for family in models
+        if i < len(starts.get(family, []))
+    ]
     points = (
-        [_vetted(space, {**pre_start, **point}) for point in large]
-        + learned
-        + [
-            # round-robin over families: every family early, for a diverse ensemble
-            _vetted(space, {MODEL_PARAM: family, **pre_start, **starts[family][i]})
-            for i in range(rounds)
-            for family in models
-            if i < len(starts.get(family, []))
-        ]
+        [_vetted(space, {**pre_start, **point}) for point in for_data]
+        + learned[:1]
+        + hand_picked
+        + learned[1:]
     )
     return TabularSpace(space, tuple(models), tuple(points))
 
@@ -158,25 +163,29 @@ def portfolio_points(task: Task, portfolio: str | Path = LEARNED) -> list[dict[s
 
 MIN_ROWS_KEY = "min_rows"
 """A starting point holding this key is tried only on data of at least that many rows."""
+MANY_VALUED_KEY = "many_valued"
+"""A starting point holding this key (true) is tried only on data with many-valued columns."""
 
 
 def _starting_points(
-    family: str, points: list[Mapping[str, Any]], rows: int | None
+    family: str, points: list[Mapping[str, Any]], rows: int | None, many_valued: bool = False
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """A family's bundled starting points as full parameter names (a plain key is the family's
     own parameter, a dotted one a pipeline step's, e.g. `encode.native`, which overrides the
-    steps' own starting choice for this point): those for data of `rows` rows (`min_rows`,
-    tried first), and the others."""
-    for_size: list[dict[str, Any]] = []
+    steps' own starting choice for this point): those for data like this (`min_rows` rows or
+    more, `many_valued` columns: tried first), and the others."""
+    for_data: list[dict[str, Any]] = []
     others: list[dict[str, Any]] = []
     for point in points:
         min_rows = point.get(MIN_ROWS_KEY, 0)
-        if min_rows and (rows is None or rows < min_rows):
+        for_ids = bool(point.get(MANY_VALUED_KEY, False))
+        if (min_rows and (rows is None or rows < min_rows)) or (for_ids and not many_valued):
             continue
         named = {(k if "." in k else f"{family}.{k}"): v for k, v in point.items()}
         named.pop(MIN_ROWS_KEY, None)
-        (for_size if min_rows else others).append(named)
-    return for_size, others
+        named.pop(MANY_VALUED_KEY, None)
+        (for_data if min_rows or for_ids else others).append(named)
+    return for_data, others
 
 
 def _normalise_models(models: Any) -> dict[str, Mapping[str, Any] | None]:

@@ -202,6 +202,12 @@ def test_large_data_starts_from_large_trees_with_their_own_encoding() -> None:
     assert large[0]["encode.high_cardinality_native"] == "drop"
     assert large[1:] == small == unknown
     assert all(p["encode.high_cardinality_native"] == "target" for p in small)
+    # on data with many-valued columns (IDs), LightGBM's defaults with them as categories first
+    with_ids = tabular_space({"models": ["lightgbm"]}, rows=50_000, many_valued=True)
+    first, *rest = with_ids.starting_points
+    assert first["encode.high_cardinality_native"] == "native"
+    assert first["lightgbm.num_leaves"] == 31 and tuple(rest) == small
+    assert all("many_valued" not in key for key in first)
     assert all("min_rows" not in key for p in large for key in p)
 
 
@@ -227,7 +233,9 @@ def test_a_family_whose_library_is_missing_is_refused_or_left_out() -> None:
         FAMILIES.remove("needs_a_missing_library")
 
 
-def test_the_portfolio_comes_first_then_each_family_it_leaves_out(tmp_path: Path) -> None:
+def test_the_portfolios_first_point_comes_first_then_each_familys_defaults(
+    tmp_path: Path,
+) -> None:
     import json
 
     from automl.data import Task
@@ -246,8 +254,12 @@ def test_the_portfolio_comes_first_then_each_family_it_leaves_out(tmp_path: Path
     spec = {"models": ["lightgbm", "linear", "random_forest"]}
     portfolio = portfolio_points(Task.BINARY, str(mine))
     points = tabular_space(spec, portfolio=portfolio).starting_points
-    assert [p["model"] for p in points] == ["lightgbm", "linear", "random_forest"]
-    assert points[0]["lightgbm.learning_rate"] == 0.07 and points[1]["linear.regularization"] == 3.0
+    # every family's library defaults early (the slow-family rule of the search compares
+    # families), then the rest of the portfolio
+    models = [p["model"] for p in points]
+    assert models == ["lightgbm", "lightgbm", "linear", "random_forest", "linear"]
+    assert points[0]["lightgbm.learning_rate"] == 0.07 and points[4]["linear.regularization"] == 3.0
+    assert points[1]["lightgbm.num_leaves"] == 31  # LightGBM's library defaults
     # no portfolio for the task (or none at all): the hand-picked points, round-robin
     hand_picked = tabular_space(spec).starting_points
     assert portfolio_points(Task.REGRESSION, str(mine)) == []
