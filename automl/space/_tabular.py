@@ -177,8 +177,7 @@ def _starting_points(
     for_data: list[dict[str, Any]] = []
     others: list[dict[str, Any]] = []
     for point in points:
-        min_rows = point.get(MIN_ROWS_KEY, 0)
-        for_ids = bool(point.get(MANY_VALUED_KEY, False))
+        min_rows, for_ids = _data_condition(family, point)
         if (min_rows and (rows is None or rows < min_rows)) or (for_ids and not many_valued):
             continue
         named = {(k if "." in k else f"{family}.{k}"): v for k, v in point.items()}
@@ -186,6 +185,25 @@ def _starting_points(
         named.pop(MANY_VALUED_KEY, None)
         (for_data if min_rows or for_ids else others).append(named)
     return for_data, others
+
+
+def _data_condition(family: str, point: Mapping[str, Any]) -> tuple[int, bool]:
+    """A starting point's `min_rows` (a whole number, 0 when absent) and `many_valued` (true or
+    false): checked, since a quoted "false" or "5000" in a family's YAML would silently mean
+    something else."""
+    min_rows = point.get(MIN_ROWS_KEY, 0)
+    many_valued = point.get(MANY_VALUED_KEY, False)
+    if isinstance(min_rows, bool) or not isinstance(min_rows, int) or min_rows < 0:
+        raise SpaceError(
+            f"a starting point of {family!r} has {MIN_ROWS_KEY}: {min_rows!r};"
+            " it must be a whole number of rows, 0 or more"
+        )
+    if not isinstance(many_valued, bool):
+        raise SpaceError(
+            f"a starting point of {family!r} has {MANY_VALUED_KEY}: {many_valued!r};"
+            " it must be true or false (unquoted)"
+        )
+    return min_rows, many_valued
 
 
 def _normalise_models(models: Any) -> dict[str, Mapping[str, Any] | None]:

@@ -211,6 +211,19 @@ def test_large_data_starts_from_large_trees_with_their_own_encoding() -> None:
     assert all("min_rows" not in key for p in large for key in p)
 
 
+@pytest.mark.parametrize(
+    ("key", "value"), [("many_valued", "false"), ("min_rows", "5000"), ("min_rows", -1)]
+)
+def test_a_starting_points_data_condition_must_be_typed(key: str, value: object) -> None:
+    # a quoted "false" would count as true and a quoted "5000" fail on comparison: both refused
+    from automl.space._tabular import _starting_points
+
+    with pytest.raises(SpaceError, match=f"{key}: {value!r}"):
+        _starting_points("lightgbm", [{"num_leaves": 31, key: value}], rows=1000)
+    for_data, _ = _starting_points("lightgbm", [{key: 0 if key == "min_rows" else False}], 1000)
+    assert for_data == []
+
+
 def test_a_family_whose_library_is_missing_is_refused_or_left_out() -> None:
     from automl.models import FAMILIES, ModelFamily, default_families, register_family
 
