@@ -39,8 +39,8 @@ def space_of(arm: str, rows: int) -> dict[str, Any] | None:
 
 
 def run(data: BenchmarkData, arm: str, budget: float, seed: int) -> dict[str, Any]:
-    """One search of this arm: held-out score, trials, the ensemble and the added family's
-    share of it."""
+    """One search of this arm: held-out score, trials, the added family's trials (completed,
+    and all it started by how they ended), and its share of the final ensemble."""
     import automl
 
     result = automl.search(
@@ -50,10 +50,12 @@ def run(data: BenchmarkData, arm: str, budget: float, seed: int) -> dict[str, An
     ensemble = (result.model.info.get("ensemble") if result.model else None) or {}
     models = {t.number: t.params.get("model") for t in result.completed}
     added = arm.removeprefix("default+") if arm != "default" else None
+    tried = result.leaderboard.query("model == @added") if added else result.leaderboard.iloc[:0]
     return {
         "score": round(result_score(data, result), 5),
         "trials": result.n_trials,
         "added_trials": sum(m == added for m in models.values()) if added else 0,
+        "added_tried": {str(k): int(v) for k, v in tried["state"].value_counts().items()},
         "added_weight": round(
             sum(w for n, w in ensemble.items() if models.get(int(n)) == added), 3
         ),

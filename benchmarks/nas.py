@@ -13,8 +13,10 @@ standalone one, and the time of one supernet against all standalone fits.
 
 `search`: per seed and dataset, automl at the same budget with `today` (the MLP search of
 automl 0.1: plain blocks, no embeddings, one-hot categories), `searched` (the whole `mlp`
-space), `lightgbm` (LightGBM's defaults, one trial), and `default` / `default+mlp` (the default
-space's ensemble without and with the network family). Scored on the held-out 20%.
+space), `searched+supernet` (the same, first trying the shapes a supernet trained on a tenth of
+the budget ranks best: `supernet_share=0.1`), `lightgbm` (LightGBM's defaults, one trial), and
+`default` / `default+mlp` (the default space's ensemble without and with the network family).
+Scored on the held-out 20%.
 Writes benchmarks/results/nas_rank.* and nas_search.*; run it on an idle machine.
 """
 
@@ -70,6 +72,7 @@ TODAY = {
 ARMS: dict[str, dict[str, Any]] = {
     "today": {"space": TODAY},
     "searched": {"space": {"models": ["mlp"]}},
+    "searched+supernet": {"space": {"models": ["mlp"]}, "supernet_share": 0.1},
     "lightgbm": {"space": {"models": ["lightgbm"]}, "n_trials": 1, "ensemble": False},
     "default": {"space": None},
     "default+mlp": {"space": "default+mlp"},
@@ -225,7 +228,29 @@ def write_search(runs: list[dict[str, Any]], budget: float) -> None:
                 f"{statistics.mean(scores):.4f} ({max(scores) - min(scores):.4f})" if scores else ""
             )
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += ["", *_against_today(runs, arms)]
     (RESULTS / "nas_search.md").write_text("\n".join(lines) + "\n")
+
+
+def _against_today(runs: list[dict[str, Any]], arms: list[str]) -> list[str]:
+    """Per arm, on how many datasets its mean score beats `today`'s (the target: the searched
+    network on at least 5 of 7), with the mean paired difference over seeds."""
+    lines = []
+    today = {(r["dataset"], r["seed"]): r["score"] for r in runs if r["arm"] == "today"}
+    for arm in (a for a in arms if a != "today"):
+        paired: dict[str, list[float]] = {}
+        for r in runs:
+            if r["arm"] == arm and (r["dataset"], r["seed"]) in today:
+                paired.setdefault(r["dataset"], []).append(
+                    r["score"] - today[(r["dataset"], r["seed"])]
+                )
+        if paired:
+            means = {name: statistics.mean(d) for name, d in paired.items()}
+            lines.append(
+                f"{arm} - today: better on {sum(m > 0 for m in means.values())} of {len(means)}"
+                " datasets; " + ", ".join(f"{n} {m:+.4f}" for n, m in means.items())
+            )
+    return lines
 
 
 if __name__ == "__main__":
