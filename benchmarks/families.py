@@ -27,15 +27,10 @@ RESULTS = Path(__file__).parent / "results"
 ARMS = ("default", "default+catboost", "default+xgboost")
 
 
-def space_of(arm: str, rows: int) -> dict[str, Any] | None:
+def space_of(arm: str) -> str:
     """The search space an arm names: `default`, or `default+family` (the default space's
-    families for `rows` rows, and that family)."""
-    from automl.models import default_families
-
-    if arm == "default":
-        return None
-    added = arm.removeprefix("default+")
-    return {"models": [*default_families(rows), added]}
+    families and that one: `default,family`)."""
+    return arm.replace("+", ",")
 
 
 def run(data: BenchmarkData, arm: str, budget: float, seed: int) -> dict[str, Any]:
@@ -45,7 +40,7 @@ def run(data: BenchmarkData, arm: str, budget: float, seed: int) -> dict[str, An
 
     result = automl.search(
         data.train, target=data.target, metric=SCORING[data.task], time_budget=budget,
-        storage=":memory:", seed=seed, warm_start=False, space=space_of(arm, len(data.train)),
+        storage=":memory:", seed=seed, warm_start=False, space=space_of(arm),
     )  # fmt: skip
     ensemble = (result.model.info.get("ensemble") if result.model else None) or {}
     models = {t.number: t.params.get("model") for t in result.completed}

@@ -35,7 +35,6 @@ from scipy.stats import spearmanr
 
 from benchmarks._parts import kept_runs
 from benchmarks.datasets import SPECS, BenchmarkData, load
-from benchmarks.families import space_of
 from benchmarks.quality import SCORING, result_score
 
 RESULTS = Path(__file__).parent / "results"
@@ -75,7 +74,7 @@ ARMS: dict[str, dict[str, Any]] = {
     "searched+supernet": {"space": {"models": ["mlp"]}, "supernet_share": 0.1},
     "lightgbm": {"space": {"models": ["lightgbm"]}, "n_trials": 1, "ensemble": False},
     "default": {"space": None},
-    "default+mlp": {"space": "default+mlp"},
+    "default+mlp": {"space": "default,mlp"},
 }
 
 
@@ -139,9 +138,7 @@ def search(data: BenchmarkData, arm: str, budget: float, seed: int) -> dict[str,
     """One automl search of this arm: held-out score, trials, the best configuration."""
     import automl
 
-    settings = dict(ARMS[arm])
-    if settings["space"] == "default+mlp":
-        settings["space"] = space_of("default+mlp", len(data.train))
+    settings = ARMS[arm]
     result = automl.search(
         data.train, target=data.target, metric=SCORING[data.task], time_budget=budget,
         storage=":memory:", seed=seed, warm_start=False, **settings,

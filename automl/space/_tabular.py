@@ -13,7 +13,7 @@ import automl
 from automl.data import Task
 from automl.exceptions import SpaceError
 from automl.models import default_families, get_family
-from automl.space._names import resolve_space
+from automl.space._names import DEFAULT_SPACE, resolve_space
 from automl.space._params import Condition, Param, parse_param
 from automl.space._preprocessing import MODEL_PARAM, preprocessing_params
 from automl.space._space import SearchSpace, load_yaml
@@ -79,7 +79,7 @@ def tabular_space(
             f"unknown top-level key '{sorted(unknown)[0]}' in the search space;"
             " a tabular space has 'models' and optionally 'preprocessing'"
         )
-    models = _normalise_models(settings.get("models", list(default_families(rows))))
+    models = _normalise_models(settings.get("models", [DEFAULT_SPACE]), rows)
     params: list[Param] = [
         parse_param(MODEL_PARAM, {"type": "categorical", "choices": list(models)})
     ]
@@ -206,8 +206,10 @@ def _data_condition(family: str, point: Mapping[str, Any]) -> tuple[int, bool]:
     return min_rows, many_valued
 
 
-def _normalise_models(models: Any) -> dict[str, Mapping[str, Any] | None]:
-    """Accept a list of family names or a mapping of family -> params (empty/null = bundled)."""
+def _normalise_models(models: Any, rows: int | None) -> dict[str, Mapping[str, Any] | None]:
+    """Accept a list of family names or a mapping of family -> params (empty/null = bundled);
+    the name `default` stands for the default space's families for `rows` rows (so that
+    `default,catboost` adds a family to them)."""
     if isinstance(models, str):
         models = [models]
     if isinstance(models, list):
@@ -216,6 +218,13 @@ def _normalise_models(models: Any) -> dict[str, Mapping[str, Any] | None]:
         raise SpaceError(
             "'models' must be a non-empty list of model names or a mapping of model -> params"
         )
+    if DEFAULT_SPACE in models:
+        if models[DEFAULT_SPACE] is not None:
+            raise SpaceError(
+                f"'{DEFAULT_SPACE}' in 'models' stands for families; it takes no params"
+            )
+        defaults = {name: None for name in default_families(rows)}
+        models = {**defaults, **{k: v for k, v in models.items() if k != DEFAULT_SPACE}}
     result: dict[str, Mapping[str, Any] | None] = {}
     for name, params in models.items():
         family = get_family(str(name))  # raises SpaceError naming the closest family

@@ -224,6 +224,18 @@ def test_a_starting_points_data_condition_must_be_typed(key: str, value: object)
     assert for_data == []
 
 
+def test_default_among_the_families_adds_one_to_the_default_space() -> None:
+    # 'default,xgboost' is the default space's families for this many rows, plus XGBoost
+    added = tabular_space("default,xgboost", rows=200_000).families
+    assert added == (*default_families(200_000), "xgboost") and "knn" not in added
+    tuned = tabular_space({"models": {"default": None, "linear": {"regularization": [2.0]}}})
+    assert tuned.families == default_families()
+    (regularization,) = (p for p in tuned.space.params if p.name == "linear.regularization")
+    assert regularization.choices == (2.0,)
+    with pytest.raises(SpaceError, match="'default' in 'models' stands for families"):
+        tabular_space({"models": {"default": {"regularization": [2.0]}}})
+
+
 def test_a_family_whose_library_is_missing_is_refused_or_left_out() -> None:
     from automl.models import FAMILIES, ModelFamily, default_families, register_family
 
