@@ -102,8 +102,9 @@ class SearchSettings:
     )
     space: Any = _setting(  # noqa: RUF009  (a field() with metadata, not a shared default)
         None,
-        "Search space: 'default', model families joined by commas (e.g. 'lightgbm,linear'),"
-        " a YAML file, or a mapping with 'models' and 'preprocessing'.",
+        "Search space: 'default', model families joined by commas (e.g. 'lightgbm,linear';"
+        " 'default,catboost' adds one to the default ones), a YAML file, or a mapping with"
+        " 'models' and 'preprocessing'.",
         cli="--space",
         job={"annotation": str | dict[str, Any] | None},
         estimator=True,
