@@ -24,7 +24,8 @@ def resolve_space(space: str | Mapping[str, Any] | None) -> dict[str, Any] | Non
     if text in ("", DEFAULT_SPACE):
         return None
     names = [name.strip() for name in text.split(",")]
-    if all(name in (*family_names(), DEFAULT_SPACE) for name in names):
+    known = (*family_names(), DEFAULT_SPACE)
+    if all(name in known for name in names):
         return {"models": names}
     if text.startswith(("{", "models")) or "\n" in text:
         try:
@@ -36,7 +37,7 @@ def resolve_space(space: str | Mapping[str, Any] | None) -> dict[str, Any] | Non
         return parsed
     if text.endswith((".yaml", ".yml", ".json")) or "/" in text:
         raise SpaceError(f"search space file not found: {text}")
-    unknown = next(name for name in names if name not in (*family_names(), DEFAULT_SPACE))
+    unknown = next(name for name in names if name not in known)
     close = difflib.get_close_matches(unknown, family_names(), n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     raise SpaceError(
