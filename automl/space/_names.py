@@ -23,10 +23,12 @@ def resolve_space(space: str | Mapping[str, Any] | None) -> dict[str, Any] | Non
     text = space.strip()
     if text in ("", DEFAULT_SPACE):
         return None
-    names = [name.strip() for name in text.split(",")]
+    names = [name.strip() for name in text.split(",") if name.strip()]  # 'a,b,' as 'a,b'
+    if not names:
+        raise SpaceError(f"the search space {space!r} names no model family")
     known = (*family_names(), DEFAULT_SPACE)
     if all(name in known for name in names):
-        return {"models": names}
+        return None if names == [DEFAULT_SPACE] else {"models": names}
     if text.startswith(("{", "models")) or "\n" in text:
         try:
             parsed = json.loads(text) if text.startswith("{") else yaml.safe_load(text)

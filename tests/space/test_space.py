@@ -11,7 +11,7 @@ import pytest
 
 from automl.exceptions import SpaceError
 from automl.models import default_families
-from automl.space import SearchSpace, spaces_dir, tabular_space
+from automl.space import SearchSpace, resolve_space, spaces_dir, tabular_space
 
 ISSUE_SPACE = {
     "x": {"type": "float", "low": 0, "high": 10, "log": False},
@@ -234,6 +234,15 @@ def test_default_among_the_families_adds_one_to_the_default_space() -> None:
     assert regularization.choices == (2.0,)
     with pytest.raises(SpaceError, match="'default' in 'models' stands for families"):
         tabular_space({"models": {"default": {"regularization": [2.0]}}})
+
+
+def test_empty_names_in_a_list_of_families_are_skipped() -> None:
+    # a trailing or doubled comma, as typed on a command line, is not a family called ''
+    assert resolve_space("default,catboost,") == {"models": ["default", "catboost"]}
+    assert resolve_space("lightgbm,,linear") == {"models": ["lightgbm", "linear"]}
+    assert resolve_space("default,") is None
+    with pytest.raises(SpaceError, match="names no model family"):
+        resolve_space(" , ")
 
 
 def test_a_family_whose_library_is_missing_is_refused_or_left_out() -> None:
