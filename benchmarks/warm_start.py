@@ -2,7 +2,8 @@
 Measured leave-one-dataset-out over the portfolio's own collection (issue 17):
 
     python -m benchmarks.warm_start [--datasets carData.Arrests ...] [--arms cold portfolio ...]
-                                    [--size 8] [--max-rows 10000] [--seed 0]
+                                    [--size 8] [--max-rows 10000] [--seeds 0 1 2]
+                                    [--results warm_start]
 
 Per meta-dataset (`benchmarks.meta_datasets`, at most `--max-rows` rows, 80/20 split), `auto`:
 - `cold`: from the hand-picked starting points, 60 s;
@@ -21,9 +22,11 @@ benchmark scores);
 `seconds_to_cold` is when a warm 60 s search first reached, on validation, the best validation
 score the cold search had at 60 s (all use the same split). Targets: median `seconds_to_cold`
 at most 30; warm at 20 s >= cold at 60 s on at least 60% of datasets; warm at 60 s never
-behind cold by more than 0.002. Needs the portfolio phases' results (`python -m
-benchmarks.portfolio collect`, `cross`). Writes benchmarks/results/warm_start.md and .json;
-run it on an idle machine.
+behind cold by more than 0.002. With several seeds (each its own split and searches), the
+targets are judged per dataset on the mean score over its seeds and the median seconds.
+Needs the portfolio phases' results (`python -m benchmarks.portfolio collect`, `cross`).
+Writes benchmarks/results/<results>.md and .json (default warm_start), keeping the runs of
+the datasets and seeds it does not redo; run it on an idle machine.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import shutil
 import statistics
 import tempfile
@@ -116,84 +120,119 @@ def main() -> None:
     parser.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
     parser.add_argument("--size", type=int, default=8)
     parser.add_argument("--max-rows", type=int, default=10_000)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--results", default="warm_start", help="results file name, no suffix")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    path = RESULTS / "warm_start.json"
+    path = RESULTS / f"{args.results}.json"
+    redone = {(d, s) for d in args.datasets for s in args.seeds}
     earlier = {
-        r["dataset"]: r
+        (r["dataset"], r["seed"]): r
         for r in (json.loads(path.read_text()) if path.is_file() else [])
-        if r["seed"] == args.seed
+        if (r["dataset"], r["seed"]) in redone
     }
-    runs = kept_runs(path, lambda r: r["dataset"] in args.datasets and r["seed"] == args.seed)
+    runs = kept_runs(path, lambda r: (r["dataset"], r["seed"]) in redone)
     by_name = {d.name: d for d in META_DATASETS}
     studies = json.loads(CANDIDATES.read_text()).get("studies", {})
     with tempfile.TemporaryDirectory() as scratch:
         storage = Path(scratch) / "history.db"
         shutil.copy(studies_path(), storage)  # the searches below add studies to the copy
-        for name in args.datasets:
-            meta = by_name[name]
-            data = split(meta, args.max_rows, args.seed)
-            portfolios = {
-                "portfolio": held_out_portfolio(name, KINDS[meta.task], args.size, True),
-                "plain_greedy": held_out_portfolio(name, KINDS[meta.task], args.size, False),
-            }
-            others = [study for dataset, study in studies.items() if dataset != name]
-            # the arms asked for replace their earlier runs; the others (cold above all, which
-            # the warm arms are judged against) are kept
-            outcome = earlier.get(name) or {"dataset": name, "task": meta.task, "seed": args.seed}
-            arms = [a for a in ARMS if a in args.arms or (a == "cold" and a not in outcome)]
-            for arm in arms:
-                points = portfolios.get(arm.removesuffix("_20"), [])
-                history = (str(storage), others) if arm.startswith("history") else None
-                outcome[arm] = run(data, points, ARMS[arm], args.seed, history)
-            cold = outcome["cold"]
-            for warm in (a for a in WARM if a in outcome):
-                outcome[f"{warm}_seconds_to_cold"] = seconds_to_reach(
-                    outcome[warm]["curve"], cold["curve"][-1][1], cold["sign"]
-                )
-            runs.append(outcome)
-            logging.info("%s: %s", name, {a: outcome[a]["score"] for a in ARMS if a in outcome})
-            write(runs)
+        for seed in args.seeds:
+            for name in args.datasets:
+                meta = by_name[name]
+                outcome = earlier.get((name, seed)) or {
+                    "dataset": name, "task": meta.task, "seed": seed
+                }  # fmt: skip
+                history = (str(storage), [s for d, s in studies.items() if d != name])
+                run_arms(outcome, meta, args, seed, history)
+                runs.append(outcome)
+                logging.info("%s: %s", name, {a: outcome[a]["score"] for a in ARMS if a in outcome})
+                write(runs, args.results)
 
 
-def write(runs: list[dict[str, Any]]) -> None:
+def run_arms(
+    outcome: dict[str, Any],
+    meta: MetaDataset,
+    args: argparse.Namespace,
+    seed: int,
+    history: tuple[str, list[str]],
+) -> None:
+    """Run the arms asked for on one dataset and seed into `outcome`, replacing their earlier
+    runs and keeping the others (cold above all, which the warm arms are judged against)."""
+    data = split(meta, args.max_rows, seed)
+    portfolios = {
+        "portfolio": held_out_portfolio(meta.name, KINDS[meta.task], args.size, True),
+        "plain_greedy": held_out_portfolio(meta.name, KINDS[meta.task], args.size, False),
+    }
+    for arm in (a for a in ARMS if a in args.arms or (a == "cold" and a not in outcome)):
+        points = portfolios.get(arm.removesuffix("_20"), [])
+        past = history if arm.startswith("history") else None
+        outcome[arm] = run(data, points, ARMS[arm], seed, past)
+    cold = outcome["cold"]
+    for warm in (a for a in WARM if a in outcome):
+        outcome[f"{warm}_seconds_to_cold"] = seconds_to_reach(
+            outcome[warm]["curve"], cold["curve"][-1][1], cold["sign"]
+        )
+
+
+def write(runs: list[dict[str, Any]], name: str = "warm_start") -> None:
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "warm_start.json").write_text(json.dumps(runs, indent=1))
+    (RESULTS / f"{name}.json").write_text(json.dumps(runs, indent=1))
     arms = [a for a in ARMS if any(a in r for r in runs)]
     lines = [
         "# Warm starts, leave-one-dataset-out over the portfolio collection: held-out score per"
         " arm, and the seconds a warm 60 s search took to reach the cold search's 60 s"
         " validation score",
         "",
-        "| dataset | "
+        "| dataset | seed | "
         + " | ".join(arms)
         + " | "
         + " | ".join(f"{w} s to cold" for w in WARM if w in arms)
         + " |",
-        "|---|" + "---|" * (len(arms) + sum(w in arms for w in WARM)),
+        "|---|---|" + "---|" * (len(arms) + sum(w in arms for w in WARM)),
     ]
     for run in runs:
         cells = [f"{run[a]['score']:.4f}" if a in run else "" for a in arms]
         for warm in (w for w in WARM if w in arms):
             reached = run.get(f"{warm}_seconds_to_cold")
             cells.append("never" if reached is None else f"{reached:.0f}")
-        lines.append(f"| {run['dataset']} | " + " | ".join(cells) + " |")
+        lines.append(f"| {run['dataset']} | {run['seed']} | " + " | ".join(cells) + " |")
     lines.append("")
     for warm in (w for w in WARM if w in arms and f"{w}_20" in arms):
-        done = [r for r in runs if warm in r and f"{warm}_20" in r]
-        if not done:
-            continue
-        reached = [r[f"{warm}_seconds_to_cold"] for r in done]
-        median = statistics.median(1e9 if s is None else s for s in reached)
-        early = sum(r[f"{warm}_20"]["score"] >= r["cold"]["score"] for r in done)
-        worst = min(r[warm]["score"] - r["cold"]["score"] for r in done)
-        lines += [
-            f"- {warm}: median seconds to the cold 60 s score {median:.0f} (target <= 30;"
-            f" 1e9 = never); 20 s >= cold 60 s on {early} of {len(done)} datasets (target"
-            f" >= 60%); worst 60 s - cold 60 s {worst:+.4f} (target >= -0.002)"
-        ]
-    (RESULTS / "warm_start.md").write_text("\n".join(lines) + "\n")
+        lines += _against_targets(runs, warm)
+    (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
+
+
+def _against_targets(runs: list[dict[str, Any]], warm: str) -> list[str]:
+    """The three targets for one warm arm, judged per dataset over its seeds: the mean
+    held-out score (60 s and 20 s warm, 60 s cold) and the median seconds to the cold score."""
+    by_dataset: dict[str, list[dict[str, Any]]] = {}
+    for r in runs:
+        if warm in r and f"{warm}_20" in r:
+            by_dataset.setdefault(r["dataset"], []).append(r)
+    if not by_dataset:
+        return []
+
+    def mean(done: list[dict[str, Any]], arm: str) -> float:
+        return statistics.mean(r[arm]["score"] for r in done)
+
+    seconds = [
+        statistics.median(math.inf if s is None else s for s in reached)
+        for reached in (
+            [r[f"{warm}_seconds_to_cold"] for r in done] for done in by_dataset.values()
+        )
+    ]
+    early = sum(mean(d, f"{warm}_20") >= mean(d, "cold") for d in by_dataset.values())
+    gaps = {name: mean(d, warm) - mean(d, "cold") for name, d in by_dataset.items()}
+    worst = min(gaps, key=lambda n: gaps[n])
+    seeds = sorted({len(d) for d in by_dataset.values()})
+    return [
+        f"- {warm} ({len(by_dataset)} datasets, {'/'.join(map(str, seeds))} seeds each):"
+        f" median seconds to the cold 60 s score {statistics.median(seconds):.0f} (target <= 30;"
+        f" inf = never); 20 s >= cold 60 s on {early} of {len(by_dataset)} datasets (target"
+        f" >= 60%); 60 s - cold 60 s median {statistics.median(gaps.values()):+.4f}, worst"
+        f" {gaps[worst]:+.4f} ({worst}; target >= -0.002)"
+    ]
 
 
 if __name__ == "__main__":
