@@ -84,8 +84,8 @@ def run(
     history: tuple[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """One `auto` search starting from `points` (empty: the hand-picked starting points), and
-    from the past studies of `history` (storage, study names) when given: its held-out score
-    and its best validation score over time."""
+    from the past studies of `history` (storage, study names) when given: its held-out score,
+    its best validation score over time, its trials and its ensemble's weight per family."""
     import automl
 
     with portfolio_on_disk({kind: points for kind in set(KINDS.values())}) as portfolio:
@@ -106,7 +106,24 @@ def run(
     for when, value in finished:
         if not curve or sign * value > sign * curve[-1][1]:
             curve.append((round(when - began, 2), value))
-    return {"score": round(result_score(data, result), 5), "curve": curve, "sign": sign}
+    return {
+        "score": round(result_score(data, result), 5),
+        "curve": curve,
+        "sign": sign,
+        "trials": result.n_trials,
+        "ensemble": ensemble_by_family(result),
+    }
+
+
+def ensemble_by_family(result: Any) -> dict[str, float]:
+    """The final ensemble's weight per model family (how diverse the search left it)."""
+    ensemble = (result.model.info.get("ensemble") if result.model else None) or {}
+    models = {t.number: t.params.get("model") for t in result.completed}
+    weights: dict[str, float] = {}
+    for number, weight in ensemble.items():
+        family = str(models.get(int(number)))
+        weights[family] = round(weights.get(family, 0.0) + weight, 3)
+    return weights
 
 
 def seconds_to_reach(curve: list[list[float]], target: float, sign: float) -> float | None:
