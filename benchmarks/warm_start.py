@@ -157,14 +157,14 @@ def main() -> None:
         for seed in args.seeds:
             for name in args.datasets:
                 meta = by_name[name]
-                outcome = earlier.get((name, seed)) or {
+                outcome = earlier.pop((name, seed), None) or {
                     "dataset": name, "task": meta.task, "seed": seed
                 }  # fmt: skip
                 history = (str(storage), [s for d, s in studies.items() if d != name])
                 run_arms(outcome, meta, args, seed, history)
                 runs.append(outcome)
                 logging.info("%s: %s", name, {a: outcome[a]["score"] for a in ARMS if a in outcome})
-                write(runs, args.results)
+                write([*runs, *earlier.values()], args.results)  # interrupted: nothing lost
 
 
 def run_arms(
