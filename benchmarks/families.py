@@ -21,7 +21,7 @@ from typing import Any
 
 from benchmarks._parts import run_arms
 from benchmarks.datasets import RECOMMENDER, SPECS, BenchmarkData
-from benchmarks.quality import SCORING, result_score
+from benchmarks.quality import SCORING, ensemble_by_family, result_score
 
 RESULTS = Path(__file__).parent / "results"
 ARMS = ("default", "default+catboost", "default+xgboost")
@@ -42,7 +42,6 @@ def run(data: BenchmarkData, arm: str, budget: float, seed: int) -> dict[str, An
         data.train, target=data.target, metric=SCORING[data.task], time_budget=budget,
         storage=":memory:", seed=seed, warm_start=False, space=space_of(arm),
     )  # fmt: skip
-    ensemble = (result.model.info.get("ensemble") if result.model else None) or {}
     models = {t.number: t.params.get("model") for t in result.completed}
     added = arm.removeprefix("default+") if arm != "default" else None
     tried = result.leaderboard.query("model == @added") if added else result.leaderboard.iloc[:0]
@@ -51,9 +50,7 @@ def run(data: BenchmarkData, arm: str, budget: float, seed: int) -> dict[str, An
         "trials": result.n_trials,
         "added_trials": sum(m == added for m in models.values()) if added else 0,
         "added_tried": {str(k): int(v) for k, v in tried["state"].value_counts().items()},
-        "added_weight": round(
-            sum(w for n, w in ensemble.items() if models.get(int(n)) == added), 3
-        ),
+        "added_weight": ensemble_by_family(result).get(added, 0.0) if added else 0.0,
     }
 
 

@@ -64,6 +64,17 @@ def result_score(data: BenchmarkData, result: Any) -> float:
     return score(data, proba.to_numpy(), list(proba.columns))
 
 
+def ensemble_by_family(result: Any) -> dict[str, float]:
+    """An automl SearchResult's final ensemble weight per model family (3 decimals)."""
+    ensemble = (result.model.info.get("ensemble") if result.model else None) or {}
+    models = {t.number: t.params.get("model") for t in result.completed}
+    weights: dict[str, float] = {}
+    for number, weight in ensemble.items():
+        family = str(models.get(int(number)))
+        weights[family] = weights.get(family, 0.0) + weight
+    return {family: round(weight, 3) for family, weight in weights.items()}
+
+
 def lgbm_frame(frame: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
     """Text columns as pandas categories (LightGBM's native categorical handling)."""
     out = frame.copy()

@@ -54,7 +54,7 @@ from benchmarks.portfolio import (
     portfolio_on_disk,
     studies_path,
 )
-from benchmarks.quality import result_score
+from benchmarks.quality import ensemble_by_family, result_score
 
 RESULTS = Path(__file__).parent / "results"
 ARMS = {
@@ -115,17 +115,6 @@ def run(
     }
 
 
-def ensemble_by_family(result: Any) -> dict[str, float]:
-    """The final ensemble's weight per model family (how diverse the search left it)."""
-    ensemble = (result.model.info.get("ensemble") if result.model else None) or {}
-    models = {t.number: t.params.get("model") for t in result.completed}
-    weights: dict[str, float] = {}
-    for number, weight in ensemble.items():
-        family = str(models.get(int(number)))
-        weights[family] = round(weights.get(family, 0.0) + weight, 3)
-    return weights
-
-
 def seconds_to_reach(curve: list[list[float]], target: float, sign: float) -> float | None:
     """When a best-so-far validation curve first reached `target` (None: never)."""
     return next((t for t, value in curve if sign * value >= sign * target - 1e-12), None)
@@ -151,6 +140,7 @@ def main() -> None:
     runs = kept_runs(path, lambda r: (r["dataset"], r["seed"]) in redone)
     by_name = {d.name: d for d in META_DATASETS}
     studies = json.loads(CANDIDATES.read_text()).get("studies", {})
+    portfolios: dict[str, dict[str, list[dict[str, Any]]]] = {}
     with tempfile.TemporaryDirectory() as scratch:
         storage = Path(scratch) / "history.db"
         shutil.copy(studies_path(), storage)  # the searches below add studies to the copy
@@ -160,8 +150,15 @@ def main() -> None:
                 outcome = earlier.pop((name, seed), None) or {
                     "dataset": name, "task": meta.task, "seed": seed
                 }  # fmt: skip
+                if name not in portfolios:  # the same for every seed: built once
+                    portfolios[name] = {
+                        "portfolio": held_out_portfolio(name, KINDS[meta.task], args.size, True),
+                        "plain_greedy": held_out_portfolio(
+                            name, KINDS[meta.task], args.size, False
+                        ),
+                    }
                 history = (str(storage), [s for d, s in studies.items() if d != name])
-                run_arms(outcome, meta, args, seed, history)
+                run_arms(outcome, split(meta, args.max_rows, seed), portfolios[name], args, history)
                 runs.append(outcome)
                 logging.info("%s: %s", name, {a: outcome[a]["score"] for a in ARMS if a in outcome})
                 write([*runs, *earlier.values()], args.results)  # interrupted: nothing lost
@@ -169,18 +166,15 @@ def main() -> None:
 
 def run_arms(
     outcome: dict[str, Any],
-    meta: MetaDataset,
+    data: BenchmarkData,
+    portfolios: dict[str, list[dict[str, Any]]],
     args: argparse.Namespace,
-    seed: int,
     history: tuple[str, list[str]],
 ) -> None:
-    """Run the arms asked for on one dataset and seed into `outcome`, replacing their earlier
-    runs and keeping the others (cold above all, which the warm arms are judged against)."""
-    data = split(meta, args.max_rows, seed)
-    portfolios = {
-        "portfolio": held_out_portfolio(meta.name, KINDS[meta.task], args.size, True),
-        "plain_greedy": held_out_portfolio(meta.name, KINDS[meta.task], args.size, False),
-    }
+    """Run the arms asked for on one dataset and seed's split into `outcome`, replacing their
+    earlier runs and keeping the others (cold above all, which the warm arms are judged
+    against); `portfolios`: the held-out portfolio per warm arm."""
+    seed = outcome["seed"]
     for arm in (a for a in ARMS if a in args.arms or (a == "cold" and a not in outcome)):
         points = portfolios.get(arm.removesuffix("_20"), [])
         past = history if arm.startswith("history") else None
@@ -233,11 +227,10 @@ def _against_targets(runs: list[dict[str, Any]], warm: str) -> list[str]:
     def mean(done: list[dict[str, Any]], arm: str) -> float:
         return statistics.mean(r[arm]["score"] for r in done)
 
+    key = f"{warm}_seconds_to_cold"
     seconds = [
-        statistics.median(math.inf if s is None else s for s in reached)
-        for reached in (
-            [r[f"{warm}_seconds_to_cold"] for r in done] for done in by_dataset.values()
-        )
+        statistics.median(math.inf if r[key] is None else r[key] for r in done)
+        for done in by_dataset.values()
     ]
     early = sum(mean(d, f"{warm}_20") >= mean(d, "cold") for d in by_dataset.values())
     gaps = {name: mean(d, warm) - mean(d, "cold") for name, d in by_dataset.items()}

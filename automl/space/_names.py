@@ -21,7 +21,7 @@ def resolve_space(space: str | Mapping[str, Any] | None) -> dict[str, Any] | Non
     if space is None or isinstance(space, Mapping):
         return None if space is None else dict(space)
     text = space.strip()
-    if text in ("", DEFAULT_SPACE):
+    if not text:
         return None
     names = [name.strip() for name in text.split(",") if name.strip()]  # 'a,b,' as 'a,b'
     if not names:
