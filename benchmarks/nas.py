@@ -227,6 +227,7 @@ def write_search(runs: list[dict[str, Any]], budget: float) -> None:
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += ["", *_against(runs, arms, "today")]
     lines += _against(runs, [a for a in arms if a != "today"], "lightgbm")
+    lines += _against(runs, ["default+mlp"], "default") + _network_weight(runs, "default+mlp")
     (RESULTS / "nas_search.md").write_text("\n".join(lines) + "\n")
 
 
@@ -250,6 +251,23 @@ def _against(runs: list[dict[str, Any]], arms: list[str], baseline: str) -> list
                 f" {len(means)} datasets; " + ", ".join(f"{n} {m:+.4f}" for n, m in means.items())
             )
     return lines
+
+
+def _network_weight(runs: list[dict[str, Any]], arm: str) -> list[str]:
+    """How much of `arm`'s final models the network is: on how many runs it is in the
+    ensemble (or is the best trial, when the ensemble is the best trial alone), and its mean
+    weight there (runs that recorded the ensemble per family only)."""
+    weights = []
+    for r in runs:
+        if r["arm"] == arm and "ensemble" in r:
+            ensemble = r["ensemble"] or {str(r["best_config"].get("model")): 1.0}
+            weights.append(ensemble.get("mlp", 0.0))
+    if not weights:
+        return []
+    return [
+        f"mlp in {arm}'s final model: {sum(w > 0 for w in weights)} of {len(weights)} runs,"
+        f" mean weight {statistics.mean(weights):.3f}"
+    ]
 
 
 if __name__ == "__main__":
