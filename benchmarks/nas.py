@@ -256,10 +256,10 @@ def _against(runs: list[dict[str, Any]], arms: list[str], baseline: str) -> list
 def _network_weight(runs: list[dict[str, Any]], arm: str) -> list[str]:
     """How much of `arm`'s final models the network is: on how many runs it is in the
     ensemble (or is the best trial, when the ensemble is the best trial alone), and its mean
-    weight there (runs that recorded the ensemble per family only)."""
+    weight there (runs that recorded the ensemble per family only: not the earliest)."""
     weights = []
     for r in runs:
-        if r["arm"] == arm and "ensemble" in r:
+        if r["arm"] == arm and r.get("ensemble") is not None:
             ensemble = r["ensemble"] or {str(r["best_config"].get("model")): 1.0}
             weights.append(ensemble.get("mlp", 0.0))
     if not weights:
