@@ -233,8 +233,8 @@ def write_search(runs: list[dict[str, Any]], budget: float) -> None:
 
 def _against(runs: list[dict[str, Any]], arms: list[str], baseline: str) -> list[str]:
     """Per arm, on how many datasets its mean score beats the `baseline` arm's
-    (the targets: the searched network ahead of `today` on at least 5 of 7; LightGBM's
-    defaults are reported), with the mean paired difference over seeds."""
+    (the target: the searched network ahead of `today` on at least 5 of 7; against LightGBM's
+    defaults and `default` it is reported), with the mean paired difference over seeds."""
     lines = []
     base = {(r["dataset"], r["seed"]): r["score"] for r in runs if r["arm"] == baseline}
     for arm in (a for a in arms if a != baseline):
@@ -256,7 +256,8 @@ def _against(runs: list[dict[str, Any]], arms: list[str], baseline: str) -> list
 def _network_weight(runs: list[dict[str, Any]], arm: str) -> list[str]:
     """How much of `arm`'s final models the network is: on how many runs it is in the
     ensemble (or is the best trial, when the ensemble is the best trial alone), and its mean
-    weight there (runs that recorded the ensemble per family only: not the earliest)."""
+    weight over all those runs, 0 where it is absent (runs that recorded the ensemble per
+    family only: not the earliest)."""
     weights = []
     for r in runs:
         if r["arm"] == arm and r.get("ensemble") is not None:
