@@ -34,8 +34,9 @@ def space_of(arm: str) -> str:
 
 
 def run(data: BenchmarkData, arm: str, budget: float, seed: int) -> dict[str, Any]:
-    """One search of this arm: held-out score, trials, the added family's trials (completed,
-    and all it started by how they ended), and its share of the final ensemble."""
+    """One search of this arm: held-out score, trials, the best configuration, the final
+    ensemble's weight per family, and the added family's trials (completed, and all it started
+    by how they ended) and share of that ensemble."""
     import automl
 
     result = automl.search(
@@ -45,12 +46,15 @@ def run(data: BenchmarkData, arm: str, budget: float, seed: int) -> dict[str, An
     models = {t.number: t.params.get("model") for t in result.completed}
     added = arm.removeprefix("default+") if arm != "default" else None
     tried = result.leaderboard.query("model == @added") if added else result.leaderboard.iloc[:0]
+    ensemble = ensemble_by_family(result)
     return {
         "score": round(result_score(data, result), 5),
         "trials": result.n_trials,
+        "best_config": result.best_config,
+        "ensemble": ensemble,
         "added_trials": sum(m == added for m in models.values()) if added else 0,
         "added_tried": {str(k): int(v) for k, v in tried["state"].value_counts().items()},
-        "added_weight": ensemble_by_family(result).get(added, 0.0) if added else 0.0,
+        "added_weight": ensemble.get(added, 0.0) if added else 0.0,
     }
 
 
@@ -69,7 +73,7 @@ def main() -> None:
 
 def write(runs: list[dict[str, Any]]) -> None:
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "families.json").write_text(json.dumps(runs, indent=1))
+    (RESULTS / "families.json").write_text(json.dumps(runs, indent=1, default=str))
     arms = list(dict.fromkeys(r["arm"] for r in runs))
     lines = [
         "# Families added to the default space: held-out score, mean over seeds (max - min);"

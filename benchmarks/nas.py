@@ -15,7 +15,8 @@ standalone one, and the time of one supernet against all standalone fits.
 automl 0.1: plain blocks, no embeddings, one-hot categories), `searched` (the whole `mlp`
 space), `searched+supernet` (the same, first trying the shapes a supernet trained on a tenth of
 the budget ranks best: `supernet_share=0.1`), `lightgbm` (LightGBM's defaults, one trial), and
-`default` / `default+mlp` (the default space's ensemble without and with the network family).
+`default` / `default+mlp` (the default space's ensemble without and with the network family,
+run by `benchmarks.families`, which also records how the network's trials ended).
 Scored on the held-out 20%.
 Writes benchmarks/results/nas_rank.* and nas_search.*; run it on an idle machine.
 """
@@ -33,6 +34,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import spearmanr
 
+from benchmarks import families
 from benchmarks._parts import kept_runs
 from benchmarks.datasets import SPECS, BenchmarkData, load
 from benchmarks.quality import SCORING, ensemble_by_family, result_score
@@ -73,8 +75,8 @@ ARMS: dict[str, dict[str, Any]] = {
     "searched": {"space": {"models": ["mlp"]}},
     "searched+supernet": {"space": {"models": ["mlp"]}, "supernet_share": 0.1},
     "lightgbm": {"space": {"models": ["lightgbm"]}, "n_trials": 1, "ensemble": False},
-    "default": {"space": None},
-    "default+mlp": {"space": "default,mlp"},
+    "default": {},
+    "default+mlp": {},
 }
 
 
@@ -136,9 +138,11 @@ def _validation(X_val: Any, y_val: np.ndarray) -> Any:
 
 def search(data: BenchmarkData, arm: str, budget: float, seed: int) -> dict[str, Any]:
     """One automl search of this arm: held-out score, trials, the best configuration and the
-    final ensemble's weight per model family."""
+    final ensemble's weight per model family (the default space's arms: `families.run`)."""
     import automl
 
+    if arm.startswith("default"):
+        return families.run(data, arm, budget, seed)
     settings = ARMS[arm]
     result = automl.search(
         data.train, target=data.target, metric=SCORING[data.task], time_budget=budget,
@@ -265,10 +269,21 @@ def _network_weight(runs: list[dict[str, Any]], arm: str) -> list[str]:
             weights.append(ensemble.get("mlp", 0.0))
     if not weights:
         return []
-    return [
+    lines = [
         f"mlp in {arm}'s final model: {sum(w > 0 for w in weights)} of {len(weights)} runs,"
         f" mean weight {statistics.mean(weights):.3f}"
     ]
+    ended: dict[str, int] = {}
+    counted = [r for r in runs if r["arm"] == arm and "added_tried" in r]
+    for r in counted:
+        for state, n in r["added_tried"].items():
+            ended[state] = ended.get(state, 0) + n
+    if counted:
+        lines.append(
+            f"mlp trials in {arm} over {len(counted)} runs that recorded them, by how they"
+            " ended: " + ", ".join(f"{n} {state.lower()}" for state, n in sorted(ended.items()))
+        )
+    return lines
 
 
 if __name__ == "__main__":
