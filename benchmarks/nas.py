@@ -231,6 +231,7 @@ def write_search(runs: list[dict[str, Any]], budget: float) -> None:
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += ["", *_against(runs, arms, "today")]
     lines += _against(runs, [a for a in arms if a != "today"], "lightgbm")
+    lines += _against(runs, ["searched+supernet"], "searched")
     lines += _against(runs, ["default+mlp"], "default") + _network_weight(runs, "default+mlp")
     (RESULTS / "nas_search.md").write_text("\n".join(lines) + "\n")
 
