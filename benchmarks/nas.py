@@ -28,6 +28,7 @@ import json
 import logging
 import statistics
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -75,9 +76,10 @@ ARMS: dict[str, dict[str, Any]] = {
     "searched": {"space": {"models": ["mlp"]}},
     "searched+supernet": {"space": {"models": ["mlp"]}, "supernet_share": 0.1},
     "lightgbm": {"space": {"models": ["lightgbm"]}, "n_trials": 1, "ensemble": False},
-    "default": {},
-    "default+mlp": {},
 }
+FAMILY_ARMS = ("default", "default+mlp")
+"""The default space without and with the network family: run by `benchmarks.families`."""
+ALL_ARMS = [*ARMS, *FAMILY_ARMS]
 
 
 def rank(data: BenchmarkData, seed: int, rows: int) -> dict[str, Any]:
@@ -141,7 +143,7 @@ def search(data: BenchmarkData, arm: str, budget: float, seed: int) -> dict[str,
     final ensemble's weight per model family (the default space's arms: `families.run`)."""
     import automl
 
-    if arm.startswith("default"):
+    if arm in FAMILY_ARMS:
         return families.run(data, arm, budget, seed)
     settings = ARMS[arm]
     result = automl.search(
@@ -163,7 +165,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--rows", type=int, default=5000)
     parser.add_argument("--budget", type=float, default=300.0)
-    parser.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
+    parser.add_argument("--arms", nargs="+", default=ALL_ARMS, choices=ALL_ARMS)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     path = RESULTS / f"nas_{args.part}.json"
@@ -214,7 +216,7 @@ def write_rank(runs: list[dict[str, Any]]) -> None:
 def write_search(runs: list[dict[str, Any]], budget: float) -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "nas_search.json").write_text(json.dumps(runs, indent=1, default=str))
-    arms = [a for a in ARMS if any(r["arm"] == a for r in runs)]
+    arms = [a for a in ALL_ARMS if any(r["arm"] == a for r in runs)]
     lines = [
         f"# Network search at {budget:g} s: held-out score, mean over seeds (max - min)",
         "",
@@ -274,11 +276,10 @@ def _network_weight(runs: list[dict[str, Any]], arm: str) -> list[str]:
         f"mlp in {arm}'s final model: {sum(w > 0 for w in weights)} of {len(weights)} runs,"
         f" mean weight {statistics.mean(weights):.3f}"
     ]
-    ended: dict[str, int] = {}
+    ended: Counter[str] = Counter()
     counted = [r for r in runs if r["arm"] == arm and "added_tried" in r]
     for r in counted:
-        for state, n in r["added_tried"].items():
-            ended[state] = ended.get(state, 0) + n
+        ended.update(r["added_tried"])
     if counted:
         lines.append(
             f"mlp trials in {arm} over {len(counted)} runs that recorded them, by how they"
