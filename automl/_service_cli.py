@@ -16,6 +16,7 @@ from rich.table import Table
 from automl._client import DEFAULT_SERVER, ServiceClient, ServiceError
 from automl._console import err, fail, format_score, out
 from automl.config import setting_default, setting_help
+from automl.space import is_space_file
 
 token_app = typer.Typer(no_args_is_help=True, help="API tokens of the search service.")
 Server = Annotated[
@@ -124,7 +125,7 @@ def submit(
 ) -> None:
     """Upload DATA and submit a search job to the service."""
     client = ServiceClient(server, token)
-    if space and Path(space).is_file():
+    if space and is_space_file(space):
         space = Path(space).read_text()
     body: dict[str, Any] = {
         "target": target,

@@ -348,6 +348,9 @@ def predict_command(
     """Predict with a saved model; prints CSV to stdout unless --out is given."""
     from automl.model import load
 
+    for path, what in ((model, "model file"), (data, "data file")):
+        if not path.is_file():  # checked before loading the model, which can take seconds
+            fail(f"{what} not found: {path}")
     try:
         fitted = load(model)
         frame = fitted.predict_proba(data) if fitted.task.is_classification else None

@@ -1,6 +1,6 @@
 """Search spaces as data: typed, conditional parameters from YAML or dicts."""
 
-from automl.space._names import DEFAULT_SPACE, resolve_space
+from automl.space._names import DEFAULT_SPACE, is_space_file, resolve_space
 from automl.space._params import Condition, Param, parse_param
 from automl.space._preprocessing import settle_inert_choices
 from automl.space._space import SearchSpace, load_yaml
@@ -20,6 +20,7 @@ __all__ = [
     "Param",
     "SearchSpace",
     "TabularSpace",
+    "is_space_file",
     "load_yaml",
     "parse_param",
     "portfolio_file",

@@ -1,11 +1,12 @@
 """Search spaces given as text: 'default', model families joined by commas (`default` among them
-stands for the default space's families), or inline YAML/JSON."""
+stands for the default space's families), a YAML file's path, or inline YAML/JSON."""
 
 from __future__ import annotations
 
 import difflib
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -14,6 +15,15 @@ from automl.exceptions import SpaceError
 from automl.models import family_names
 
 DEFAULT_SPACE = "default"
+
+
+def is_space_file(text: str) -> bool:
+    """Whether `text` is the path of an existing file; inline YAML/JSON text is not, however
+    long (the file system refuses names over 255 bytes with an error, not False)."""
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):  # a name too long, or one holding a NUL byte
+        return False
 
 
 def resolve_space(space: str | Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -13,7 +13,7 @@ import automl
 from automl.data import Task
 from automl.exceptions import SpaceError
 from automl.models import default_families, get_family
-from automl.space._names import DEFAULT_SPACE, resolve_space
+from automl.space._names import DEFAULT_SPACE, is_space_file, resolve_space
 from automl.space._params import Condition, Param, parse_param
 from automl.space._preprocessing import MODEL_PARAM, preprocessing_params
 from automl.space._space import SearchSpace, load_yaml
@@ -64,7 +64,7 @@ def tabular_space(
     (see `portfolio_points`; those whose family the space does not search are left out), then
     each family's first hand-picked point (its library defaults), so that every family has a
     score early, then the rest of the portfolio; without one, the families' hand-picked points."""
-    if isinstance(spec, Path) or (isinstance(spec, str) and Path(spec).is_file()):
+    if isinstance(spec, Path) or (isinstance(spec, str) and is_space_file(spec)):
         raw = load_yaml(spec)
     else:
         raw = resolve_space(spec) if isinstance(spec, str) else spec

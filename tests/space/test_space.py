@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -243,6 +244,20 @@ def test_empty_names_in_a_list_of_families_are_skipped() -> None:
     assert resolve_space("default,") is None
     with pytest.raises(SpaceError, match="names no model family"):
         resolve_space(" , ")
+
+
+def test_inline_json_longer_than_a_file_name_is_read_as_a_space() -> None:
+    # the file system refuses names over 255 bytes with an error: such text is a space
+    width = {"type": "int", "low": 64, "high": 256, "log": True}
+    decay = {"type": "float", "low": 1e-6, "high": 1e-2, "log": True}
+    batch = {"type": "categorical", "choices": [64, 128, 256, 512]}
+    mlp = {"width": width, "weight_decay": decay, "batch_size": batch, "learning_rate": 0.003}
+    spec = {"models": {"mlp": mlp}}
+    text = json.dumps({**spec, "preprocessing": {"scale": {"method": ["standard", "robust"]}}})
+    assert len(text.encode()) > 255
+    space = tabular_space(text)
+    assert space.families == ("mlp",)
+    assert {p.name for p in space.space.params} >= {"mlp.width", "scale.method"}
 
 
 def test_a_family_whose_library_is_missing_is_refused_or_left_out() -> None:
