@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from tests.conftest import SMALL_NETWORKS
+from tests.processes import wait_for
 
 
 def run_cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
@@ -121,14 +126,17 @@ def test_missing_files_exit_2(tmp_path: Path, automl_home: Path) -> None:
 
 @pytest.mark.parametrize(
     "options",
-    [[], ["--parallel", "2"], ["--strategy", "pbt", "--parallel", "2"]],
+    [
+        [],
+        ["--parallel", "2"],
+        ["--strategy", "pbt", "--parallel", "2", "--space", json.dumps(SMALL_NETWORKS)],
+    ],
     ids=["one slot", "two slots", "pbt"],
 )
 def test_ctrl_c_keeps_finished_trials_and_saves_a_model(
     adult_csv: Path, automl_home: Path, options: list[str]
 ) -> None:
     import signal
-    import time
 
     process = subprocess.Popen(
         [
@@ -153,14 +161,24 @@ def test_ctrl_c_keeps_finished_trials_and_saves_a_model(
         # KeyboardInterrupt, so the search would not notice the signal.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    # process start, data loading and at least one finished trial (a PBT round of an MLP, on
-    # inputs as wide as the bins it drew, took 6-8 s here)
-    time.sleep(20 if "pbt" in options else 12)
+    wait_for(lambda: finished_trials(automl_home / "automl.db"), 60, "a finished trial")
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole group
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert "search interrupted" in err and "Traceback" not in err
     assert "model saved to" in out
+
+
+def finished_trials(database: Path) -> int:
+    """How many trials of the default SQLite storage have finished (0 before it exists)."""
+    try:
+        with closing(
+            sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=1)
+        ) as connection:
+            query = "SELECT COUNT(*) FROM trials WHERE state = 'COMPLETE'"
+            return int(connection.execute(query).fetchone()[0])
+    except sqlite3.Error:  # not created yet, or its tables not yet
+        return 0
 
 
 def test_cross_share_on_the_command_line(adult_csv: Path, automl_home: Path) -> None:

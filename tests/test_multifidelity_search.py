@@ -30,30 +30,28 @@ def test_pruned_search_matches_the_unpruned_one_and_stops_trials_early(
     adult_8k: pd.DataFrame,
 ) -> None:
     # 6,400 training rows: too few for data-fraction rungs, so `auto` extrapolates LightGBM's
-    # boosting-round curves and stops the trials that cannot catch up.
-    common: dict[str, Any] = dict(target="income", n_trials=24, **QUICK)
+    # boosting-round curves and stops the trials that cannot catch up (LightGBM alone: the
+    # family whose curves are extrapolated; 4 of 16 trials stopped, where the whole default
+    # space stopped 2 of 24 in twice the time).
+    space = {"models": ["lightgbm"]}
+    common: dict[str, Any] = dict(target="income", n_trials=16, space=space, **QUICK)
     full = automl.search(adult_8k, strategy="tpe", **common)
     pruned = automl.search(adult_8k, strategy="auto", **common)
     assert pruned.best_score >= full.best_score - 0.005
     stopped = [t for t in pruned.study.trials if t.state == TrialState.PRUNED]
-    assert stopped
+    assert len(stopped) >= 2
     records = [TrialRecord.of(t) for t in stopped]
     assert all(r.fidelity is not None and r.fidelity < 1.0 for r in records)
 
-    def lightgbm_cpu(state: TrialState) -> list[float]:
+    def cpu_seconds(state: TrialState) -> list[float]:
         return [
-            TrialRecord.of(t).cpu_seconds or 0.0
-            for t in pruned.study.trials
-            if t.state == state and t.params.get("model") == "lightgbm"
+            TrialRecord.of(t).cpu_seconds or 0.0 for t in pruned.study.trials if t.state == state
         ]
 
-    # the stopped LightGBM trials cost less than running them in full would have (compared
-    # within the family: another family's trials cost what they cost; the compute saved over
-    # a whole search is measured by benchmarks/cost.py)
-    stopped_cpu = lightgbm_cpu(TrialState.PRUNED)
-    assert stopped_cpu
-    median_full = statistics.median(lightgbm_cpu(TrialState.COMPLETE))
-    assert sum(stopped_cpu) < len(stopped_cpu) * median_full
+    # the stopped trials cost less than running them in full would have (the compute saved
+    # over a whole search is measured by benchmarks/cost.py)
+    median_full = statistics.median(cpu_seconds(TrialState.COMPLETE))
+    assert sum(cpu_seconds(TrialState.PRUNED)) < len(stopped) * median_full
 
 
 def test_data_fraction_rungs_on_the_whole_of_adult() -> None:

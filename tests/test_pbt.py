@@ -13,6 +13,7 @@ from automl.exceptions import ConfigError
 from automl.pbt import explore
 from automl.record import lineage_of
 from automl.space import tabular_space
+from tests.conftest import SMALL_NETWORKS
 
 
 def test_pbt_exploits_the_best_and_records_lineage(letter: pd.DataFrame) -> None:
@@ -21,6 +22,7 @@ def test_pbt_exploits_the_best_and_records_lineage(letter: pd.DataFrame) -> None
         target="Letter",
         strategy="pbt",
         n_trials=16,  # 8 members x 2 rounds
+        space=SMALL_NETWORKS,
         metric="accuracy",
         storage=":memory:",
         seed=0,

@@ -25,6 +25,7 @@ from automl.exceptions import ConfigError
 from automl.jobs import JobSpec, JobStore
 from automl.record import TrialRecord, lineage_of
 from automl.storage import automl_home
+from tests.conftest import SMALL_NETWORKS
 from tests.executors.test_process import most_at_once
 from tests.processes import free_port, wait_for
 
@@ -279,6 +280,7 @@ def test_population_based_training_on_ray(cluster: str, letter: pd.DataFrame) ->
         target="Letter",
         strategy="pbt",
         n_trials=16,
+        space=SMALL_NETWORKS,
         metric="accuracy",
         storage=":memory:",
         seed=0,

@@ -44,13 +44,13 @@ def finished_trials(url: str, study_name: str) -> dict[int, tuple[TrialState, fl
     }
 
 
-def test_four_workers_run_twelve_jobs_exactly_once(
+def test_four_workers_run_eight_jobs_exactly_once(
     pg_url: str, adult_csv: Path, tmp_path: Path
 ) -> None:
     store = JobStore(pg_url)
     owner, dataset = upload(store, adult_csv, tmp_path)
     spec = JobSpec(target="income", n_trials=1, space={"models": ["linear"]})
-    jobs = [store.submit(owner, dataset, spec).id for _ in range(12)]
+    jobs = [store.submit(owner, dataset, spec).id for _ in range(8)]
     workers = [start_worker(pg_url, "--burst", "--lease", "10") for _ in range(4)]
     for worker in workers:
         assert worker.wait(timeout=400) == 0
