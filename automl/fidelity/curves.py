@@ -27,7 +27,7 @@ UNCERTAIN_SHARE = 0.6
 """Share of the forecast's remaining improvement counted as extra uncertainty."""
 MAX_EVALUATIONS = 150
 """Per family and fit: enough to converge on a smooth curve (a forecast of all six families
-took 40-200 ms on one core here: see benchmarks/forecast_speed.py)."""
+took 58-90 ms on average on one core here: benchmarks/results/forecast_speed.md)."""
 NOISE_FLOOR = 0.005
 """Residuals below this share of the curve's rise count as a perfect fit (no family wins on
 fitting noise, and three points fit by three parameters do not weigh infinitely)."""
@@ -38,7 +38,7 @@ CurveFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 @dataclass(frozen=True)
 class Family:
     """A curve z(x; p) increasing in x, its Jacobian dz/dp (one column per parameter; None:
-    finite differences, which fit 1.7x slower), bounds and a first guess."""
+    finite differences, which fit 1.3-2.2x slower), bounds and a first guess."""
 
     name: str
     fn: CurveFn
