@@ -161,7 +161,7 @@ def test_ctrl_c_keeps_finished_trials_and_saves_a_model(
         # KeyboardInterrupt, so the search would not notice the signal.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    wait_for(lambda: finished_trials(automl_home / "automl.db"), 60, "a finished trial")
+    wait_for(lambda: completed_trial_count(automl_home / "automl.db"), 60, "a finished trial")
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole group
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
@@ -169,7 +169,7 @@ def test_ctrl_c_keeps_finished_trials_and_saves_a_model(
     assert "model saved to" in out
 
 
-def finished_trials(database: Path) -> int:
+def completed_trial_count(database: Path) -> int:
     """How many trials of the default SQLite storage have finished (0 before it exists)."""
     try:
         with closing(
