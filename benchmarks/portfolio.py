@@ -340,10 +340,13 @@ def held_out_portfolio(
 
 @contextmanager
 def portfolio_on_disk(points: Mapping[str, list[dict[str, Any]]]) -> Iterator[str]:
-    """A portfolio file (points per kind) for a search's `portfolio` setting, while in use."""
+    """A portfolio file (points per kind) for a search's `portfolio` setting, while in use;
+    it records how the candidates were collected, as the shipped one does (a search tries all
+    its points first on tables no larger than those: `automl.space.Portfolio.leads`)."""
+    content = {"collected_with": _load(CANDIDATES, {}).get("settings"), **points}
     with tempfile.TemporaryDirectory(prefix="automl-portfolio-") as folder:
         path = Path(folder) / "portfolio.json"
-        path.write_text(json.dumps(dict(points)))
+        path.write_text(json.dumps(content))
         yield str(path)
 
 

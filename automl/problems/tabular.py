@@ -39,7 +39,7 @@ from automl.space import (
     MODEL_PARAM,
     SearchSpace,
     TabularSpace,
-    portfolio_points,
+    load_portfolio,
     tabular_space,
 )
 from automl.steps._cross import CrossStep
@@ -83,7 +83,7 @@ class TabularData(ScoredProblem):
                 ", ".join(sorted(left_out)),
                 rows,
             )
-        portfolio = portfolio_points(self.dataset.task, self.settings.portfolio)
+        portfolio = load_portfolio(self.dataset.task, self.settings.portfolio)
         many_valued = bool(self.dataset.roles.high_cardinality)
         return self.offered(tabular_space(self.settings.space, rows, portfolio, many_valued))
 

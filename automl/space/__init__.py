@@ -6,9 +6,10 @@ from automl.space._preprocessing import settle_inert_choices
 from automl.space._space import SearchSpace, load_yaml
 from automl.space._tabular import (
     MODEL_PARAM,
+    Portfolio,
     TabularSpace,
+    load_portfolio,
     portfolio_file,
-    portfolio_points,
     spaces_dir,
     tabular_space,
 )
@@ -18,13 +19,14 @@ __all__ = [
     "MODEL_PARAM",
     "Condition",
     "Param",
+    "Portfolio",
     "SearchSpace",
     "TabularSpace",
     "is_space_file",
+    "load_portfolio",
     "load_yaml",
     "parse_param",
     "portfolio_file",
-    "portfolio_points",
     "resolve_space",
     "settle_inert_choices",
     "spaces_dir",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -53,17 +53,19 @@ class TabularSpace:
 def tabular_space(
     spec: Mapping[str, Any] | str | Path | None = None,
     rows: int | None = None,
-    portfolio: Sequence[Mapping[str, Any]] = (),
+    portfolio: Portfolio | None = None,
     many_valued: bool = False,
 ) -> TabularSpace:
     """Build from a user spec (`{models: ..., preprocessing: ...}`, a YAML path, a name such as
     'lightgbm,linear' or inline YAML/JSON text) or the bundled one (for data of `rows` rows,
     when given: see `default_families`; `many_valued`: it has many-valued columns, such as IDs,
     which the points marked `many_valued` are for). Starting points: the points for data this
-    large or with such columns (`min_rows`, `many_valued`), the `portfolio`'s first configuration
-    (see `portfolio_points`; those whose family the space does not search are left out), then
-    each family's first hand-picked point (its library defaults), so that every family has a
-    score early, then the rest of the portfolio; without one, the families' hand-picked points."""
+    large or with such columns (`min_rows`, `many_valued`), then the `portfolio`'s configurations
+    (see `load_portfolio`; those whose family the space does not search are left out) and each
+    family's first hand-picked point (its library defaults, so that every family has a score
+    early): the whole portfolio first on data no larger than its tables (`Portfolio.leads`),
+    else only its first configuration before the defaults; without one, the families'
+    hand-picked points."""
     if isinstance(spec, Path) or (isinstance(spec, str) and is_space_file(spec)):
         raw = load_yaml(spec)
     else:
@@ -100,12 +102,13 @@ def tabular_space(
     )
     params.extend(pre_params)
     space = SearchSpace(params)
+    portfolio = portfolio or Portfolio()
     learned = [
         _vetted(space, {**pre_start, **point})
-        for point in portfolio
+        for point in portfolio.points
         if point.get(MODEL_PARAM) in starts  # a family the space searches with bundled ranges
     ]
-    if learned:  # each family's library defaults, once, after the portfolio's first point
+    if learned:  # each family's library defaults, once, beside the portfolio
         starts = {f: own[:1] for f, own in starts.items()}
     rounds = max((len(p) for p in starts.values()), default=0)
     hand_picked = [
@@ -115,11 +118,12 @@ def tabular_space(
         for family in models
         if i < len(starts.get(family, []))
     ]
+    lead = len(learned) if portfolio.leads(rows) else 1
     points = (
         [_vetted(space, {**pre_start, **point}) for point in for_data]
-        + learned[:1]
+        + learned[:lead]
         + hand_picked
-        + learned[1:]
+        + learned[lead:]
     )
     return TabularSpace(space, tuple(models), tuple(points))
 
@@ -143,13 +147,30 @@ def portfolio_file(portfolio: str | Path) -> Path | None:
     return path
 
 
-def portfolio_points(task: Task, portfolio: str | Path = LEARNED) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Portfolio:
+    """A learned portfolio's configurations for one kind of task, best first, and the most rows
+    of the tables it was learned on (`collected_with.max_rows` in its file; None: not recorded)."""
+
+    points: tuple[dict[str, Any], ...] = ()
+    learned_on_rows: int | None = None
+
+    def leads(self, rows: int | None) -> bool:
+        """Whether all its points go before the families' library defaults: on data no larger
+        than the tables it was learned on, where its scores and fit times were measured. On
+        larger data (letter's 16,000 rows of 26 classes: its small-leaved LightGBM points took
+        most of a 60 s search) only its first point does."""
+        limit = self.learned_on_rows
+        return limit is not None and rows is not None and rows <= limit
+
+
+def load_portfolio(task: Task, portfolio: str | Path = LEARNED) -> Portfolio:
     """A portfolio's configurations for this kind of task (classification or regression), best
     first: by default the learned one bundled as `search_spaces/portfolio.json`, built by
     `python -m benchmarks.portfolio`."""
     path = portfolio_file(portfolio)
     if path is None:
-        return []
+        return Portfolio()
     try:
         content = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -158,7 +179,12 @@ def portfolio_points(task: Task, portfolio: str | Path = LEARNED) -> list[dict[s
     points = content.get(kind) if isinstance(content, Mapping) else None
     if not isinstance(points, list):
         raise SpaceError(f"the portfolio {path} has no list of '{kind}' configurations")
-    return [upgrade_config(point) for point in points if isinstance(point, Mapping)]
+    collected = content.get("collected_with")
+    rows = collected.get("max_rows") if isinstance(collected, Mapping) else None
+    return Portfolio(
+        tuple(upgrade_config(point) for point in points if isinstance(point, Mapping)),
+        rows if isinstance(rows, int) and not isinstance(rows, bool) else None,
+    )
 
 
 MIN_ROWS_KEY = "min_rows"

@@ -282,15 +282,16 @@ def test_a_family_whose_library_is_missing_is_refused_or_left_out() -> None:
         FAMILIES.remove("needs_a_missing_library")
 
 
-def test_the_portfolios_first_point_comes_first_then_each_familys_defaults(
+def test_the_portfolio_leads_on_tables_like_its_own_else_only_its_first_point(
     tmp_path: Path,
 ) -> None:
     import json
 
     from automl.data import Task
-    from automl.space import portfolio_points
+    from automl.space import load_portfolio
 
     learned = {
+        "collected_with": {"seconds": 60, "max_rows": 1000},
         "classification": [
             {"model": "lightgbm", "lightgbm.learning_rate": 0.07, "lightgbm.num_leaves": 40},
             {"model": "knn", "knn.n_neighbors": 9},  # not in the space below: skipped
@@ -301,28 +302,43 @@ def test_the_portfolios_first_point_comes_first_then_each_familys_defaults(
     mine = tmp_path / "my_portfolio.json"
     mine.write_text(json.dumps(learned))
     spec = {"models": ["lightgbm", "linear", "random_forest"]}
-    portfolio = portfolio_points(Task.BINARY, str(mine))
-    points = tabular_space(spec, portfolio=portfolio).starting_points
-    # every family's library defaults early (the slow-family rule of the search compares
-    # families), then the rest of the portfolio
+    portfolio = load_portfolio(Task.BINARY, str(mine))
+    assert portfolio.learned_on_rows == 1000
+    # on data no larger than the portfolio's tables: the whole portfolio, then every family's
+    # library defaults (the slow-family rule of the search compares families)
+    points = tabular_space(spec, 1000, portfolio).starting_points
     models = [p["model"] for p in points]
-    assert models == ["lightgbm", "lightgbm", "linear", "random_forest", "linear"]
-    assert points[0]["lightgbm.learning_rate"] == 0.07 and points[4]["linear.regularization"] == 3.0
-    assert points[1]["lightgbm.num_leaves"] == 31  # LightGBM's library defaults
+    assert models == ["lightgbm", "linear", "lightgbm", "linear", "random_forest"]
+    assert points[1]["linear.regularization"] == 3.0
+    assert points[2]["lightgbm.num_leaves"] == 31  # LightGBM's library defaults
+    # on larger data (or of unknown size): its first point, the defaults, then the rest
+    for rows in (1001, None):
+        points = tabular_space(spec, rows, portfolio).starting_points
+        models = [p["model"] for p in points]
+        assert models == ["lightgbm", "lightgbm", "linear", "random_forest", "linear"]
+        assert points[0]["lightgbm.learning_rate"] == 0.07
+        assert points[4]["linear.regularization"] == 3.0
+    # a portfolio file that does not say what it was learned on never leads
+    del learned["collected_with"]
+    mine.write_text(json.dumps(learned))
+    unsized = load_portfolio(Task.BINARY, str(mine))
+    assert unsized.learned_on_rows is None and not unsized.leads(10)
     # no portfolio for the task (or none at all): the hand-picked points, round-robin
     hand_picked = tabular_space(spec).starting_points
-    assert portfolio_points(Task.REGRESSION, str(mine)) == []
-    assert portfolio_points(Task.BINARY, "none") == []
+    assert load_portfolio(Task.REGRESSION, str(mine)).points == ()
+    assert load_portfolio(Task.BINARY, "none").points == ()
     assert len(hand_picked) > 3
-    # the bundled one is learned for both kinds of task
-    assert portfolio_points(Task.MULTICLASS) and portfolio_points(Task.REGRESSION)
+    # the bundled one is learned for both kinds of task, on tables of up to 10,000 rows
+    bundled = load_portfolio(Task.MULTICLASS)
+    assert bundled.points and load_portfolio(Task.REGRESSION).points
+    assert bundled.learned_on_rows == 10_000
 
 
 def test_a_portfolio_that_cannot_be_read_is_refused_with_a_message(tmp_path: Path) -> None:
     from automl.config import SearchSettings
     from automl.data import Task
     from automl.exceptions import ConfigError
-    from automl.space import portfolio_points
+    from automl.space import load_portfolio
 
     with pytest.raises(
         ConfigError, match="portfolio must be 'learned', 'none' or a portfolio JSON"
@@ -331,15 +347,15 @@ def test_a_portfolio_that_cannot_be_read_is_refused_with_a_message(tmp_path: Pat
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
     with pytest.raises(SpaceError, match="cannot read the portfolio"):
-        portfolio_points(Task.BINARY, str(broken))
+        load_portfolio(Task.BINARY, str(broken))
     broken.write_text('{"classification": {"model": "lightgbm"}}')
     with pytest.raises(SpaceError, match="no list of 'classification' configurations"):
-        portfolio_points(Task.BINARY, str(broken))
+        load_portfolio(Task.BINARY, str(broken))
 
 
 def test_a_configuration_saved_before_native_many_valued_columns_keeps_its_meaning() -> None:
     from automl.data import Task
-    from automl.space import portfolio_points
+    from automl.space import load_portfolio
     from automl.steps import upgrade_config
 
     # a boosting family's `encode.high_cardinality` (the learned portfolio's points, past
@@ -353,7 +369,7 @@ def test_a_configuration_saved_before_native_many_valued_columns_keeps_its_meani
     assert all(
         "encode.high_cardinality" not in point
         for task in (Task.BINARY, Task.REGRESSION)
-        for point in portfolio_points(task)
+        for point in load_portfolio(task).points
         if point["model"] == "lightgbm"
     )
 
