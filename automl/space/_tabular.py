@@ -181,9 +181,13 @@ def load_portfolio(task: Task, portfolio: str | Path = LEARNED) -> Portfolio:
         raise SpaceError(f"the portfolio {path} has no list of '{kind}' configurations")
     collected = content.get("collected_with")
     rows = collected.get("max_rows") if isinstance(collected, Mapping) else None
+    if rows is not None and (isinstance(rows, bool) or not isinstance(rows, int) or rows < 1):
+        raise SpaceError(
+            f"the portfolio {path} has collected_with.max_rows {rows!r}; it must be a whole"
+            " number of rows (the most rows of the tables it was learned on), or left out"
+        )
     return Portfolio(
-        tuple(upgrade_config(point) for point in points if isinstance(point, Mapping)),
-        rows if isinstance(rows, int) and not isinstance(rows, bool) else None,
+        tuple(upgrade_config(point) for point in points if isinstance(point, Mapping)), rows
     )
 
 

@@ -351,6 +351,9 @@ def test_a_portfolio_that_cannot_be_read_is_refused_with_a_message(tmp_path: Pat
     broken.write_text('{"classification": {"model": "lightgbm"}}')
     with pytest.raises(SpaceError, match="no list of 'classification' configurations"):
         load_portfolio(Task.BINARY, str(broken))
+    broken.write_text('{"classification": [], "collected_with": {"max_rows": "5000"}}')
+    with pytest.raises(SpaceError, match=r"collected_with\.max_rows '5000'; it must be a whole"):
+        load_portfolio(Task.BINARY, str(broken))
 
 
 def test_a_configuration_saved_before_native_many_valued_columns_keeps_its_meaning() -> None:
