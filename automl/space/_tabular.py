@@ -181,7 +181,7 @@ def load_portfolio(task: Task, portfolio: str | Path = LEARNED) -> Portfolio:
         raise SpaceError(f"the portfolio {path} has no list of '{kind}' configurations")
     collected = content.get("collected_with")
     rows = collected.get("max_rows") if isinstance(collected, Mapping) else None
-    if rows is not None and (isinstance(rows, bool) or not isinstance(rows, int) or rows < 1):
+    if rows is not None and not _is_row_count(rows, at_least=1):
         raise SpaceError(
             f"the portfolio {path} has collected_with.max_rows {rows!r}; it must be a whole"
             " number of rows (the most rows of the tables it was learned on), or left out"
@@ -217,13 +217,19 @@ def _starting_points(
     return for_data, others
 
 
+def _is_row_count(value: Any, at_least: int) -> bool:
+    """Whether a number of rows read from YAML or JSON is a whole number (not a bool, a quoted
+    number or a float), at least `at_least`."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= at_least
+
+
 def _data_condition(family: str, point: Mapping[str, Any]) -> tuple[int, bool]:
     """A starting point's `min_rows` (a whole number, 0 when absent) and `many_valued` (true or
     false): checked, since a quoted "false" or "5000" in a family's YAML would silently mean
     something else."""
     min_rows = point.get(MIN_ROWS_KEY, 0)
     many_valued = point.get(MANY_VALUED_KEY, False)
-    if isinstance(min_rows, bool) or not isinstance(min_rows, int) or min_rows < 0:
+    if not _is_row_count(min_rows, at_least=0):
         raise SpaceError(
             f"a starting point of {family!r} has {MIN_ROWS_KEY}: {min_rows!r};"
             " it must be a whole number of rows, 0 or more"
