@@ -72,7 +72,7 @@ def test_a_worker_killed_mid_job_loses_nothing_finished(
 ) -> None:
     store = JobStore(pg_url)
     owner, dataset = upload(store, adult_csv, tmp_path)
-    spec = JobSpec(target="income", time_budget=20, space={"models": ["linear", "knn"]})
+    spec = JobSpec(target="income", time_budget=12, space={"models": ["linear", "knn"]})
     job = store.submit(owner, dataset, spec)
     first = start_worker(pg_url, "--lease", "4")
     wait_for(lambda: store.get(job.id).progress.get("complete", 0) >= 3, 90, "3 finished trials")

@@ -47,7 +47,7 @@ def test_sign_in_submit_watch_trials_and_read_every_chart(
 
         page.set_input_files("#file-input", str(adult_csv))
         page.fill("#target-input", "income")
-        page.fill("#time-input", "20")
+        page.fill("#time-input", "12")
         page.select_option("#strategy-input", "asha")  # stops trials early: some have reasons
         page.fill("#space-input", "lightgbm,linear")  # rounds, and parameters not always set
         page.click("#submit-button")

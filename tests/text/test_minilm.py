@@ -13,7 +13,7 @@ from tests.conftest import dataset_path
 
 
 def test_a_short_minilm_search_on_sst2_beats_guessing(tmp_path: Path) -> None:
-    train = pd.read_csv(dataset_path("sst2_train.tsv.gz"), sep="\t").sample(640, random_state=0)
+    train = pd.read_csv(dataset_path("sst2_train.tsv.gz"), sep="\t").sample(400, random_state=0)
     dev = pd.read_csv(dataset_path("sst2_dev.tsv.gz"), sep="\t").head(200)
     space = {
         "params": {
