@@ -13,6 +13,8 @@ Per meta-dataset (`benchmarks.meta_datasets`, at most `--max-rows` rows, 80/20 s
   and 20 s;
 - `plain_greedy`, `plain_greedy_20`: the same, grown by regret gain alone (the portfolio
   shipped before);
+- `bagged`, `bagged_20`: as `portfolio`, with `final_model="bagged"` (these tables are
+  cross-validated, so the chosen trials' split models are averaged and nothing is refit);
 - `history`, `history_20`: from the hand-picked points, warm-started from the storage's history
   of the collection's other searches (`benchmarks.portfolio.studies_path()`, as a user's own
   past studies), 60 s and 20 s.
@@ -65,8 +67,14 @@ ARMS = {
     "plain_greedy": 60.0,
     "history_20": 20.0,
     "history": 60.0,
+    "bagged_20": 20.0,
+    "bagged": 60.0,
 }
-WARM = ("portfolio", "plain_greedy", "history")
+WARM = ("portfolio", "plain_greedy", "history", "bagged")
+PORTFOLIO_OF = {"bagged": "portfolio"}
+"""A warm arm that starts from another arm's portfolio (the others: their own)."""
+FINAL_MODEL = {"bagged": "bagged"}
+"""A warm arm's `final_model` setting (the others: the default, refit)."""
 
 
 def split(data: MetaDataset, max_rows: int, seed: int) -> BenchmarkData:
@@ -82,9 +90,11 @@ def run(
     budget: float,
     seed: int,
     history: tuple[str, list[str]] | None = None,
+    final_model: str = "refit",
 ) -> dict[str, Any]:
     """One `auto` search starting from `points` (empty: the hand-picked starting points), and
-    from the past studies of `history` (storage, study names) when given: its held-out score,
+    from the past studies of `history` (storage, study names) when given, ending with
+    `final_model`: its held-out score,
     its best validation score over time, its trials and its ensemble's weight per family."""
     import automl
 
@@ -94,7 +104,7 @@ def run(
             data.train, target=data.target, task=data.task, time_budget=budget, seed=seed,
             storage=history[0] if history else ":memory:",
             warm_start=history[1] if history else False,
-            portfolio=portfolio if points else "none",
+            portfolio=portfolio if points else "none", final_model=final_model,
         )  # fmt: skip
     sign = 1.0 if result.study.directions[0].name == "MAXIMIZE" else -1.0
     finished = sorted(
@@ -176,9 +186,10 @@ def run_arms(
     against); `portfolios`: the held-out portfolio per warm arm."""
     seed = outcome["seed"]
     for arm in (a for a in ARMS if a in args.arms or (a == "cold" and a not in outcome)):
-        points = portfolios.get(arm.removesuffix("_20"), [])
+        kind = arm.removesuffix("_20")
+        points = portfolios.get(PORTFOLIO_OF.get(kind, kind), [])
         past = history if arm.startswith("history") else None
-        outcome[arm] = run(data, points, ARMS[arm], seed, past)
+        outcome[arm] = run(data, points, ARMS[arm], seed, past, FINAL_MODEL.get(kind, "refit"))
     cold = outcome["cold"]
     for warm in (a for a in WARM if a in outcome):
         outcome[f"{warm}_seconds_to_cold"] = seconds_to_reach(
