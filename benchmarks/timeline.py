@@ -13,31 +13,25 @@ import argparse
 import time
 
 from benchmarks.meta_datasets import META_DATASETS
-from benchmarks.portfolio import KINDS, held_out_portfolio, portfolio_on_disk
+from benchmarks.portfolio import KINDS, held_out_portfolio
 from benchmarks.quality import ensemble_by_family, result_score
-from benchmarks.warm_start import split
+from benchmarks.warm_start import search_from, split
 
 
 def main() -> None:
-    import automl
-
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("dataset", choices=[d.name for d in META_DATASETS])
     parser.add_argument("--budget", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cold", action="store_true", help="the hand-picked starting points")
     args = parser.parse_args()
+    if not args.budget > 0:
+        parser.error(f"--budget must be a positive number of seconds, got {args.budget:g}")
     meta = next(d for d in META_DATASETS if d.name == args.dataset)
     data = split(meta, 10_000, args.seed)
     points = [] if args.cold else held_out_portfolio(meta.name, KINDS[meta.task], 8, True)
-    with portfolio_on_disk({kind: points for kind in set(KINDS.values())}) as portfolio:
-        began = time.time()
-        result = automl.search(
-            data.train, target=data.target, task=data.task, time_budget=args.budget,
-            seed=args.seed, storage=":memory:", warm_start=False,
-            portfolio=portfolio if points else "none",
-        )  # fmt: skip
-        took = time.time() - began
+    result, began = search_from(data, points, args.budget, args.seed)
+    took = time.time() - began
     print(
         f"{meta.name} {data.train.shape}: {took:.1f} s, held-out {result_score(data, result):.4f}"
     )

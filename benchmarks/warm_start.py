@@ -84,18 +84,17 @@ def split(data: MetaDataset, max_rows: int, seed: int) -> BenchmarkData:
     return BenchmarkData(data.name, data.target, data.task, train, test)
 
 
-def run(
+def search_from(
     data: BenchmarkData,
     points: list[dict[str, Any]],
     budget: float,
     seed: int,
     history: tuple[str, list[str]] | None = None,
     final_model: str = "refit",
-) -> dict[str, Any]:
+) -> tuple[Any, float]:
     """One `auto` search starting from `points` (empty: the hand-picked starting points), and
     from the past studies of `history` (storage, study names) when given, ending with
-    `final_model`: its held-out score,
-    its best validation score over time, its trials and its ensemble's weight per family."""
+    `final_model`: its result and when it began (`time.time()`)."""
     import automl
 
     with portfolio_on_disk({kind: points for kind in set(KINDS.values())}) as portfolio:
@@ -106,6 +105,20 @@ def run(
             warm_start=history[1] if history else False,
             portfolio=portfolio if points else "none", final_model=final_model,
         )  # fmt: skip
+    return result, began
+
+
+def run(
+    data: BenchmarkData,
+    points: list[dict[str, Any]],
+    budget: float,
+    seed: int,
+    history: tuple[str, list[str]] | None = None,
+    final_model: str = "refit",
+) -> dict[str, Any]:
+    """`search_from`'s search: its held-out score, its best validation score over time, its
+    trials and its ensemble's weight per family."""
+    result, began = search_from(data, points, budget, seed, history, final_model)
     sign = 1.0 if result.study.directions[0].name == "MAXIMIZE" else -1.0
     finished = sorted(
         (t.datetime_complete.timestamp(), t.values[0])
