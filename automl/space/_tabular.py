@@ -61,11 +61,12 @@ def tabular_space(
     when given: see `default_families`; `many_valued`: it has many-valued columns, such as IDs,
     which the points marked `many_valued` are for). Starting points: the points for data this
     large or with such columns (`min_rows`, `many_valued`), then the `portfolio`'s configurations
-    (see `load_portfolio`; those whose family the space does not search are left out) and each
-    family's first hand-picked point (its library defaults, so that every family has a score
-    early): the whole portfolio first on data no larger than its tables (`Portfolio.leads`),
-    else only its first configuration before the defaults; without one, the families'
-    hand-picked points."""
+    (see `load_portfolio`; those whose family the space does not search are left out): on data
+    no larger than its tables (`Portfolio.leads`) the portfolio alone, since it was chosen on
+    such tables from every family's candidates (the family bandit gives the others trials);
+    on larger data its first configuration, each family's first hand-picked point (its library
+    defaults, so that every family has a score early), then the rest of it; without one, the
+    families' hand-picked points."""
     if isinstance(spec, Path) or (isinstance(spec, str) and is_space_file(spec)):
         raw = load_yaml(spec)
     else:
@@ -108,8 +109,9 @@ def tabular_space(
         for point in portfolio.points
         if point.get(MODEL_PARAM) in starts  # a family the space searches with bundled ranges
     ]
-    if learned:  # each family's library defaults, once, beside the portfolio
-        starts = {f: own[:1] for f, own in starts.items()}
+    leads = bool(learned) and portfolio.leads(rows)
+    if learned:  # each family's library defaults, once, after the portfolio's first point
+        starts = {f: [] if leads else own[:1] for f, own in starts.items()}
     rounds = max((len(p) for p in starts.values()), default=0)
     hand_picked = [
         # round-robin over families: every family early, for a diverse ensemble
@@ -118,7 +120,7 @@ def tabular_space(
         for family in models
         if i < len(starts.get(family, []))
     ]
-    lead = len(learned) if portfolio.leads(rows) else 1
+    lead = len(learned) if leads else 1
     points = (
         [_vetted(space, {**pre_start, **point}) for point in for_data]
         + learned[:lead]
@@ -156,10 +158,10 @@ class Portfolio:
     learned_on_rows: int | None = None
 
     def leads(self, rows: int | None) -> bool:
-        """Whether all its points go before the families' library defaults: on data no larger
+        """Whether its points are the only starting points, all tried first: on data no larger
         than the tables it was learned on, where its scores and fit times were measured. On
         larger data (letter's 16,000 rows of 26 classes: its small-leaved LightGBM points took
-        most of a 60 s search) only its first point does."""
+        most of a 60 s search) only its first point goes before the families' library defaults."""
         limit = self.learned_on_rows
         return limit is not None and rows is not None and rows <= limit
 

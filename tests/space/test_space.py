@@ -282,7 +282,7 @@ def test_a_family_whose_library_is_missing_is_refused_or_left_out() -> None:
         FAMILIES.remove("needs_a_missing_library")
 
 
-def test_the_portfolio_leads_on_tables_like_its_own_else_only_its_first_point(
+def test_the_portfolio_alone_on_tables_like_its_own_else_its_first_point_then_defaults(
     tmp_path: Path,
 ) -> None:
     import json
@@ -304,19 +304,18 @@ def test_the_portfolio_leads_on_tables_like_its_own_else_only_its_first_point(
     spec = {"models": ["lightgbm", "linear", "random_forest"]}
     portfolio = load_portfolio(Task.BINARY, str(mine))
     assert portfolio.learned_on_rows == 1000
-    # on data no larger than the portfolio's tables: the whole portfolio, then every family's
-    # library defaults (the slow-family rule of the search compares families)
+    # on data no larger than the portfolio's tables: the portfolio alone (it was chosen there)
     points = tabular_space(spec, 1000, portfolio).starting_points
     models = [p["model"] for p in points]
-    assert models == ["lightgbm", "linear", "lightgbm", "linear", "random_forest"]
+    assert models == ["lightgbm", "linear"]
     assert points[1]["linear.regularization"] == 3.0
-    assert points[2]["lightgbm.num_leaves"] == 31  # LightGBM's library defaults
     # on larger data (or of unknown size): its first point, the defaults, then the rest
     for rows in (1001, None):
         points = tabular_space(spec, rows, portfolio).starting_points
         models = [p["model"] for p in points]
         assert models == ["lightgbm", "lightgbm", "linear", "random_forest", "linear"]
         assert points[0]["lightgbm.learning_rate"] == 0.07
+        assert points[1]["lightgbm.num_leaves"] == 31  # LightGBM's library defaults
         assert points[4]["linear.regularization"] == 3.0
     # a portfolio file that does not say what it was learned on never leads
     del learned["collected_with"]
