@@ -108,17 +108,10 @@ def search_from(
     return result, began
 
 
-def run(
-    data: BenchmarkData,
-    points: list[dict[str, Any]],
-    budget: float,
-    seed: int,
-    history: tuple[str, list[str]] | None = None,
-    final_model: str = "refit",
-) -> dict[str, Any]:
-    """`search_from`'s search: its held-out score, its best validation score over time, its
-    trials and its ensemble's weight per family."""
-    result, began = search_from(data, points, budget, seed, history, final_model)
+def measured(data: BenchmarkData, result: Any, began: float) -> dict[str, Any]:
+    """What the arms record of a `search_from` search on `data` that began at `began`: its
+    held-out score, its best validation score over time, its trials and its ensemble's weight
+    per family."""
     sign = 1.0 if result.study.directions[0].name == "MAXIMIZE" else -1.0
     finished = sorted(
         (t.datetime_complete.timestamp(), t.values[0])
@@ -202,7 +195,8 @@ def run_arms(
         kind = arm.removesuffix("_20")
         points = portfolios.get(PORTFOLIO_OF.get(kind, kind), [])
         past = history if arm.startswith("history") else None
-        outcome[arm] = run(data, points, ARMS[arm], seed, past, FINAL_MODEL.get(kind, "refit"))
+        search = search_from(data, points, ARMS[arm], seed, past, FINAL_MODEL.get(kind, "refit"))
+        outcome[arm] = measured(data, *search)
     cold = outcome["cold"]
     for warm in (a for a in WARM if a in outcome):
         outcome[f"{warm}_seconds_to_cold"] = seconds_to_reach(

@@ -110,8 +110,10 @@ def tabular_space(
         if point.get(MODEL_PARAM) in starts  # a family the space searches with bundled ranges
     ]
     leads = bool(learned) and portfolio.leads(rows)
-    if learned:  # each family's library defaults, once, after the portfolio's first point
-        starts = {f: [] if leads else own[:1] for f, own in starts.items()}
+    if leads:  # the portfolio alone
+        starts = {}
+    elif learned:  # each family's library defaults, once, after the portfolio's first point
+        starts = {f: own[:1] for f, own in starts.items()}
     rounds = max((len(p) for p in starts.values()), default=0)
     hand_picked = [
         # round-robin over families: every family early, for a diverse ensemble
