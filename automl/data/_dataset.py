@@ -80,9 +80,8 @@ class Dataset:
 
     def describe(self) -> str:
         r = self.roles
-        codes = f" ({len(r.codes)} integer codes)" if r.codes else ""
         return (
-            f"{self.n_rows} rows, task {self.task.value}, {len(r.numeric)} numeric{codes}, "
+            f"{self.n_rows} rows, task {self.task.value}, {len(r.numeric)} numeric, "
             f"{len(r.categorical)} categorical, {len(r.high_cardinality)} high-cardinality, "
             f"{len(r.datetime)} datetime columns; dropped: {dict(r.dropped) or 'none'}"
         )

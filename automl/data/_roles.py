@@ -9,15 +9,6 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 HIGH_CARDINALITY = 50
-CODE_ROWS_PER_VALUE = (2.0, 20.0)
-"""An integer column with more than HIGH_CARDINALITY distinct values, each in this many rows on
-average, reads as codes (a student, a teacher, a school): few rows per value, which trees
-isolate only with small leaves. Fewer rows per value is a near-unique measurement (an income),
-more a coarse one (an age)."""
-DATA_TRAITS = ("many_valued", "integer_codes")
-"""What `ColumnRoles.traits` may name: many-valued text columns (high-cardinality categories),
-integer columns that read as codes. A family's starting point may ask for one (see
-search_spaces/lightgbm.yaml)."""
 ID_NAME = re.compile(r"(^|_)(id|uuid|key|rownames|index)$", re.IGNORECASE)
 
 
@@ -40,8 +31,7 @@ class Cross:
 @dataclass(frozen=True)
 class ColumnRoles:
     """Feature columns by role; `dropped` maps a column to the reason it is not used;
-    `crosses` are the feature crosses a search chose to offer its trials (none by default);
-    `codes` are the numeric columns that read as integer codes (see CODE_ROWS_PER_VALUE)."""
+    `crosses` are the feature crosses a search chose to offer its trials (none by default)."""
 
     numeric: tuple[str, ...] = ()
     categorical: tuple[str, ...] = ()
@@ -49,13 +39,6 @@ class ColumnRoles:
     datetime: tuple[str, ...] = ()
     dropped: dict[str, str] = field(default_factory=dict)
     crosses: tuple[Cross, ...] = ()
-    codes: tuple[str, ...] = ()
-
-    @property
-    def traits(self) -> frozenset[str]:
-        """The DATA_TRAITS this data has."""
-        has = {"many_valued": bool(self.high_cardinality), "integer_codes": bool(self.codes)}
-        return frozenset(name for name in DATA_TRAITS if has[name])
 
     @property
     def features(self) -> tuple[str, ...]:
@@ -94,17 +77,7 @@ def infer_roles(features: pd.DataFrame) -> ColumnRoles:
         high_cardinality=tuple(roles["high"]),
         datetime=tuple(roles["datetime"]),
         dropped=dropped,
-        codes=tuple(c for c in roles["numeric"] if _looks_like_codes(features[c])),
     )
-
-
-def _looks_like_codes(series: pd.Series) -> bool:
-    """An integer column with many distinct values, each in a few rows (CODE_ROWS_PER_VALUE)."""
-    if not pd.api.types.is_integer_dtype(series) or pd.api.types.is_bool_dtype(series):
-        return False
-    values = series.nunique(dropna=True)
-    fewest, most = CODE_ROWS_PER_VALUE
-    return values > HIGH_CARDINALITY and fewest <= series.notna().sum() / values <= most
 
 
 def _drop_reason(name: str, series: pd.Series, n_rows: int) -> str | None:

@@ -84,8 +84,8 @@ class TabularData(ScoredProblem):
                 rows,
             )
         portfolio = load_portfolio(self.dataset.task, self.settings.portfolio)
-        traits = self.dataset.roles.traits
-        return self.offered(tabular_space(self.settings.space, rows, portfolio, traits))
+        many_valued = bool(self.dataset.roles.high_cardinality)
+        return self.offered(tabular_space(self.settings.space, rows, portfolio, many_valued))
 
     def offered(self, space: TabularSpace) -> TabularSpace:
         """The space without the cross step's choice when no crosses were kept."""

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import automl
-from automl.data import DATA_TRAITS, Task
+from automl.data import Task
 from automl.exceptions import SpaceError
 from automl.models import default_families, get_family
 from automl.space._names import DEFAULT_SPACE, is_space_file, resolve_space
@@ -54,14 +54,13 @@ def tabular_space(
     spec: Mapping[str, Any] | str | Path | None = None,
     rows: int | None = None,
     portfolio: Portfolio | None = None,
-    traits: Collection[str] = (),
+    many_valued: bool = False,
 ) -> TabularSpace:
     """Build from a user spec (`{models: ..., preprocessing: ...}`, a YAML path, a name such as
     'lightgbm,linear' or inline YAML/JSON text) or the bundled one (for data of `rows` rows,
-    when given: see `default_families`; `traits`: what else the data has, `ColumnRoles.traits`,
-    such as many-valued columns, which the points asking for that trait are for). Starting
-    points: the points for data this large or like this (`min_rows`, a trait), then the
-    `portfolio`'s configurations
+    when given: see `default_families`; `many_valued`: it has many-valued columns, such as IDs,
+    which the points marked `many_valued` are for). Starting points: the points for data this
+    large or with such columns (`min_rows`, `many_valued`), then the `portfolio`'s configurations
     (see `load_portfolio`; those whose family the space does not search are left out): on data
     no larger than its tables (`Portfolio.leads`) the portfolio alone, since it was chosen on
     such tables from every family's candidates (the family bandit gives the others trials);
@@ -96,7 +95,7 @@ def tabular_space(
         params.extend(family_params)
         if bundled:
             for_this, starts[family] = _starting_points(
-                family, file_spec.get("starting_points", []), rows, frozenset(traits)
+                family, file_spec.get("starting_points", []), rows, many_valued
             )
             for_data.extend({MODEL_PARAM: family, **point} for point in for_this)
     pre_params, pre_start = preprocessing_params(
@@ -197,29 +196,28 @@ def load_portfolio(task: Task, portfolio: str | Path = LEARNED) -> Portfolio:
 
 
 MIN_ROWS_KEY = "min_rows"
-"""A starting point holding this key is tried only on data of at least that many rows; one
-holding a trait's name (`many_valued: true`, see DATA_TRAITS) only on data with that trait."""
+"""A starting point holding this key is tried only on data of at least that many rows."""
+MANY_VALUED_KEY = "many_valued"
+"""A starting point holding this key (true) is tried only on data with many-valued columns."""
 
 
 def _starting_points(
-    family: str, points: list[Mapping[str, Any]], rows: int | None, traits: frozenset[str]
+    family: str, points: list[Mapping[str, Any]], rows: int | None, many_valued: bool = False
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """A family's bundled starting points as full parameter names (a plain key is the family's
     own parameter, a dotted one a pipeline step's, e.g. `encode.native`, which overrides the
     steps' own starting choice for this point): those for data like this (`min_rows` rows or
-    more, a trait the data has: tried first), and the others."""
+    more, `many_valued` columns: tried first), and the others."""
     for_data: list[dict[str, Any]] = []
     others: list[dict[str, Any]] = []
     for point in points:
-        min_rows, wanted = _data_condition(family, point)
-        if (min_rows and (rows is None or rows < min_rows)) or not wanted <= traits:
+        min_rows, for_ids = _data_condition(family, point)
+        if (min_rows and (rows is None or rows < min_rows)) or (for_ids and not many_valued):
             continue
-        named = {
-            (k if "." in k else f"{family}.{k}"): v
-            for k, v in point.items()
-            if k != MIN_ROWS_KEY and k not in DATA_TRAITS
-        }
-        (for_data if min_rows or wanted else others).append(named)
+        named = {(k if "." in k else f"{family}.{k}"): v for k, v in point.items()}
+        named.pop(MIN_ROWS_KEY, None)
+        named.pop(MANY_VALUED_KEY, None)
+        (for_data if min_rows or for_ids else others).append(named)
     return for_data, others
 
 
@@ -229,23 +227,23 @@ def _is_row_count(value: Any, at_least: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= at_least
 
 
-def _data_condition(family: str, point: Mapping[str, Any]) -> tuple[int, frozenset[str]]:
-    """A starting point's `min_rows` (a whole number, 0 when absent) and the traits it asks
-    for (each true or false): checked, since a quoted "false" or "5000" in a family's YAML would
-    silently mean something else."""
+def _data_condition(family: str, point: Mapping[str, Any]) -> tuple[int, bool]:
+    """A starting point's `min_rows` (a whole number, 0 when absent) and `many_valued` (true or
+    false): checked, since a quoted "false" or "5000" in a family's YAML would silently mean
+    something else."""
     min_rows = point.get(MIN_ROWS_KEY, 0)
+    many_valued = point.get(MANY_VALUED_KEY, False)
     if not _is_row_count(min_rows, at_least=0):
         raise SpaceError(
             f"a starting point of {family!r} has {MIN_ROWS_KEY}: {min_rows!r};"
             " it must be a whole number of rows, 0 or more"
         )
-    for trait in DATA_TRAITS:
-        if not isinstance(point.get(trait, False), bool):
-            raise SpaceError(
-                f"a starting point of {family!r} has {trait}: {point[trait]!r};"
-                " it must be true or false (unquoted)"
-            )
-    return min_rows, frozenset(t for t in DATA_TRAITS if point.get(t, False))
+    if not isinstance(many_valued, bool):
+        raise SpaceError(
+            f"a starting point of {family!r} has {MANY_VALUED_KEY}: {many_valued!r};"
+            " it must be true or false (unquoted)"
+        )
+    return min_rows, many_valued
 
 
 def _normalise_models(models: Any, rows: int | None) -> dict[str, Mapping[str, Any] | None]:

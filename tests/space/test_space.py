@@ -204,35 +204,24 @@ def test_large_data_starts_from_large_trees_with_their_own_encoding() -> None:
     assert large[1:] == small == unknown
     assert all(p["encode.high_cardinality_native"] == "target" for p in small)
     # on data with many-valued columns (IDs), LightGBM's defaults with them as categories first
-    with_ids = tabular_space({"models": ["lightgbm"]}, rows=50_000, traits={"many_valued"})
+    with_ids = tabular_space({"models": ["lightgbm"]}, rows=50_000, many_valued=True)
     first, *rest = with_ids.starting_points
     assert first["encode.high_cardinality_native"] == "native"
     assert first["lightgbm.num_leaves"] == 31 and tuple(rest) == small
     assert all("many_valued" not in key for key in first)
     assert all("min_rows" not in key for p in large for key in p)
-    # on data with integer codes (IDs as numbers), large trees with tiny leaves first
-    with_codes = tabular_space({"models": ["lightgbm"]}, rows=50_000, traits={"integer_codes"})
-    first, *rest = with_codes.starting_points
-    assert (first["lightgbm.num_leaves"], first["lightgbm.min_child_samples"]) == (128, 3)
-    assert tuple(rest) == small and "integer_codes" not in str(first)
-    both = tabular_space(
-        {"models": ["lightgbm"]}, rows=50_000, traits={"integer_codes", "many_valued"}
-    ).starting_points
-    assert both[:2] == (with_ids.starting_points[0], first) and both[2:] == small
 
 
 @pytest.mark.parametrize(
-    ("key", "value"),
-    [("many_valued", "false"), ("integer_codes", 1), ("min_rows", "5000"), ("min_rows", -1)],
+    ("key", "value"), [("many_valued", "false"), ("min_rows", "5000"), ("min_rows", -1)]
 )
 def test_a_starting_points_data_condition_must_be_typed(key: str, value: object) -> None:
     # a quoted "false" would count as true and a quoted "5000" fail on comparison: both refused
     from automl.space._tabular import _starting_points
 
     with pytest.raises(SpaceError, match=f"{key}: {value!r}"):
-        _starting_points("lightgbm", [{"num_leaves": 31, key: value}], 1000, frozenset())
-    absent = {key: 0 if key == "min_rows" else False}
-    for_data, _ = _starting_points("lightgbm", [absent], 1000, frozenset())
+        _starting_points("lightgbm", [{"num_leaves": 31, key: value}], rows=1000)
+    for_data, _ = _starting_points("lightgbm", [{key: 0 if key == "min_rows" else False}], 1000)
     assert for_data == []
 
 
