@@ -11,6 +11,7 @@ import automl
 from automl.bagging import FoldModels
 from automl.evaluation import TrialResult
 from automl.exceptions import ConfigError
+from automl.problems import tabular
 from automl.refit import ensemble_candidates
 
 
@@ -27,6 +28,25 @@ def test_a_cross_validated_search_bags_its_members(adult: pd.DataFrame) -> None:
     assert sum(model.weights) == pytest.approx(1.0)
     assert sum(members.values()) == pytest.approx(1.0, abs=1e-3)
     assert any("averaged (bagging), no refit" in note for note in result.notes)
+    proba = result.predict_proba(adult.tail(300))
+    assert roc_auc_score(adult.tail(300)["income"] == ">50K", proba[">50K"]) > 0.85
+
+
+def test_without_time_to_refit_the_ensembles_split_models_are_the_model(
+    adult: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # what a short search's finish meets: the budget ends before any member is refit
+    monkeypatch.setattr(tabular, "refit_members", lambda *args: (None, ["the time budget ran out"]))
+    result = automl.search(
+        adult, target="income", n_trials=8, time_budget=300, evaluation=3, n_parallel=1,
+        space={"models": ["lightgbm", "linear"]}, storage=":memory:", seed=0,
+    )  # fmt: skip
+    model = result.model
+    assert model is not None and model.info["final_model"] == "bagged"
+    members = model.info["ensemble"]
+    assert len(members) > 1  # the ensemble, not its best trial alone
+    assert len(model.pipelines) == 3 * len(members)
+    assert any(f"the ensemble's {len(members)} members" in note for note in result.notes)
     proba = result.predict_proba(adult.tail(300))
     assert roc_auc_score(adult.tail(300)["income"] == ">50K", proba[">50K"]) > 0.85
 
