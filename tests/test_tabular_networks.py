@@ -220,7 +220,7 @@ def test_a_supernet_chooses_the_first_network_shapes_within_its_share(adult: Dat
     import automl
 
     frame = pd.read_csv(dataset_path("adult.csv.gz"), nrows=1500)
-    budget, share = 10.0, 0.25  # the share is of the time budget; two trials show the order
+    budget, share = 20.0, 0.25  # the share is of the time budget; two trials show the order
     result = automl.search(
         frame, target="income", space={"models": ["mlp"]}, time_budget=budget,
         supernet_share=share, storage=":memory:", seed=0, n_parallel=1, n_trials=2,
