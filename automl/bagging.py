@@ -107,7 +107,6 @@ class FoldModels:
         (`weights`, bagged as `final_model="bagged"` does), else the best kept trial's alone,
         and a note saying so. Short searches end here often: on a 20 s search the ensemble was
         worth 0.01 held-out ROC AUC over its best trial (mn_police_use_of_force)."""
-        completed = {t.number for t in result.completed}
         model = self.bagged(weights, result, dataset, metric, plan) if len(weights) > 1 else None
         if model is not None:
             return model, (
@@ -115,6 +114,7 @@ class FoldModels:
                 f" ensemble's {len(weights)} members as fitted during the search (each on"
                 f" {plan.train_fraction:.0%} of the rows), averaged with the ensemble's weights"
             )
+        completed = {t.number for t in result.completed}
         ranked = sorted((n for n in self.kept if n in completed), key=lambda n: -self.kept[n])
         if not ranked:
             return None, None

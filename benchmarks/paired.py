@@ -89,7 +89,9 @@ def table(first: tuple[str, Scores], second: tuple[str, Scores], cold: Scores | 
             + cold_cell
         )
     differences = [b[d] - a[d] for d in a]
-    beyond_noise = sum(b[d] - a[d] + 2 * se.get(d, 0.0) < -FAR_BEHIND for d in a)
+    beyond_noise = sum(
+        gap + 2 * se[d] < -FAR_BEHIND for d, gap in zip(a, differences, strict=True) if d in se
+    )
     spread = statistics.stdev(differences) if len(differences) > 1 else 0.0
     lines += [
         "",
@@ -97,7 +99,7 @@ def table(first: tuple[str, Scores], second: tuple[str, Scores], cold: Scores | 
         f" {len(a)} datasets); ahead on {sum(d > 0 for d in differences)},"
         f" behind on {sum(d < 0 for d in differences)}"
         f" (by more than {FAR_BEHIND}: {sum(d < -FAR_BEHIND for d in differences)};"
-        f" by more than that plus two standard errors: {beyond_noise})",
+        f" by more than that plus two standard errors, where several seeds give one: {beyond_noise})",
     ]
     if c:
         at_least = [sum(s[d] >= c[d] for d in a) for s in (a, b)]
