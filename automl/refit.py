@@ -195,14 +195,18 @@ def refit_members(
     budget: Budget,
     executors: ExecutorSettings,
     seed: int,
+    split_models: Callable[[int], list[Any] | None] | None = None,
 ) -> tuple[FittedModel | None, list[str]]:
-    """Refit the members, heaviest first, skipping any that would overrun the budget."""
+    """Refit the members, heaviest first, skipping any that would overrun the budget. A member
+    that is not refit keeps its place with its split models from the search (`split_models`:
+    a trial's, None where not kept), so the ensemble stays the one its weights were chosen for;
+    members with neither are left out and the weights renormalised."""
     trials = {t.number: t for t in result.completed}
     executor = make_executor(executors, RefitWork(dataset, seed))
     refit_threads = executors.resources.threads(executor.slots)
     fitted: list[tuple[float, Any, FrozenTrial]] = []
     notes: list[str] = []
-    skipped: list[int] = []
+    missed: list[tuple[int, float]] = []
     try:
         for number, weight in sorted(weights.items(), key=lambda item: -item[1]):
             trial = trials[number]
@@ -211,31 +215,51 @@ def refit_members(
             expected = refit_seconds(
                 record.fit_seconds or 0.0, plan, record.threads or 1, refit_threads
             )
-            if fitted and expected > timeout:
-                skipped.append(number)
+            if (fitted and expected > timeout) or timeout <= 0:
+                missed.append((number, weight))
                 continue
-            if timeout <= 0:
-                break
             config = refit_config(record.config, record.iterations, plan)
             outcome = run_within(executor, config, timeout)
             if outcome.status == "ok":
                 fitted.append((weight, outcome.value, trial))
             else:
+                missed.append((number, weight))
                 notes.append(f"refitting trial {number} did not finish: {outcome.error}")
     finally:
         executor.close()
-    if skipped:
-        notes.append(
-            f"ensemble: {len(fitted)} of {len(weights)} members refit within the time budget"
-            f" (left out trials {', '.join(map(str, skipped))}; weights renormalised)"
-        )
-    for note in notes:
-        logger.info(note)  # the caller shows the notes
     if not fitted:
         return None, notes or [
             "the time budget ran out before the best configuration could be refit"
         ]
+    substituted, left_out = [], []
+    for number, weight in missed:
+        pipelines = split_models(number) if split_models is not None else None
+        if pipelines:
+            fitted += [(weight / len(pipelines), p, trials[number]) for p in pipelines]
+            substituted.append(number)
+        else:
+            left_out.append(number)
+    if missed:
+        notes.append(members_note(len(weights), substituted, left_out, plan))
+    for note in notes:
+        logger.info(note)  # the caller shows the notes
     return assemble_model(fitted, result.study_name, dataset, metric, plan), notes
+
+
+def members_note(
+    n_members: int, substituted: list[int], left_out: list[int], plan: EvaluationPlan
+) -> str:
+    """What became of the ensemble's members that could not be refit within the budget."""
+    refit = n_members - len(substituted) - len(left_out)
+    parts = [f"ensemble: {refit} of {n_members} members refit within the time budget"]
+    if substituted:
+        parts.append(
+            f"trials {', '.join(map(str, substituted))} kept as their split models from the"
+            f" search (each on {plan.train_fraction:.0%} of the rows)"
+        )
+    if left_out:
+        parts.append(f"left out trials {', '.join(map(str, left_out))}; weights renormalised")
+    return "; ".join(parts)
 
 
 def assemble_model(

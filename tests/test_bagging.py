@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
 import automl
+from automl import refit
 from automl.bagging import FoldModels
 from automl.evaluation import TrialResult
 from automl.exceptions import ConfigError
+from automl.executors import Outcome
 from automl.problems import tabular
 from automl.refit import ensemble_candidates
 
@@ -47,6 +51,36 @@ def test_without_time_to_refit_the_ensembles_split_models_are_the_model(
     assert len(members) > 1  # the ensemble, not its best trial alone
     assert len(model.pipelines) == 3 * len(members)
     assert any(f"the ensemble's {len(members)} members" in note for note in result.notes)
+    proba = result.predict_proba(adult.tail(300))
+    assert roc_auc_score(adult.tail(300)["income"] == ">50K", proba[">50K"]) > 0.85
+
+
+def test_members_the_refit_cannot_reach_keep_their_split_models(
+    adult: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the budget runs out after the heaviest member's refit: the others stay in the ensemble
+    # as the split models the search fitted, rather than being dropped
+    real_run = refit.run_within
+    calls: list[int] = []
+
+    def first_only(executor: Any, config: dict[str, Any], timeout: float | None) -> Outcome:
+        calls.append(1)
+        if len(calls) > 1:
+            return Outcome("timeout", error="trial ran past its time limit of 0.1s")
+        return real_run(executor, config, timeout)
+
+    monkeypatch.setattr(refit, "run_within", first_only)
+    result = automl.search(
+        adult, target="income", n_trials=8, time_budget=300, evaluation=3, n_parallel=1,
+        space={"models": ["lightgbm", "linear"]}, storage=":memory:", seed=0,
+    )  # fmt: skip
+    model = result.model
+    assert model is not None and "final_model" not in model.info
+    members = model.info["ensemble"]
+    assert len(members) > 1 and len(calls) == len(members)
+    assert len(model.pipelines) == 1 + 3 * (len(members) - 1)  # one refit, the rest 3 splits
+    assert sum(members.values()) == pytest.approx(1.0, abs=1e-3)
+    assert any("kept as their split models" in note for note in result.notes)
     proba = result.predict_proba(adult.tail(300))
     assert roc_auc_score(adult.tail(300)["income"] == ">50K", proba[">50K"]) > 0.85
 

@@ -293,6 +293,7 @@ class TabularProblem(TabularData):
                 budget,
                 executors.local,
                 self.seed,
+                self.split_models,
             )
             notes += refit_notes
         if result.model is None and self.fold_models is not None:
@@ -307,6 +308,12 @@ class TabularProblem(TabularData):
             members = result.model.info["ensemble"]
             score = validation_score(members, self.store, self.dataset, self.metric)
             result.model.info["validation_score"] = None if score is None else round(score, 6)
+
+    def split_models(self, number: int) -> list[Any] | None:
+        """A trial's split models from the search, for a member the refit could not reach."""
+        return (
+            None if self.fold_models is None else self.fold_models.pipelines(number, self.dataset)
+        )
 
     def rescore(
         self,
