@@ -20,7 +20,7 @@ from automl.data import Dataset, EvaluationPlan
 from automl.evaluation import TrialResult
 from automl.metrics import Metric
 from automl.model import FittedModel
-from automl.refit import MAX_CANDIDATES, assemble_model, ensemble_candidates
+from automl.refit import MAX_CANDIDATES, assemble_model, ensemble_candidates, split_members
 from automl.result import SearchResult
 
 
@@ -88,7 +88,7 @@ class FoldModels:
             pipelines = self.pipelines(number, dataset) if number in trials else None
             if pipelines is None:
                 return None
-            fitted += [(weight / len(pipelines), p, trials[number]) for p in pipelines]
+            fitted += split_members(weight, pipelines, trials[number])
             splits.append(len(pipelines))
         model = assemble_model(fitted, result.study_name, dataset, metric, plan)
         model.info["fold_models"] = splits[0]

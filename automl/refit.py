@@ -235,7 +235,7 @@ def refit_members(
     for number, weight in missed:
         pipelines = split_models(number) if split_models is not None else None
         if pipelines:
-            fitted += [(weight / len(pipelines), p, trials[number]) for p in pipelines]
+            fitted += split_members(weight, pipelines, trials[number])
             substituted.append(number)
         else:
             left_out.append(number)
@@ -244,6 +244,13 @@ def refit_members(
     for note in notes:
         logger.info(note)  # the caller shows the notes
     return assemble_model(fitted, result.study_name, dataset, metric, plan), notes
+
+
+def split_members(
+    weight: float, pipelines: list[Any], trial: FrozenTrial
+) -> list[tuple[float, Any, FrozenTrial]]:
+    """A member as its split models: its weight shared equally among them."""
+    return [(weight / len(pipelines), p, trial) for p in pipelines]
 
 
 def members_note(
