@@ -2,6 +2,7 @@
 search's start), family, state and value, then the time after the last trial (ensemble, refit).
 
     python -m benchmarks.timeline ISLR.Caravan [--budget 20] [--seed 0] [--cold]
+        [--evaluation random_fold]
 
 The table is split and the held-out portfolio built as `benchmarks.warm_start` does (`--cold`:
 the families' hand-picked points instead). Run it on an idle machine.
@@ -24,13 +25,15 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cold", action="store_true", help="the hand-picked starting points")
+    parser.add_argument("--evaluation", default="auto", help="auto, holdout, random_fold or folds")
     args = parser.parse_args()
     if not args.budget > 0:
         parser.error(f"--budget must be a positive number of seconds, got {args.budget:g}")
     meta = next(d for d in META_DATASETS if d.name == args.dataset)
     data = split(meta, 10_000, args.seed)
     points = [] if args.cold else held_out_portfolio(meta.name, KINDS[meta.task], 8, True)
-    result, began = search_from(data, points, args.budget, args.seed)
+    evaluation = int(args.evaluation) if args.evaluation.isdigit() else args.evaluation
+    result, began = search_from(data, points, args.budget, args.seed, evaluation=evaluation)
     took = time.time() - began
     print(
         f"{meta.name} {data.train.shape}: {took:.1f} s, held-out {result_score(data, result):.4f}"
