@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from automl.exceptions import ConfigError
 from benchmarks.meta_datasets import META_DATASETS
 from benchmarks.portfolio import KINDS, held_out_portfolio
 from benchmarks.quality import ensemble_by_family, result_score
@@ -33,7 +34,10 @@ def main() -> None:
     data = split(meta, 10_000, args.seed)
     points = [] if args.cold else held_out_portfolio(meta.name, KINDS[meta.task], 8, True)
     evaluation = int(args.evaluation) if args.evaluation.isdigit() else args.evaluation
-    result, began = search_from(data, points, args.budget, args.seed, evaluation=evaluation)
+    try:
+        result, began = search_from(data, points, args.budget, args.seed, evaluation=evaluation)
+    except ConfigError as error:  # a budget or evaluation automl refuses: its own message
+        parser.error(str(error))
     took = time.time() - began
     print(
         f"{meta.name} {data.train.shape}: {took:.1f} s, held-out {result_score(data, result):.4f}"

@@ -83,10 +83,13 @@ ARMS = {
 WARM = ("portfolio", "plain_greedy", "history", "bagged", "folds3", "holdout")
 PORTFOLIO_OF = {"bagged": "portfolio", "folds3": "portfolio", "holdout": "portfolio"}
 """A warm arm that starts from another arm's portfolio (the others: their own)."""
-FINAL_MODEL = {"bagged": "bagged"}
-"""A warm arm's `final_model` setting (the others: the default, refit)."""
-EVALUATION: dict[str, str | int] = {"folds3": 3, "holdout": "holdout"}
-"""A warm arm's `evaluation` setting (the others: the default, auto)."""
+SETTINGS: dict[str, dict[str, Any]] = {
+    "bagged": {"final_model": "bagged"},
+    "folds3": {"evaluation": 3},
+    "holdout": {"evaluation": "holdout"},
+}
+"""A warm arm's `automl.search` settings that differ from the defaults (as in
+`benchmarks.final_model`)."""
 
 
 def split(data: MetaDataset, max_rows: int, seed: int) -> BenchmarkData:
@@ -102,12 +105,11 @@ def search_from(
     budget: float,
     seed: int,
     history: tuple[str, list[str]] | None = None,
-    final_model: str = "refit",
-    evaluation: str | int = "auto",
+    **settings: Any,
 ) -> tuple[Any, float]:
     """One `auto` search starting from `points` (empty: the hand-picked starting points), and
-    from the past studies of `history` (storage, study names) when given, evaluated by
-    `evaluation`, ending with `final_model`: its result and when it began (`time.time()`)."""
+    from the past studies of `history` (storage, study names) when given, with `settings`
+    (other `automl.search` keywords): its result and when it began (`time.time()`)."""
     import automl
 
     with portfolio_on_disk({kind: points for kind in set(KINDS.values())}) as portfolio:
@@ -116,8 +118,7 @@ def search_from(
             data.train, target=data.target, task=data.task, time_budget=budget, seed=seed,
             storage=history[0] if history else ":memory:",
             warm_start=history[1] if history else False,
-            portfolio=portfolio if points else "none", final_model=final_model,
-            evaluation=evaluation,
+            portfolio=portfolio if points else "none", **settings,
         )  # fmt: skip
     return result, began
 
@@ -209,10 +210,7 @@ def run_arms(
         kind = arm.removesuffix("_20")
         points = portfolios.get(PORTFOLIO_OF.get(kind, kind), [])
         past = history if arm.startswith("history") else None
-        search = search_from(
-            data, points, ARMS[arm], seed, past, FINAL_MODEL.get(kind, "refit"),
-            EVALUATION.get(kind, "auto"),
-        )  # fmt: skip
+        search = search_from(data, points, ARMS[arm], seed, past, **SETTINGS.get(kind, {}))
         outcome[arm] = measured(data, *search)
     cold = outcome["cold"]
     for warm in (a for a in WARM if a in outcome):
