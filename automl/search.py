@@ -230,7 +230,8 @@ class Search:
     def _skipped_as_slow(self, trial: optuna.Trial, config: dict[str, Any]) -> bool:
         """Tell a queued starting point pruned, unrun, when its model family has proved slow
         on this data (its finished trials took more than SLOW_SHARE of the time budget each)
-        while another family scores better: a portfolio learned on small tables cannot know
+        while a faster family scores better (never for a slower one: that would trade the
+        portfolio's points for costlier trials): a portfolio learned on small tables cannot know
         that a family costs many times more here (LightGBM grows a tree per class and round,
         so 26 classes cost 26 times a binary target). The sampler may still pick the family."""
         if self.budget.time_budget is None or ORIGIN_ATTR not in trial.user_attrs:
@@ -239,13 +240,13 @@ class Search:
         finished = self._finished_by_kind.get(kind)
         if not finished or self.multi_objective:
             return False
-        seconds = statistics.median(s for s, _ in finished)
+        seconds = _median_seconds(finished)
         if seconds <= SLOW_SHARE * self.budget.time_budget:
             return False
         sign = 1.0 if self.study.direction == StudyDirection.MAXIMIZE else -1.0
         best = {k: max(sign * v for _, v in runs) for k, runs in self._finished_by_kind.items()}
         leader = max(best, key=lambda k: best[k])
-        if leader == kind:
+        if leader == kind or _median_seconds(self._finished_by_kind[leader]) >= seconds:
             return False
         reason = slow_family_reason(kind, seconds, SLOW_SHARE, leader)
         self._tell(trial, config, Outcome("pruned", error=reason["text"]), [], reason)
@@ -424,6 +425,11 @@ class _Curve:
 SLOW_SHARE = 1 / 8
 """A family whose finished trials each took more than this share of the time budget is slow
 on this data: its remaining starting points are skipped unless it leads (`_skipped_as_slow`)."""
+
+
+def _median_seconds(runs: list[tuple[float, float]]) -> float:
+    """The median seconds of a family's finished trials, (seconds, score) each."""
+    return statistics.median(seconds for seconds, _ in runs)
 
 
 def _kind_of(config: dict[str, Any]) -> str:
