@@ -138,16 +138,18 @@ STARTS = [
 ]
 
 
-@pytest.mark.parametrize("slow_scores", [0.5, 0.95])
-def test_a_slow_familys_starting_points_are_skipped_when_another_family_leads(
-    slow_scores: float, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("slow_scores", "fast_seconds"), [(0.5, 0.0), (0.95, 0.0), (0.5, 0.8)])
+def test_a_slow_familys_starting_points_are_skipped_when_a_faster_family_leads(
+    slow_scores: float, fast_seconds: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A 'slow' trial takes 0.5 s, over an eighth of the 3 s budget. When 'fast' scores better,
-    # the slow family's two later starting points are skipped unrun; when 'slow' leads, they run.
+    # the slow family's two later starting points are skipped unrun; when 'slow' leads, or the
+    # leader takes even longer (then skipping would buy nothing), they run.
     def objective(config: dict[str, Any], report: Any) -> float:
         if config["model"] == "slow":
             time.sleep(0.5)
             return slow_scores
+        time.sleep(fast_seconds)
         return 0.9
 
     monkeypatch.setattr(ObjectiveProblem, "starting_points", lambda self: STARTS)
@@ -166,7 +168,7 @@ def test_a_slow_familys_starting_points_are_skipped_when_another_family_leads(
     first = sorted(result.study.get_trials(deepcopy=False), key=lambda t: t.number)[:4]
     assert [t.params for t in first] == STARTS
     skipped = [t.number for t in first if t.state == TrialState.PRUNED]
-    if slow_scores > 0.9:
+    if slow_scores > 0.9 or fast_seconds > 0.5:
         assert skipped == []
         return
     assert skipped == [2, 3]

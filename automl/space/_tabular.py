@@ -88,18 +88,16 @@ def tabular_space(
     ]
     starts: dict[str, list[dict[str, Any]]] = {}
     for_data: list[dict[str, Any]] = []  # points for data like this: tried before all others
-    partners: list[dict[str, Any]] = []  # tried right after a leading portfolio's first point
     for family, family_spec in models.items():
         bundled = family_spec is None
         file_spec: dict[str, Any] = _bundled_family(family) if bundled else {"params": family_spec}
         family_params = _family_params(family, file_spec.get("params") or {})
         params.extend(family_params)
         if bundled:
-            for_this, starts[family], partnering = _starting_points(
+            for_this, starts[family] = _starting_points(
                 family, file_spec.get("starting_points", []), rows, many_valued
             )
             for_data.extend({MODEL_PARAM: family, **point} for point in for_this)
-            partners.extend({MODEL_PARAM: family, **point} for point in partnering)
     pre_params, pre_start = preprocessing_params(
         settings.get("preprocessing"), tuple(models), spaces_dir()
     )
@@ -112,7 +110,7 @@ def tabular_space(
         if point.get(MODEL_PARAM) in starts  # a family the space searches with bundled ranges
     ]
     leads = bool(learned) and portfolio.leads(rows)
-    if leads:  # the portfolio and the ensemble partners
+    if leads:  # the portfolio alone
         starts = {}
     elif learned:  # each family's library defaults, once, after the portfolio's first point
         starts = {f: own[:1] for f, own in starts.items()}
@@ -124,12 +122,12 @@ def tabular_space(
         for family in models
         if i < len(starts.get(family, []))
     ]
-    after_first = [_vetted(space, {**pre_start, **p}) for p in partners] if leads else hand_picked
+    lead = len(learned) if leads else 1
     points = (
         [_vetted(space, {**pre_start, **point}) for point in for_data]
-        + learned[:1]
-        + after_first
-        + learned[1:]
+        + learned[:lead]
+        + hand_picked
+        + learned[lead:]
     )
     return TabularSpace(space, tuple(models), tuple(points))
 
@@ -201,36 +199,26 @@ MIN_ROWS_KEY = "min_rows"
 """A starting point holding this key is tried only on data of at least that many rows."""
 MANY_VALUED_KEY = "many_valued"
 """A starting point holding this key (true) is tried only on data with many-valued columns."""
-PARTNER_KEY = "ensemble_partner"
-"""A starting point holding this key (true) is also tried where the learned portfolio's points
-are the only others, right after its first: a strong family unlike the portfolio's LightGBM
-points, for the final ensemble to mix in."""
 
 
 def _starting_points(
     family: str, points: list[Mapping[str, Any]], rows: int | None, many_valued: bool = False
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """A family's bundled starting points as full parameter names (a plain key is the family's
     own parameter, a dotted one a pipeline step's, e.g. `encode.native`, which overrides the
     steps' own starting choice for this point): those for data like this (`min_rows` rows or
-    more, `many_valued` columns: tried first), the others, and the ensemble partners among
-    them."""
+    more, `many_valued` columns: tried first), and the others."""
     for_data: list[dict[str, Any]] = []
     others: list[dict[str, Any]] = []
-    partners: list[dict[str, Any]] = []
     for point in points:
-        min_rows, for_ids, partner = _data_condition(family, point)
+        min_rows, for_ids = _data_condition(family, point)
         if (min_rows and (rows is None or rows < min_rows)) or (for_ids and not many_valued):
             continue
-        named = {
-            (k if "." in k else f"{family}.{k}"): v
-            for k, v in point.items()
-            if k not in (MIN_ROWS_KEY, MANY_VALUED_KEY, PARTNER_KEY)
-        }
+        named = {(k if "." in k else f"{family}.{k}"): v for k, v in point.items()}
+        named.pop(MIN_ROWS_KEY, None)
+        named.pop(MANY_VALUED_KEY, None)
         (for_data if min_rows or for_ids else others).append(named)
-        if partner:
-            partners.append(named)
-    return for_data, others, partners
+    return for_data, others
 
 
 def _is_row_count(value: Any, at_least: int) -> bool:
@@ -239,26 +227,23 @@ def _is_row_count(value: Any, at_least: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= at_least
 
 
-def _data_condition(family: str, point: Mapping[str, Any]) -> tuple[int, bool, bool]:
-    """A starting point's `min_rows` (a whole number, 0 when absent), `many_valued` and
-    `ensemble_partner` (true or false): checked, since a quoted "false" or "5000" in a family's
-    YAML would silently mean something else."""
+def _data_condition(family: str, point: Mapping[str, Any]) -> tuple[int, bool]:
+    """A starting point's `min_rows` (a whole number, 0 when absent) and `many_valued` (true or
+    false): checked, since a quoted "false" or "5000" in a family's YAML would silently mean
+    something else."""
     min_rows = point.get(MIN_ROWS_KEY, 0)
+    many_valued = point.get(MANY_VALUED_KEY, False)
     if not _is_row_count(min_rows, at_least=0):
         raise SpaceError(
             f"a starting point of {family!r} has {MIN_ROWS_KEY}: {min_rows!r};"
             " it must be a whole number of rows, 0 or more"
         )
-    flags = []
-    for key in (MANY_VALUED_KEY, PARTNER_KEY):
-        value = point.get(key, False)
-        if not isinstance(value, bool):
-            raise SpaceError(
-                f"a starting point of {family!r} has {key}: {value!r};"
-                " it must be true or false (unquoted)"
-            )
-        flags.append(value)
-    return min_rows, flags[0], flags[1]
+    if not isinstance(many_valued, bool):
+        raise SpaceError(
+            f"a starting point of {family!r} has {MANY_VALUED_KEY}: {many_valued!r};"
+            " it must be true or false (unquoted)"
+        )
+    return min_rows, many_valued
 
 
 def _normalise_models(models: Any, rows: int | None) -> dict[str, Mapping[str, Any] | None]:

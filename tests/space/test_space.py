@@ -213,8 +213,7 @@ def test_large_data_starts_from_large_trees_with_their_own_encoding() -> None:
 
 
 @pytest.mark.parametrize(
-    ("key", "value"),
-    [("many_valued", "false"), ("ensemble_partner", "true"), ("min_rows", "5000"), ("min_rows", -1)],
+    ("key", "value"), [("many_valued", "false"), ("min_rows", "5000"), ("min_rows", -1)]
 )
 def test_a_starting_points_data_condition_must_be_typed(key: str, value: object) -> None:
     # a quoted "false" would count as true and a quoted "5000" fail on comparison: both refused
@@ -222,10 +221,8 @@ def test_a_starting_points_data_condition_must_be_typed(key: str, value: object)
 
     with pytest.raises(SpaceError, match=f"{key}: {value!r}"):
         _starting_points("lightgbm", [{"num_leaves": 31, key: value}], rows=1000)
-    for_data, _, partners = _starting_points(
-        "lightgbm", [{key: 0 if key == "min_rows" else False}], 1000
-    )
-    assert for_data == [] and partners == []
+    for_data, _ = _starting_points("lightgbm", [{key: 0 if key == "min_rows" else False}], 1000)
+    assert for_data == []
 
 
 def test_default_among_the_families_adds_one_to_the_default_space() -> None:
@@ -312,12 +309,6 @@ def test_the_portfolio_alone_on_tables_like_its_own_else_its_first_point_then_de
     models = [p["model"] for p in points]
     assert models == ["lightgbm", "linear"]
     assert points[1]["linear.regularization"] == 3.0
-    # with HistGradientBoosting searched, its defaults (an ensemble partner) after the first point
-    with_partner = {"models": [*spec["models"], "hist_gradient_boosting"]}
-    points = tabular_space(with_partner, 1000, portfolio).starting_points
-    assert [p["model"] for p in points] == ["lightgbm", "hist_gradient_boosting", "linear"]
-    assert points[1]["hist_gradient_boosting.max_leaf_nodes"] == 31
-    assert not any("ensemble_partner" in key for key in points[1])
     # on larger data (or of unknown size): its first point, the defaults, then the rest
     for rows in (1001, None):
         points = tabular_space(spec, rows, portfolio).starting_points
