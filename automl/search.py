@@ -424,7 +424,8 @@ class _Curve:
 
 SLOW_SHARE = 1 / 8
 """A family whose finished trials each took more than this share of the time budget is slow
-on this data: its remaining starting points are skipped unless it leads (`_skipped_as_slow`)."""
+on this data: its remaining starting points are skipped while a faster family leads
+(`_skipped_as_slow`)."""
 
 
 def _median_seconds(runs: list[tuple[float, float]]) -> float:
